@@ -1,0 +1,36 @@
+// The ferry executable: parses the command line and runs one subcommand.
+
+#include <exception>
+
+#include <fmt/core.h>
+
+#include "cli/commands.h"
+
+int main(int argc, char** argv) {
+    CLI::App app{
+        "ferry: a file-transfer client and server, and the deterministic network simulator "
+        "that proves them correct"};
+    app.require_subcommand(1);
+    app.set_version_flag("--version", "ferry 0.1.0");
+
+    ferry::cli::ExitStatus status;
+    ferry::cli::add_serve_command(app, status);
+    ferry::cli::add_client_commands(app, status);
+
+    try {
+        app.parse(argc, argv);
+    } catch (const CLI::CallForHelp& e) {
+        return app.exit(e);
+    } catch (const CLI::CallForAllHelp& e) {
+        return app.exit(e);
+    } catch (const CLI::CallForVersion& e) {
+        return app.exit(e);
+    } catch (const CLI::ParseError& e) {
+        app.exit(e);
+        return ferry::cli::exit_usage;
+    } catch (const std::exception& e) {
+        fmt::print(stderr, "ferry: {}\n", e.what());
+        return ferry::cli::exit_failed;
+    }
+    return status.code;
+}

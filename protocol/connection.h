@@ -1,0 +1,131 @@
+#pragma once
+// protocol/ — protocol logic written once, in blocking style.
+//
+//   clock.h        the runtime's clock and deadlines (no wall clock here)
+//   connection.h   the Connection contract and the helpers built on it
+//   store.h        the Store interface (uploads, readers, listing)
+//   memory_store.h an in-memory Store for tests
+//   names.h        which file names ferry/1 accepts
+//   digest.h       XXH3-128 digests as 32 hex digits
+//   naive.h        the textbook chapter's chunked upload, bugs included
+//   ferry_wire.h   ferry/1 header lines: parsing and formatting
+//   ferry_server.h ferry/1 request handling for one connection
+//   ferry_client.h ferry/1 PUT, GET and DIR from the client side
+//
+// Nothing here knows about sim/ or real/: both implement Connection, Clock and
+// Store, and run this code unchanged.
+
+#include <cstddef>
+#include <optional>
+#include <span>
+#include <stdexcept>
+#include <string>
+#include <string_view>
+
+#include "protocol/clock.h"
+
+namespace ferry {
+
+/// Why a connection operation failed.
+enum class ErrorKind {
+    reset,      ///< the peer reset the connection (RST, broken pipe)
+    timed_out,  ///< the deadline or per-call timeout passed with nothing moved
+    refused,    ///< nobody listens at the address connected to
+    closed,     ///< this side already closed the connection (or shut down sending)
+};
+
+std::string_view to_string(ErrorKind kind);
+
+class ConnectionError : public std::runtime_error {
+public:
+    ConnectionError(ErrorKind kind, const std::string& message)
+        : std::runtime_error(message), kind_(kind) {}
+    ErrorKind kind() const { return kind_; }
+
+private:
+    ErrorKind kind_;
+};
+
+/// One end of a reliable, ordered byte stream (TCP or its simulation).
+///
+/// The contract, which every implementation honours and the simulator
+/// exercises to the full:
+/// - send(bytes) takes *some* of the bytes, at least one unless given none,
+///   and returns how many; it blocks while none can be taken (the peer is not
+///   reading and the buffers are full). Callers that need all of it sent use
+///   send_all().
+/// - recv(buffer) returns how many bytes arrived, at least one, or 0 at end of
+///   stream (the peer shut down sending or closed); it blocks while none are
+///   available. It may return fewer bytes than asked for even when more are on
+///   the way: short reads are normal. recv with an empty buffer returns 0.
+/// - shutdown_send() half-closes: the peer's recv returns 0 once it has read
+///   everything sent before. This side can still recv.
+/// - close() releases the connection; it is idempotent. Later calls fail with
+///   ErrorKind::closed.
+/// - Failures throw ConnectionError with a kind. A blocking call that has
+///   moved nothing when its deadline passes throws ErrorKind::timed_out; the
+///   deadline of a call is the earlier of set_deadline()'s instant and
+///   set_timeout()'s duration after the call started.
+class Connection {
+public:
+    explicit Connection(const Clock& clock) : clock_(&clock) {}
+    virtual ~Connection() = default;
+    Connection(const Connection&) = delete;
+    Connection& operator=(const Connection&) = delete;
+
+    virtual std::size_t send(std::span<const std::byte> bytes) = 0;
+    virtual std::size_t recv(std::span<std::byte> buffer) = 0;
+    virtual void shutdown_send() = 0;
+    virtual void close() = 0;
+    /// The peer, in words, for messages: "127.0.0.1:6789", "server".
+    virtual std::string peer_name() const = 0;
+
+    /// How long one blocking call may wait with nothing moved; none = for ever.
+    void set_timeout(std::optional<Duration> per_call) { timeout_ = per_call; }
+    /// An instant after which every blocking call fails; none = no deadline.
+    void set_deadline(Deadline deadline) { deadline_ = deadline; }
+    const Clock& clock() const { return *clock_; }
+
+protected:
+    /// The deadline for a blocking call that starts now.
+    Deadline call_deadline() const {
+        Deadline per_call;
+        if (timeout_) per_call = clock_->now() + *timeout_;
+        return earliest(deadline_, per_call);
+    }
+
+private:
+    const Clock* clock_;
+    std::optional<Duration> timeout_;
+    Deadline deadline_;
+};
+
+/// The peer broke the protocol: a line too long, the stream ended early.
+class ProtocolError : public std::runtime_error {
+public:
+    using std::runtime_error::runtime_error;
+};
+
+/// Sends every byte, calling send() until all are taken (the chapter's loop).
+void send_all(Connection& conn, std::span<const std::byte> bytes);
+void send_all(Connection& conn, std::string_view text);
+
+/// Receives exactly buffer.size() bytes unless the stream ends first; returns
+/// how many arrived (fewer only at end of stream).
+std::size_t recv_exact(Connection& conn, std::span<std::byte> buffer);
+
+/// Receives one line ending in '\n' and returns it without the '\n'. Reads one
+/// byte at a time so that nothing after the newline is consumed. Returns none
+/// when the stream ends before the first byte; throws ProtocolError when the
+/// stream ends mid-line or the line (with its '\n') exceeds max_bytes.
+std::optional<std::string> recv_line(Connection& conn, std::size_t max_bytes);
+
+/// Views text as bytes, and bytes as text.
+inline std::span<const std::byte> as_bytes(std::string_view text) {
+    return {reinterpret_cast<const std::byte*>(text.data()), text.size()};
+}
+inline std::string_view as_text(std::span<const std::byte> bytes) {
+    return {reinterpret_cast<const char*>(bytes.data()), bytes.size()};
+}
+
+}  // namespace ferry

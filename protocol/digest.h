@@ -1,0 +1,35 @@
+#pragma once
+// XXH3-128 digests, written as 32 lowercase hex digits (the canonical,
+// big-endian form), computed incrementally as bytes stream past.
+
+#include <memory>
+#include <span>
+#include <string>
+#include <string_view>
+
+namespace ferry {
+
+inline constexpr std::size_t digest_hex_digits = 32;
+
+class Digest {
+public:
+    Digest();
+    ~Digest();
+    Digest(Digest&&) noexcept;
+    Digest& operator=(Digest&&) noexcept;
+
+    void update(std::span<const std::byte> bytes);
+    /// The digest of everything updated so far, as 32 lowercase hex digits.
+    std::string hex() const;
+
+private:
+    struct State;
+    std::unique_ptr<State> state_;
+};
+
+std::string digest_hex(std::span<const std::byte> bytes);
+
+/// 32 lowercase hex digits.
+bool is_valid_digest_hex(std::string_view text);
+
+}  // namespace ferry

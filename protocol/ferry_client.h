@@ -1,0 +1,70 @@
+#pragma once
+// ferry/1 from the client side: PUT, GET and DIR over one Connection, which
+// may carry several requests in turn.
+
+#include <cstddef>
+#include <cstdint>
+#include <functional>
+#include <span>
+#include <stdexcept>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "protocol/connection.h"
+#include "protocol/store.h"
+
+namespace ferry {
+
+/// The server answered "ERR <code> <message>".
+class RemoteError : public std::runtime_error {
+public:
+    RemoteError(int code, const std::string& line)
+        : std::runtime_error(line), code_(code) {}
+    int code() const { return code_; }
+    /// The whole ERR line as the server sent it.
+    const char* line() const { return what(); }
+
+private:
+    int code_;
+};
+
+/// Where GET writes the bytes it receives.
+class ByteSink {
+public:
+    virtual ~ByteSink() = default;
+    virtual void write(std::span<const std::byte> bytes) = 0;
+};
+
+/// Called with the bytes moved so far and the total.
+using ProgressFn = std::function<void(std::uint64_t done_bytes, std::uint64_t total_bytes)>;
+
+struct TransferResult {
+    std::uint64_t size_bytes = 0;
+    std::string digest;
+};
+
+class FerryClient {
+public:
+    explicit FerryClient(Connection& conn, std::size_t chunk_bytes = 64 * 1024)
+        : conn_(conn), chunk_bytes_(chunk_bytes) {}
+
+    /// Uploads file as name. The digest is computed first (one read of the
+    /// file) and sent in the header, so the server refuses to keep a corrupted
+    /// upload. Throws RemoteError, ProtocolError, ConnectionError.
+    TransferResult put(std::string_view name, const FileReader& file,
+                       const ProgressFn& progress = {});
+    /// Downloads name into sink and checks the digest. Throws RemoteError,
+    /// ProtocolError (including a digest mismatch), ConnectionError.
+    TransferResult get(std::string_view name, ByteSink& sink, const ProgressFn& progress = {});
+    /// Lists the server's files, sorted by name.
+    std::vector<FileInfo> dir();
+
+private:
+    std::string recv_reply_line();
+
+    Connection& conn_;
+    std::size_t chunk_bytes_;
+};
+
+}  // namespace ferry

@@ -1,0 +1,80 @@
+#pragma once
+// ferry/1 header lines (docs/protocol.md): parsing requests and replies,
+// formatting both. Pure functions of text; no I/O.
+
+#include <cstddef>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <variant>
+
+namespace ferry {
+
+/// A header line, with its '\n', may be at most this long.
+inline constexpr std::size_t header_line_bytes_max = 1024;
+
+/// ferry/1 error codes.
+enum class ErrCode : int {
+    bad_request = 400,
+    name_not_allowed = 403,
+    not_found = 404,
+    timed_out = 408,
+    too_large = 413,
+    digest_mismatch = 422,
+    internal = 500,
+    too_many_connections = 503,
+    disk_full = 507,
+};
+
+struct PutRequest {
+    std::string name;
+    std::uint64_t size_bytes = 0;
+    std::optional<std::string> digest;  ///< 32 lowercase hex digits
+};
+struct GetRequest {
+    std::string name;
+};
+struct DirRequest {};
+using Request = std::variant<PutRequest, GetRequest, DirRequest>;
+
+/// A request line that cannot be served, and the error to answer it with.
+struct RequestError {
+    ErrCode code;
+    std::string message;
+};
+
+/// Parses a request line (without its '\n').
+std::variant<Request, RequestError> parse_request(std::string_view line);
+
+std::string format_request(const Request& request);
+
+/// "OK <size> <digest>" (PUT and GET) or "OK <count>" (DIR), or "ERR ...".
+struct OkReply {
+    std::uint64_t number = 0;           ///< size in bytes, or count of DIR lines
+    std::optional<std::string> digest;  ///< present for PUT and GET
+};
+struct ErrReply {
+    int code = 0;
+    std::string message;
+};
+using Reply = std::variant<OkReply, ErrReply>;
+
+/// Parses a reply line (without its '\n'); none if it is neither OK nor ERR.
+std::optional<Reply> parse_reply(std::string_view line);
+
+std::string format_ok(std::uint64_t number, std::optional<std::string_view> digest);
+std::string format_err(ErrCode code, std::string_view message);
+
+/// One DIR listing line "<size> <name>" (without '\n').
+struct DirEntryLine {
+    std::uint64_t size_bytes = 0;
+    std::string name;
+};
+std::optional<DirEntryLine> parse_dir_line(std::string_view line);
+
+/// A decimal unsigned 64-bit number with no sign, no leading '+', and no
+/// leading zeros (except "0").
+std::optional<std::uint64_t> parse_decimal_u64(std::string_view text);
+
+}  // namespace ferry

@@ -1,0 +1,84 @@
+#pragma once
+// The Store interface: where a server keeps its files. The protocol streams
+// through it a chunk at a time, so memory per transfer stays O(chunk).
+//
+// Atomicity is the Store's promise: an upload is invisible (not listed, not
+// openable) until commit() returns, and commit() returns only once the data
+// is durable. An upload that is aborted, or destroyed without commit, leaves
+// nothing behind.
+
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <span>
+#include <stdexcept>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace ferry {
+
+enum class StoreErrorKind {
+    not_found,         ///< no file of that name
+    name_not_allowed,  ///< the name fails is_valid_name()
+    disk_full,         ///< no space left for the data
+    io,                ///< any other failure of the medium
+};
+
+std::string_view to_string(StoreErrorKind kind);
+
+class StoreError : public std::runtime_error {
+public:
+    StoreError(StoreErrorKind kind, const std::string& message)
+        : std::runtime_error(message), kind_(kind) {}
+    StoreErrorKind kind() const { return kind_; }
+
+private:
+    StoreErrorKind kind_;
+};
+
+struct FileInfo {
+    std::string name;
+    std::uint64_t size_bytes = 0;
+
+    friend bool operator==(const FileInfo&, const FileInfo&) = default;
+};
+
+/// A file being written. Destroying it without commit() aborts it.
+class Upload {
+public:
+    virtual ~Upload() = default;
+    /// Appends bytes; throws StoreError (disk_full, io).
+    virtual void write(std::span<const std::byte> bytes) = 0;
+    /// Makes the file visible under its name, replacing any file of that name,
+    /// atomically and durably. Throws StoreError; on failure nothing is visible.
+    virtual void commit() = 0;
+    /// Discards what was written. Idempotent; never throws.
+    virtual void abort() noexcept = 0;
+};
+
+/// A committed file opened for reading. It keeps reading the version that was
+/// opened even if the name is replaced meanwhile.
+class FileReader {
+public:
+    virtual ~FileReader() = default;
+    virtual std::uint64_t size_bytes() const = 0;
+    /// Reads up to buffer.size() bytes at offset; returns how many (0 at or
+    /// past the end). Throws StoreError (io).
+    virtual std::size_t read_at(std::uint64_t offset, std::span<std::byte> buffer) const = 0;
+};
+
+class Store {
+public:
+    virtual ~Store() = default;
+    /// Starts writing a new version of name. Throws StoreError
+    /// (name_not_allowed, disk_full, io).
+    virtual std::unique_ptr<Upload> begin_upload(std::string_view name) = 0;
+    /// Opens the committed file name. Throws StoreError (not_found,
+    /// name_not_allowed, io).
+    virtual std::unique_ptr<FileReader> open(std::string_view name) = 0;
+    /// Every committed file, sorted by name.
+    virtual std::vector<FileInfo> list() = 0;
+};
+
+}  // namespace ferry

@@ -1,0 +1,38 @@
+#pragma once
+// A Store in one directory on disk, confined to it: every open is relative to
+// the root's directory descriptor, no symlink is followed (openat2 with
+// RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS where the kernel has it, O_NOFOLLOW
+// otherwise), and only valid names (protocol/names.h) are ever touched.
+//
+// An upload goes to a unique temporary file ".ferry-tmp-*" (never a valid
+// name, so never listed), which commit() fsyncs, renames into place, and
+// follows with an fsync of the directory. Temporary files left by a crash are
+// removed when the store is opened.
+
+#include <filesystem>
+
+#include "protocol/store.h"
+
+namespace ferry {
+
+class DiskStore : public Store {
+public:
+    /// Opens root, which must be an existing directory. Throws StoreError (io)
+    /// naming the directory.
+    explicit DiskStore(const std::filesystem::path& root);
+    ~DiskStore() override;
+    DiskStore(const DiskStore&) = delete;
+    DiskStore& operator=(const DiskStore&) = delete;
+
+    std::unique_ptr<Upload> begin_upload(std::string_view name) override;
+    std::unique_ptr<FileReader> open(std::string_view name) override;
+    std::vector<FileInfo> list() override;
+
+    const std::filesystem::path& root() const { return root_; }
+
+private:
+    std::filesystem::path root_;
+    int root_fd_ = -1;
+};
+
+}  // namespace ferry

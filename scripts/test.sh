@@ -1,0 +1,21 @@
+#!/usr/bin/env bash
+# Sets everything up and runs every test: a warnings-as-errors build and its
+# tests, then (unless FERRY_SKIP_SANITIZERS=1) a second build with
+# AddressSanitizer and UndefinedBehaviorSanitizer running the same tests.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+scripts/setup.sh
+
+jobs=$(nproc)
+echo "== build (RelWithDebInfo, -Werror)"
+scripts/build.sh build
+echo "== tests"
+ctest --test-dir build --output-on-failure -j "$jobs"
+
+if [ "${FERRY_SKIP_SANITIZERS:-0}" != 1 ]; then
+  echo "== build (AddressSanitizer + UndefinedBehaviorSanitizer)"
+  scripts/build.sh build-asan -DCMAKE_BUILD_TYPE=Debug -DFERRY_SANITIZE=ON -DFERRY_BUILD_BENCH=OFF
+  echo "== tests under sanitizers"
+  ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+    ctest --test-dir build-asan --output-on-failure -j "$jobs"
+fi
