@@ -1,0 +1,377 @@
+// ferry put, get and dir: the client side of ferry/1 (and, for put, of the
+// chapter's protocol) over a real TCP connection.
+
+#include <unistd.h>
+
+#include <algorithm>
+#include <cstdint>
+#include <cstdlib>
+#include <filesystem>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <system_error>
+
+#include <fmt/core.h>
+
+#include "cli/commands.h"
+#include "cli/local_file.h"
+#include "cli/progress.h"
+#include "protocol/ferry_client.h"
+#include "protocol/naive.h"
+#include "protocol/names.h"
+#include "real/steady_clock.h"
+#include "real/tcp_connection.h"
+
+namespace ferry::cli {
+
+namespace {
+
+constexpr const char* default_server = "127.0.0.1:6789";
+/// ferry/1 client chunk: how many bytes one send, recv or file read moves.
+constexpr std::size_t ferry_chunk_bytes_default = 256 * 1024;
+
+/// Options every client command shares.
+struct ClientOptions {
+    std::string server = default_server;
+    int timeout_ms = 30000;
+    std::string protocol = "ferry";
+    std::optional<std::size_t> chunk_bytes;
+};
+
+void add_client_options(CLI::App& command, ClientOptions& options) {
+    command
+        .add_option("--server", options.server,
+                    "Server address HOST:PORT (an IPv6 host in brackets: [::1]:6789)")
+        ->envname("FERRY_SERVER")
+        ->capture_default_str();
+    command
+        .add_option("--timeout-ms", options.timeout_ms,
+                    "Give up when connecting, or any single wait for the server, takes longer")
+        ->check(CLI::PositiveNumber)
+        ->capture_default_str();
+}
+
+void add_protocol_option(CLI::App& command, ClientOptions& options, const std::string& help) {
+    command.add_option("--protocol", options.protocol, help)
+        ->check(CLI::IsMember({"ferry", "naive"}))
+        ->capture_default_str();
+}
+
+std::string name_rules() {
+    return fmt::format(
+        "a name is 1 to {} characters of A-Z a-z 0-9 . _ - and does not start "
+        "with '.'",
+        name_bytes_max);
+}
+
+/// Runs one client operation and turns what it throws into a message naming
+/// the operation ("put notes.txt to 127.0.0.1:6789") and an exit code.
+int run_reporting(const std::string& operation, const std::function<void()>& body,
+                  const std::function<std::string(const ConnectionError&)>& hint = {}) {
+    try {
+        body();
+        return exit_ok;
+    } catch (const InputError& e) {
+        fmt::print(stderr, "ferry: {} failed: {}\n", operation, e.what());
+        return exit_usage;
+    } catch (const RemoteError& e) {
+        fmt::print(stderr, "ferry: {} failed: {}\n", operation, e.line());
+        return exit_failed;
+    } catch (const ConnectionError& e) {
+        fmt::print(stderr, "ferry: {} failed: {} ({})\n", operation, e.what(), to_string(e.kind()));
+        if (hint) {
+            const std::string text = hint(e);
+            if (!text.empty())
+                fmt::print(stderr, "ferry: {}\n", text);
+        }
+        return exit_failed;
+    } catch (const ProtocolError& e) {
+        fmt::print(stderr, "ferry: {} failed: {}\n", operation, e.what());
+        return exit_failed;
+    } catch (const StoreError& e) {
+        fmt::print(stderr, "ferry: {} failed: {}\n", operation, e.what());
+        return exit_failed;
+    } catch (const std::system_error& e) {
+        fmt::print(stderr, "ferry: {} failed: {}\n", operation, e.what());
+        return exit_failed;
+    }
+}
+
+/// Parses --server; nullopt (after a message) when it is malformed.
+std::optional<HostPort> parse_server(const std::string& command, const std::string& server) {
+    try {
+        return parse_host_port(server);
+    } catch (const std::invalid_argument& e) {
+        fmt::print(stderr, "ferry: {}: bad --server '{}': {}\n", command, server, e.what());
+        return std::nullopt;
+    }
+}
+
+std::unique_ptr<TcpConnection> connect(const HostPort& address, const ClientOptions& options) {
+    const auto timeout = std::chrono::milliseconds(options.timeout_ms);
+    auto conn = connect_tcp(address, SteadyClock::instance(), timeout);
+    conn->set_timeout(timeout);
+    return conn;
+}
+
+/// Makes a ProgressFn that draws a bar once the total is known.
+class ProgressReporter {
+  public:
+    explicit ProgressReporter(std::string label) : label_(std::move(label)) {}
+    ProgressFn callback() {
+        return [this](std::uint64_t done_bytes, std::uint64_t total_bytes) {
+            if (!bar_)
+                bar_ = std::make_unique<ProgressBar>(label_, total_bytes);
+            bar_->update(done_bytes, total_bytes);
+        };
+    }
+    void finish() {
+        if (bar_)
+            bar_->finish();
+    }
+
+  private:
+    std::string label_;
+    std::unique_ptr<ProgressBar> bar_;
+};
+
+// ---- put ----
+
+struct PutOptions {
+    ClientOptions client;
+    std::string file;
+    std::string as_name;
+};
+
+int run_naive_put(const PutOptions& options, const HostPort& address) {
+    const std::size_t chunk_bytes = options.client.chunk_bytes.value_or(naive_chunk_bytes_default);
+    const std::string operation =
+        fmt::format("put {} to {} (naive)", options.file, format_host_port(address));
+    std::uint64_t size_bytes = 0;
+    int code = exit_ok;
+    const int status = run_reporting(
+        operation,
+        [&] {
+            LocalFileReader reader(options.file);
+            size_bytes = reader.size_bytes();
+            auto conn = connect(address, options.client);
+            const NaiveClientResult result = naive_put(*conn, reader, chunk_bytes);
+            conn->close();
+            if (result.reply.empty()) {
+                fmt::print(stderr, "ferry: {} failed: the server closed without a reply\n",
+                           operation);
+                code = exit_failed;
+                return;
+            }
+            // The chapter's client prints what the server says it received.
+            fmt::print("{}\n", result.reply);
+            if (result.reply != std::to_string(result.sent_bytes)) {
+                fmt::print(stderr,
+                           "ferry: {}: sent {} bytes but the server counted {}: data lost\n",
+                           operation, result.sent_bytes, result.reply);
+                code = exit_failed;
+            }
+        },
+        [&](const ConnectionError& e) -> std::string {
+            if (e.kind() != ErrorKind::timed_out)
+                return {};
+            if (size_bytes % chunk_bytes != 0)
+                return {};
+            return fmt::format(
+                "{} bytes is {} multiple of the chunk size {}: the chapter's server keeps "
+                "waiting for a short read that never comes, while the client waits for its reply "
+                "(a deadlock by design)",
+                size_bytes, size_bytes == 0 ? "0, a" : "a", chunk_bytes);
+        });
+    return status != exit_ok ? status : code;
+}
+
+int run_put(const PutOptions& options) {
+    const auto address = parse_server("put", options.client.server);
+    if (!address)
+        return exit_usage;
+    if (options.client.protocol == "naive") {
+        if (!options.as_name.empty()) {
+            fmt::print(stderr,
+                       "ferry: put: --as needs ferry/1; the chapter's protocol sends no name "
+                       "(the server picks upload-1, upload-2, ...)\n");
+            return exit_usage;
+        }
+        return run_naive_put(options, *address);
+    }
+
+    const std::string name = options.as_name.empty()
+                                 ? std::filesystem::path(options.file).filename().string()
+                                 : options.as_name;
+    if (!is_valid_name(name)) {
+        fmt::print(stderr, "ferry: put {}: '{}' is not a name the server accepts: {}{}\n",
+                   options.file, name, name_rules(),
+                   options.as_name.empty() ? "; choose another with --as NAME" : "");
+        return exit_usage;
+    }
+    const std::size_t chunk_bytes = options.client.chunk_bytes.value_or(ferry_chunk_bytes_default);
+    const std::string operation =
+        fmt::format("put {} to {}", options.file, format_host_port(*address));
+    return run_reporting(operation, [&] {
+        LocalFileReader reader(options.file);
+        auto conn = connect(*address, options.client);
+        FerryClient client(*conn, chunk_bytes);
+        ProgressReporter progress("put " + name);
+        const TransferResult result = client.put(name, reader, progress.callback());
+        progress.finish();
+        conn->close();
+        fmt::print("put {} as {}: {} bytes, digest {}\n", options.file, name, result.size_bytes,
+                   result.digest);
+    });
+}
+
+// ---- get ----
+
+struct GetOptions {
+    ClientOptions client;
+    std::string name;
+    std::string output;
+};
+
+int run_get(const GetOptions& options) {
+    if (options.client.protocol == "naive") {
+        fmt::print(stderr,
+                   "ferry: get: the chapter's protocol (naive) can only upload: its client "
+                   "sends bytes and reads back a count, with no way to ask for a file\n");
+        return exit_usage;
+    }
+    const auto address = parse_server("get", options.client.server);
+    if (!address)
+        return exit_usage;
+    if (!is_valid_name(options.name)) {
+        fmt::print(stderr, "ferry: get: '{}' is not a name the server accepts: {}\n", options.name,
+                   name_rules());
+        return exit_usage;
+    }
+    const bool to_stdout = options.output == "-";
+    std::filesystem::path target = options.output.empty() ? options.name : options.output;
+    if (!to_stdout) {
+        std::error_code error;
+        if (std::filesystem::is_directory(target, error))
+            target /= options.name;
+    }
+    const std::size_t chunk_bytes = options.client.chunk_bytes.value_or(ferry_chunk_bytes_default);
+    const std::string operation =
+        fmt::format("get {} from {}", options.name, format_host_port(*address));
+    return run_reporting(operation, [&] {
+        auto conn = connect(*address, options.client);
+        FerryClient client(*conn, chunk_bytes);
+        ProgressReporter progress("get " + options.name);
+        if (to_stdout) {
+            FdSink sink(STDOUT_FILENO);
+            client.get(options.name, sink, progress.callback());
+            progress.finish();
+            conn->close();
+            return;
+        }
+        AtomicFileSink sink(target);
+        const TransferResult result = client.get(options.name, sink, progress.callback());
+        progress.finish();
+        conn->close();
+        sink.commit();
+        fmt::print("get {} to {}: {} bytes, digest {}\n", options.name, target.string(),
+                   result.size_bytes, result.digest);
+    });
+}
+
+// ---- dir ----
+
+int run_dir(const ClientOptions& options) {
+    if (options.protocol == "naive") {
+        fmt::print(stderr,
+                   "ferry: dir: the chapter's protocol (naive) can only upload: it has no "
+                   "request for a listing\n");
+        return exit_usage;
+    }
+    const auto address = parse_server("dir", options.server);
+    if (!address)
+        return exit_usage;
+    return run_reporting(fmt::format("dir of {}", format_host_port(*address)), [&] {
+        auto conn = connect(*address, options);
+        FerryClient client(*conn);
+        const std::vector<FileInfo> files = client.dir();
+        conn->close();
+        std::size_t width = 1;
+        for (const FileInfo& file : files) {
+            width = std::max(width, std::to_string(file.size_bytes).size());
+        }
+        for (const FileInfo& file : files) {
+            fmt::print("{:>{}} {}\n", file.size_bytes, width, file.name);
+        }
+    });
+}
+
+}  // namespace
+
+void add_client_commands(CLI::App& app, ExitStatus& status) {
+    // Owned by the commands' callbacks, which run during app.parse().
+    auto put = std::make_shared<PutOptions>();
+    auto get = std::make_shared<GetOptions>();
+    auto dir = std::make_shared<ClientOptions>();
+
+    CLI::App* put_command = app.add_subcommand("put", "Upload a file to a ferry server");
+    put_command->add_option("file", put->file, "The local file to upload")->required();
+    put_command->add_option("--as", put->as_name,
+                            "Store it under this name (default: the file's base name)");
+    add_client_options(*put_command, put->client);
+    add_protocol_option(*put_command, put->client,
+                        "ferry (ferry/1) or naive (the chapter's protocol: the server stores "
+                        "upload-N and replies with the byte count)");
+    put_command
+        ->add_option("--chunk-size", put->client.chunk_bytes,
+                     "Bytes per send and file read (naive: the chapter's CHUNK_SIZE, default "
+                     "1024; ferry: default 262144)")
+        ->check(CLI::PositiveNumber);
+    put_command->footer(
+        "Examples:\n"
+        "  ferry put notes.txt                       store notes.txt on 127.0.0.1:6789\n"
+        "  ferry put build/out.bin --as release.bin  store it under another name\n"
+        "  FERRY_SERVER=[::1]:7000 ferry put a.txt   another server (or --server)\n"
+        "  ferry put notes.txt --protocol naive      the chapter's protocol; prints the "
+        "server's count\n"
+        "Exit codes: 0 stored, 1 server error or connection failure, 2 usage error, missing "
+        "file or bad name.");
+    put_command->callback([put, &status] { status.code = run_put(*put); });
+
+    CLI::App* get_command = app.add_subcommand("get", "Download a file from a ferry server");
+    get_command->add_option("name", get->name, "The name of the file on the server")->required();
+    get_command->add_option("-o,--output", get->output,
+                            "Where to write it: a file, a directory, or - for standard output "
+                            "(default: NAME in the current directory)");
+    add_client_options(*get_command, get->client);
+    add_protocol_option(*get_command, get->client, "ferry (naive cannot download)");
+    get_command
+        ->add_option("--chunk-size", get->client.chunk_bytes, "Bytes per recv and file write")
+        ->check(CLI::PositiveNumber);
+    get_command->footer(
+        "The file is written beside its target under a temporary name and renamed into place\n"
+        "only once its digest checks out: a failed download leaves nothing and never replaces\n"
+        "an existing file.\n"
+        "Examples:\n"
+        "  ferry get notes.txt                 write ./notes.txt\n"
+        "  ferry get notes.txt -o /tmp/n.txt   write /tmp/n.txt\n"
+        "  ferry get notes.txt -o - | less     write to standard output\n"
+        "Exit codes: 0 downloaded, 1 server error (ERR 404: no such file), corrupted data or\n"
+        "connection failure, 2 usage error or bad name.");
+    get_command->callback([get, &status] { status.code = run_get(*get); });
+
+    CLI::App* dir_command =
+        app.add_subcommand("dir", "List the files on a ferry server: <size> <name> per line");
+    add_client_options(*dir_command, *dir);
+    add_protocol_option(*dir_command, *dir, "ferry (naive cannot list)");
+    dir_command->footer(
+        "Examples:\n"
+        "  ferry dir\n"
+        "  ferry dir --server 10.0.0.5:6789\n"
+        "Exit codes: 0 listed, 1 server error or connection failure, 2 usage error.");
+    dir_command->callback([dir, &status] { status.code = run_dir(*dir); });
+}
+
+}  // namespace ferry::cli

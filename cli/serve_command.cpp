@@ -1,0 +1,221 @@
+// ferry serve: serves a directory over ferry/1 (or the chapter's protocol)
+// until SIGINT or SIGTERM.
+
+#include <signal.h>
+
+#include <atomic>
+#include <chrono>
+#include <cstdint>
+#include <ctime>
+#include <filesystem>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <system_error>
+
+#include <fmt/core.h>
+
+#include "cli/commands.h"
+#include "real/disk_store.h"
+#include "real/server.h"
+#include "real/steady_clock.h"
+#include "real/tcp_listener.h"
+
+namespace ferry::cli {
+
+namespace {
+
+struct ServeOptions {
+    std::string root = ".";
+    std::string host = "127.0.0.1";
+    int port = 6789;
+    std::string protocol = "ferry";
+    std::optional<std::size_t> chunk_bytes;
+    std::uint64_t max_file_bytes = 0;
+    std::size_t max_connections = 256;
+    int header_timeout_ms = 10000;
+    int idle_timeout_ms = 30000;
+};
+
+/// The listener a signal should wake; set only while the server runs.
+std::atomic<TcpListener*> signalled_listener{nullptr};
+
+extern "C" void on_stop_signal(int) {
+    // TcpListener::interrupt() is async-signal-safe (it writes an eventfd).
+    if (TcpListener* listener = signalled_listener.load())
+        listener->interrupt();
+}
+
+/// Routes SIGINT and SIGTERM to listener.interrupt() while alive, and ignores
+/// SIGPIPE (a client that vanishes must not kill the server).
+class StopSignals {
+  public:
+    explicit StopSignals(TcpListener& listener) {
+        signalled_listener.store(&listener);
+        struct sigaction action {};
+        action.sa_handler = on_stop_signal;
+        sigemptyset(&action.sa_mask);
+        sigaction(SIGINT, &action, &old_int_);
+        sigaction(SIGTERM, &action, &old_term_);
+        struct sigaction ignore {};
+        ignore.sa_handler = SIG_IGN;
+        sigemptyset(&ignore.sa_mask);
+        sigaction(SIGPIPE, &ignore, &old_pipe_);
+    }
+    ~StopSignals() {
+        sigaction(SIGINT, &old_int_, nullptr);
+        sigaction(SIGTERM, &old_term_, nullptr);
+        sigaction(SIGPIPE, &old_pipe_, nullptr);
+        signalled_listener.store(nullptr);
+    }
+    StopSignals(const StopSignals&) = delete;
+    StopSignals& operator=(const StopSignals&) = delete;
+
+  private:
+    struct sigaction old_int_ {};
+    struct sigaction old_term_ {};
+    struct sigaction old_pipe_ {};
+};
+
+/// The server's log on stderr: one line per event, with the time, from any
+/// connection's thread.
+class Log {
+  public:
+    void line(std::string_view text) {
+        const auto now = std::chrono::system_clock::now();
+        const std::time_t seconds = std::chrono::system_clock::to_time_t(now);
+        const auto millis =
+            std::chrono::duration_cast<std::chrono::milliseconds>(now.time_since_epoch()) % 1000;
+        std::tm utc{};
+        gmtime_r(&seconds, &utc);
+        char stamp[32];
+        std::strftime(stamp, sizeof stamp, "%H:%M:%S", &utc);
+        std::lock_guard lock(mutex_);
+        fmt::print(stderr, "{}.{:03d} {}\n", stamp, static_cast<int>(millis.count()), text);
+        std::fflush(stderr);
+    }
+
+  private:
+    std::mutex mutex_;
+};
+
+std::string strip_brackets(std::string host) {
+    if (host.size() >= 2 && host.front() == '[' && host.back() == ']') {
+        return host.substr(1, host.size() - 2);
+    }
+    return host;
+}
+
+int run_serve(const ServeOptions& options) {
+    const std::filesystem::path root = options.root;
+    std::error_code error;
+    if (!std::filesystem::is_directory(root, error)) {
+        fmt::print(stderr, "ferry: serve: root {} is not an existing directory\n", root.string());
+        return exit_usage;
+    }
+
+    ServerConfig config;
+    config.protocol = options.protocol == "naive" ? ProtocolKind::naive : ProtocolKind::ferry;
+    config.max_connections = options.max_connections;
+    if (options.chunk_bytes) {
+        config.naive_chunk_bytes = *options.chunk_bytes;
+        config.ferry.chunk_bytes = *options.chunk_bytes;
+    }
+    config.ferry.max_file_bytes = options.max_file_bytes;
+    config.ferry.header_timeout = std::chrono::milliseconds(options.header_timeout_ms);
+    config.ferry.idle_timeout = std::chrono::milliseconds(options.idle_timeout_ms);
+    auto log = std::make_shared<Log>();
+    config.log = [log](std::string_view text) { log->line(text); };
+
+    std::unique_ptr<DiskStore> store;
+    try {
+        store = std::make_unique<DiskStore>(root);
+    } catch (const StoreError& e) {
+        fmt::print(stderr, "ferry: serve: {}\n", e.what());
+        return exit_usage;
+    }
+
+    std::unique_ptr<TcpListener> listener;
+    const HostPort wanted{strip_brackets(options.host), options.port};
+    try {
+        listener = std::make_unique<TcpListener>(wanted, SteadyClock::instance());
+    } catch (const std::exception& e) {
+        fmt::print(stderr, "ferry: serve: cannot listen on {}: {}\n", format_host_port(wanted),
+                   e.what());
+        return exit_failed;
+    }
+
+    StopSignals signals(*listener);
+    Server server(*listener, *store, config);
+    // Scripts wait for this exact line (and read the port from it).
+    fmt::print("listening on {}\n", format_host_port(listener->local_address()));
+    std::fflush(stdout);
+    log->line(fmt::format(
+        "serving {} with {}{}", std::filesystem::absolute(root).string(),
+        options.protocol == "naive" ? "the chapter's protocol (naive)" : "ferry/1",
+        options.max_file_bytes ? fmt::format(", files up to {} bytes", options.max_file_bytes)
+                               : std::string()));
+    server.run();
+    server.stop();
+    log->line("stopped");
+    return exit_ok;
+}
+
+}  // namespace
+
+void add_serve_command(CLI::App& app, ExitStatus& status) {
+    auto options = std::make_shared<ServeOptions>();
+    CLI::App* serve =
+        app.add_subcommand("serve", "Serve a directory to ferry clients until SIGINT or SIGTERM");
+    serve->add_option("--root", options->root, "The directory to serve (it must exist)")
+        ->capture_default_str();
+    serve->add_option("--host", options->host, "Address to listen on: IPv4, IPv6 (::1) or a name")
+        ->capture_default_str();
+    serve->add_option("--port", options->port, "Port to listen on; 0 lets the kernel choose")
+        ->check(CLI::Range(0, 65535))
+        ->capture_default_str();
+    serve
+        ->add_option("--protocol", options->protocol,
+                     "ferry (ferry/1) or naive (the chapter's protocol, bugs included: uploads "
+                     "are stored as upload-1, upload-2, ...)")
+        ->check(CLI::IsMember({"ferry", "naive"}))
+        ->capture_default_str();
+    serve
+        ->add_option("--chunk-size", options->chunk_bytes,
+                     "Bytes per recv (naive: the chapter's CHUNK_SIZE, default 1024; ferry: also "
+                     "per file write and read, default 65536)")
+        ->check(CLI::PositiveNumber);
+    serve
+        ->add_option("--max-bytes", options->max_file_bytes,
+                     "Refuse larger uploads with ERR 413 (0 = no limit)")
+        ->capture_default_str();
+    serve
+        ->add_option("--max-connections", options->max_connections,
+                     "Clients served at once; more get ERR 503")
+        ->check(CLI::PositiveNumber)
+        ->capture_default_str();
+    serve
+        ->add_option("--header-timeout-ms", options->header_timeout_ms,
+                     "A request line must arrive whole within this (ERR 408)")
+        ->check(CLI::PositiveNumber)
+        ->capture_default_str();
+    serve
+        ->add_option("--idle-timeout-ms", options->idle_timeout_ms,
+                     "Close a connection that moves nothing for this long")
+        ->check(CLI::PositiveNumber)
+        ->capture_default_str();
+    serve->footer(
+        "The first line on standard output is exactly 'listening on HOST:PORT' (the port the\n"
+        "kernel chose for --port 0); the log goes to standard error.\n"
+        "Examples:\n"
+        "  ferry serve --root /srv/files\n"
+        "  ferry serve --port 0 --root /tmp/x        print the chosen port, then serve\n"
+        "  ferry serve --host ::1 --port 7000        IPv6 loopback\n"
+        "  ferry serve --protocol naive --chunk-size 1024   the chapter's server\n"
+        "Exit codes: 0 stopped by a signal, 1 cannot listen, 2 usage error or missing root.");
+    serve->callback([options, &status] { status.code = run_serve(*options); });
+}
+
+}  // namespace ferry::cli
