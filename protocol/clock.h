@@ -25,13 +25,15 @@ using Deadline = std::optional<Instant>;
 
 /// The earlier of two deadlines (none is later than any instant).
 inline Deadline earliest(Deadline a, Deadline b) {
-    if (!a) return b;
-    if (!b) return a;
+    if (!a)
+        return b;
+    if (!b)
+        return a;
     return *a < *b ? a : b;
 }
 
 class Clock {
-public:
+  public:
     virtual ~Clock() = default;
     virtual Instant now() const = 0;
 };

@@ -37,12 +37,12 @@ enum class ErrorKind {
 std::string_view to_string(ErrorKind kind);
 
 class ConnectionError : public std::runtime_error {
-public:
+  public:
     ConnectionError(ErrorKind kind, const std::string& message)
         : std::runtime_error(message), kind_(kind) {}
     ErrorKind kind() const { return kind_; }
 
-private:
+  private:
     ErrorKind kind_;
 };
 
@@ -67,7 +67,7 @@ private:
 ///   deadline of a call is the earlier of set_deadline()'s instant and
 ///   set_timeout()'s duration after the call started.
 class Connection {
-public:
+  public:
     explicit Connection(const Clock& clock) : clock_(&clock) {}
     virtual ~Connection() = default;
     Connection(const Connection&) = delete;
@@ -86,15 +86,16 @@ public:
     void set_deadline(Deadline deadline) { deadline_ = deadline; }
     const Clock& clock() const { return *clock_; }
 
-protected:
+  protected:
     /// The deadline for a blocking call that starts now.
     Deadline call_deadline() const {
         Deadline per_call;
-        if (timeout_) per_call = clock_->now() + *timeout_;
+        if (timeout_)
+            per_call = clock_->now() + *timeout_;
         return earliest(deadline_, per_call);
     }
 
-private:
+  private:
     const Clock* clock_;
     std::optional<Duration> timeout_;
     Deadline deadline_;
@@ -102,7 +103,7 @@ private:
 
 /// The peer broke the protocol: a line too long, the stream ended early.
 class ProtocolError : public std::runtime_error {
-public:
+  public:
     using std::runtime_error::runtime_error;
 };
 

@@ -12,7 +12,7 @@ namespace ferry {
 inline constexpr std::size_t digest_hex_digits = 32;
 
 class Digest {
-public:
+  public:
     Digest();
     ~Digest();
     Digest(Digest&&) noexcept;
@@ -22,7 +22,7 @@ public:
     /// The digest of everything updated so far, as 32 lowercase hex digits.
     std::string hex() const;
 
-private:
+  private:
     struct State;
     std::unique_ptr<State> state_;
 };

@@ -18,20 +18,19 @@ namespace ferry {
 
 /// The server answered "ERR <code> <message>".
 class RemoteError : public std::runtime_error {
-public:
-    RemoteError(int code, const std::string& line)
-        : std::runtime_error(line), code_(code) {}
+  public:
+    RemoteError(int code, const std::string& line) : std::runtime_error(line), code_(code) {}
     int code() const { return code_; }
     /// The whole ERR line as the server sent it.
     const char* line() const { return what(); }
 
-private:
+  private:
     int code_;
 };
 
 /// Where GET writes the bytes it receives.
 class ByteSink {
-public:
+  public:
     virtual ~ByteSink() = default;
     virtual void write(std::span<const std::byte> bytes) = 0;
 };
@@ -45,7 +44,7 @@ struct TransferResult {
 };
 
 class FerryClient {
-public:
+  public:
     explicit FerryClient(Connection& conn, std::size_t chunk_bytes = 64 * 1024)
         : conn_(conn), chunk_bytes_(chunk_bytes) {}
 
@@ -60,7 +59,7 @@ public:
     /// Lists the server's files, sorted by name.
     std::vector<FileInfo> dir();
 
-private:
+  private:
     std::string recv_reply_line();
 
     Connection& conn_;

@@ -6,6 +6,7 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -14,7 +15,7 @@
 namespace ferry {
 
 class MemoryStore : public Store {
-public:
+  public:
     /// capacity_bytes: total bytes of committed files plus uploads in progress
     /// past which writes fail with disk_full; 0 means unlimited.
     explicit MemoryStore(std::uint64_t capacity_bytes = 0) : capacity_bytes_(capacity_bytes) {}
@@ -29,15 +30,17 @@ public:
     /// Bytes held by uploads that are neither committed nor aborted.
     std::uint64_t pending_bytes() const;
 
-private:
+  private:
     class MemoryUpload;
     using Bytes = std::vector<std::byte>;
 
-    std::uint64_t used_bytes_locked() const;
+    std::uint64_t used_bytes_locked() const { return committed_bytes_ + pending_bytes_; }
+    void replace_locked(const std::string& name, std::shared_ptr<const Bytes> bytes);
 
     std::uint64_t capacity_bytes_;
     mutable std::mutex mutex_;
     std::map<std::string, std::shared_ptr<const Bytes>, std::less<>> files_;
+    std::uint64_t committed_bytes_ = 0;
     std::uint64_t pending_bytes_ = 0;
 };
 

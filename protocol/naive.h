@@ -50,10 +50,10 @@ NaiveClientResult naive_put(Connection& conn, const FileReader& file,
 /// Generates the names the naive server stores uploads under: upload-1,
 /// upload-2, ... skipping names the store already has.
 class UploadNamer {
-public:
+  public:
     std::string next(Store& store);
 
-private:
+  private:
     std::uint64_t counter_ = 0;
 };
 

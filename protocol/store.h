@@ -28,12 +28,12 @@ enum class StoreErrorKind {
 std::string_view to_string(StoreErrorKind kind);
 
 class StoreError : public std::runtime_error {
-public:
+  public:
     StoreError(StoreErrorKind kind, const std::string& message)
         : std::runtime_error(message), kind_(kind) {}
     StoreErrorKind kind() const { return kind_; }
 
-private:
+  private:
     StoreErrorKind kind_;
 };
 
@@ -46,7 +46,7 @@ struct FileInfo {
 
 /// A file being written. Destroying it without commit() aborts it.
 class Upload {
-public:
+  public:
     virtual ~Upload() = default;
     /// Appends bytes; throws StoreError (disk_full, io).
     virtual void write(std::span<const std::byte> bytes) = 0;
@@ -60,7 +60,7 @@ public:
 /// A committed file opened for reading. It keeps reading the version that was
 /// opened even if the name is replaced meanwhile.
 class FileReader {
-public:
+  public:
     virtual ~FileReader() = default;
     virtual std::uint64_t size_bytes() const = 0;
     /// Reads up to buffer.size() bytes at offset; returns how many (0 at or
@@ -69,7 +69,7 @@ public:
 };
 
 class Store {
-public:
+  public:
     virtual ~Store() = default;
     /// Starts writing a new version of name. Throws StoreError
     /// (name_not_allowed, disk_full, io).

@@ -1,0 +1,151 @@
+#include "protocol/ferry_client.h"
+
+#include <algorithm>
+#include <vector>
+
+#include <fmt/core.h>
+
+#include "protocol/digest.h"
+#include "protocol/ferry_wire.h"
+
+namespace ferry {
+
+namespace {
+
+[[noreturn]] void throw_remote(const ErrReply& err) {
+    throw RemoteError(err.code, fmt::format("ERR {} {}", err.code, err.message));
+}
+
+}  // namespace
+
+std::string FerryClient::recv_reply_line() {
+    auto line = recv_line(conn_, header_line_bytes_max);
+    if (!line) {
+        throw ProtocolError(
+            fmt::format("{} closed the connection without replying", conn_.peer_name()));
+    }
+    return *line;
+}
+
+namespace {
+
+OkReply expect_ok(const std::string& line, std::string_view peer) {
+    const auto reply = parse_reply(line);
+    if (!reply)
+        throw ProtocolError(fmt::format("{} sent a malformed reply: {:?}", peer, line));
+    if (const auto* err = std::get_if<ErrReply>(&*reply))
+        throw_remote(*err);
+    return std::get<OkReply>(*reply);
+}
+
+}  // namespace
+
+TransferResult FerryClient::put(std::string_view name, const FileReader& file,
+                                const ProgressFn& progress) {
+    std::vector<std::byte> buffer(std::max<std::size_t>(chunk_bytes_, 1));
+    const std::uint64_t size = file.size_bytes();
+
+    auto read_chunk = [&](std::uint64_t offset) {
+        const std::size_t want = std::min<std::uint64_t>(buffer.size(), size - offset);
+        const std::size_t got = file.read_at(offset, std::span(buffer.data(), want));
+        if (got == 0) {
+            throw StoreError(StoreErrorKind::io,
+                             fmt::format("file shrank to {} bytes while being sent", offset));
+        }
+        return std::span<const std::byte>(buffer.data(), got);
+    };
+
+    Digest digest;
+    for (std::uint64_t offset = 0; offset < size;) {
+        const auto chunk = read_chunk(offset);
+        digest.update(chunk);
+        offset += chunk.size();
+    }
+    const std::string hex = digest.hex();
+
+    try {
+        send_all(conn_, format_request(PutRequest{std::string(name), size, hex}));
+        for (std::uint64_t offset = 0; offset < size;) {
+            const auto chunk = read_chunk(offset);
+            send_all(conn_, chunk);
+            offset += chunk.size();
+            if (progress)
+                progress(offset, size);
+        }
+    } catch (const ConnectionError& e) {
+        // The server may have refused the upload (ERR 413, 403, 507) and
+        // stopped reading; its ERR line may still be waiting for us.
+        if (e.kind() != ErrorKind::reset)
+            throw;
+        std::optional<std::string> line;
+        try {
+            line = recv_line(conn_, header_line_bytes_max);
+        } catch (const std::exception&) {
+            throw e;
+        }
+        if (!line)
+            throw;
+        expect_ok(*line, conn_.peer_name());
+        throw;
+    }
+
+    const OkReply ok = expect_ok(recv_reply_line(), conn_.peer_name());
+    if (ok.number != size || !ok.digest || *ok.digest != hex) {
+        throw ProtocolError(
+            fmt::format("{} acknowledged {} bytes with digest {}, but we sent {} "
+                        "bytes with digest {}",
+                        conn_.peer_name(), ok.number, ok.digest.value_or("(none)"), size, hex));
+    }
+    return TransferResult{size, hex};
+}
+
+TransferResult FerryClient::get(std::string_view name, ByteSink& sink, const ProgressFn& progress) {
+    send_all(conn_, format_request(GetRequest{std::string(name)}));
+    const OkReply ok = expect_ok(recv_reply_line(), conn_.peer_name());
+    if (!ok.digest) {
+        throw ProtocolError(fmt::format("{} answered GET without a digest", conn_.peer_name()));
+    }
+
+    std::vector<std::byte> buffer(std::max<std::size_t>(chunk_bytes_, 1));
+    Digest digest;
+    std::uint64_t done = 0;
+    while (done < ok.number) {
+        const std::size_t want = std::min<std::uint64_t>(buffer.size(), ok.number - done);
+        const std::size_t got = conn_.recv(std::span(buffer.data(), want));
+        if (got == 0) {
+            throw ProtocolError(fmt::format("{} ended the stream after {} of {} bytes of {}",
+                                            conn_.peer_name(), done, ok.number, name));
+        }
+        const std::span<const std::byte> chunk(buffer.data(), got);
+        sink.write(chunk);
+        digest.update(chunk);
+        done += got;
+        if (progress)
+            progress(done, ok.number);
+    }
+    const std::string hex = digest.hex();
+    if (hex != *ok.digest) {
+        throw ProtocolError(fmt::format("corrupted download of {}: digest {} but {} promised {}",
+                                        name, hex, conn_.peer_name(), *ok.digest));
+    }
+    return TransferResult{ok.number, hex};
+}
+
+std::vector<FileInfo> FerryClient::dir() {
+    send_all(conn_, format_request(DirRequest{}));
+    const OkReply ok = expect_ok(recv_reply_line(), conn_.peer_name());
+    std::vector<FileInfo> files;
+    files.reserve(std::min<std::uint64_t>(ok.number, 100000));
+    for (std::uint64_t i = 0; i < ok.number; ++i) {
+        const std::string line = recv_reply_line();
+        const auto entry = parse_dir_line(line);
+        if (!entry) {
+            throw ProtocolError(
+                fmt::format("{} sent a malformed DIR line: {:?}", conn_.peer_name(), line));
+        }
+        files.push_back(FileInfo{entry->name, entry->size_bytes});
+    }
+    return files;
+}
+
+}  // namespace ferry

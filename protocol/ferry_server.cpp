@@ -1,0 +1,279 @@
+#include "protocol/ferry_server.h"
+
+#include <algorithm>
+#include <vector>
+
+#include <fmt/core.h>
+
+#include "protocol/digest.h"
+#include "protocol/ferry_wire.h"
+
+namespace ferry {
+
+namespace {
+
+/// What the connection does after a request.
+enum class Next { keep_going, close };
+
+ErrCode err_code_for(StoreErrorKind kind) {
+    switch (kind) {
+        case StoreErrorKind::not_found:
+            return ErrCode::not_found;
+        case StoreErrorKind::name_not_allowed:
+            return ErrCode::name_not_allowed;
+        case StoreErrorKind::disk_full:
+            return ErrCode::disk_full;
+        case StoreErrorKind::io:
+            return ErrCode::internal;
+    }
+    return ErrCode::internal;
+}
+
+class Session {
+  public:
+    Session(Connection& conn, Store& store, const FerryServerConfig& config)
+        : conn_(conn),
+          store_(store),
+          config_(config),
+          buffer_(std::max<std::size_t>(config.chunk_bytes, 1)) {}
+
+    void run() {
+        conn_.set_timeout(config_.idle_timeout);
+        try {
+            while (true) {
+                const auto line = read_request_line();
+                if (!line)
+                    break;  // the client is done
+                if (serve(*line) == Next::close) {
+                    linger_close();
+                    break;
+                }
+            }
+        } catch (const ConnectionError& e) {
+            if (e.kind() == ErrorKind::timed_out) {
+                log("timed out: {}", e.what());
+                reply_quietly(format_err(ErrCode::timed_out, "timed out"));
+            } else {
+                log("connection ended: {}", e.what());
+            }
+        } catch (const StoreError& e) {
+            log("store failed mid-reply: {}", e.what());
+        } catch (const ProtocolError& e) {
+            log("bad request: {}", e.what());
+            reply_quietly(format_err(ErrCode::bad_request, e.what()));
+            linger_close();
+        }
+        conn_.close();
+    }
+
+  private:
+    template <typename... Args>
+    void log(fmt::format_string<Args...> format, Args&&... args) {
+        if (config_.log) {
+            config_.log(fmt::format("{}: {}", conn_.peer_name(),
+                                    fmt::format(format, std::forward<Args>(args)...)));
+        }
+    }
+
+    /// The idle timeout covers the wait for a request's first byte; the header
+    /// timeout then covers the rest of its line.
+    std::optional<std::string> read_request_line() {
+        conn_.set_deadline(std::nullopt);
+        std::byte first{};
+        if (conn_.recv(std::span(&first, 1)) == 0)
+            return std::nullopt;
+        if (first == std::byte{'\n'})
+            return std::string();
+        conn_.set_deadline(conn_.clock().now() + config_.header_timeout);
+        auto rest = recv_line(conn_, header_line_bytes_max - 1);
+        conn_.set_deadline(std::nullopt);
+        if (!rest)
+            throw ProtocolError("the stream ended in the middle of a request line");
+        return static_cast<char>(first) + *rest;
+    }
+
+    Next serve(const std::string& line) {
+        auto parsed = parse_request(line);
+        if (auto* error = std::get_if<RequestError>(&parsed)) {
+            log("{:?} -> ERR {} {}", line, static_cast<int>(error->code), error->message);
+            send_all(conn_, format_err(error->code, error->message));
+            // A refused PUT may be followed by body bytes we cannot skip.
+            return line.starts_with("PUT ") ? Next::close : Next::keep_going;
+        }
+        auto& request = std::get<Request>(parsed);
+        if (auto* put = std::get_if<PutRequest>(&request))
+            return serve_put(*put);
+        if (auto* get = std::get_if<GetRequest>(&request))
+            return serve_get(*get);
+        return serve_dir();
+    }
+
+    Next refuse(ErrCode code, std::string_view message, Next next) {
+        log("-> ERR {} {}", static_cast<int>(code), message);
+        send_all(conn_, format_err(code, message));
+        return next;
+    }
+
+    Next serve_put(const PutRequest& put) {
+        if (config_.max_file_bytes != 0 && put.size_bytes > config_.max_file_bytes) {
+            return refuse(ErrCode::too_large,
+                          fmt::format("{} bytes is over the server's limit of {}", put.size_bytes,
+                                      config_.max_file_bytes),
+                          Next::close);
+        }
+        std::unique_ptr<Upload> upload;
+        try {
+            upload = store_.begin_upload(put.name);
+        } catch (const StoreError& e) {
+            return refuse(err_code_for(e.kind()), e.what(), Next::close);
+        }
+
+        Digest digest;
+        std::uint64_t remaining = put.size_bytes;
+        while (remaining > 0) {
+            const std::size_t want = std::min<std::uint64_t>(buffer_.size(), remaining);
+            const std::size_t got = conn_.recv(std::span(buffer_.data(), want));
+            if (got == 0) {
+                upload->abort();
+                throw ConnectionError(ErrorKind::reset,
+                                      fmt::format("PUT {} ended after {} of {} bytes", put.name,
+                                                  put.size_bytes - remaining, put.size_bytes));
+            }
+            const std::span<const std::byte> chunk(buffer_.data(), got);
+            try {
+                upload->write(chunk);
+            } catch (const StoreError& e) {
+                upload->abort();
+                return refuse(err_code_for(e.kind()), e.what(), Next::close);
+            }
+            digest.update(chunk);
+            remaining -= got;
+        }
+
+        const std::string hex = digest.hex();
+        if (put.digest && *put.digest != hex) {
+            upload->abort();
+            return refuse(ErrCode::digest_mismatch,
+                          fmt::format("digest mismatch: received bytes hash to {}", hex),
+                          Next::keep_going);
+        }
+        try {
+            upload->commit();
+        } catch (const StoreError& e) {
+            return refuse(err_code_for(e.kind()), e.what(), Next::keep_going);
+        }
+        log("PUT {} {} -> OK", put.name, put.size_bytes);
+        send_all(conn_, format_ok(put.size_bytes, hex));
+        return Next::keep_going;
+    }
+
+    Next serve_get(const GetRequest& get) {
+        std::unique_ptr<FileReader> reader;
+        try {
+            reader = store_.open(get.name);
+        } catch (const StoreError& e) {
+            return refuse(err_code_for(e.kind()), e.what(), Next::keep_going);
+        }
+        const std::uint64_t size = reader->size_bytes();
+
+        // Two passes over the file: the digest goes in the header, before the
+        // bytes, and memory stays O(chunk).
+        Digest digest;
+        try {
+            for (std::uint64_t offset = 0; offset < size;) {
+                const std::size_t got = read_chunk(*reader, offset, size);
+                digest.update(std::span(buffer_.data(), got));
+                offset += got;
+            }
+        } catch (const StoreError& e) {
+            return refuse(err_code_for(e.kind()), e.what(), Next::keep_going);
+        }
+        send_all(conn_, format_ok(size, digest.hex()));
+        for (std::uint64_t offset = 0; offset < size;) {
+            // A store failure now, after OK, can only end the connection.
+            const std::size_t got = read_chunk(*reader, offset, size);
+            send_all(conn_, std::span<const std::byte>(buffer_.data(), got));
+            offset += got;
+        }
+        log("GET {} -> OK {}", get.name, size);
+        return Next::keep_going;
+    }
+
+    /// Reads the next chunk at offset into buffer_; a file shorter than it
+    /// said is an I/O error.
+    std::size_t read_chunk(const FileReader& reader, std::uint64_t offset, std::uint64_t size) {
+        const std::size_t want = std::min<std::uint64_t>(buffer_.size(), size - offset);
+        const std::size_t got = reader.read_at(offset, std::span(buffer_.data(), want));
+        if (got == 0)
+            throw StoreError(StoreErrorKind::io, "file shrank while being read");
+        return got;
+    }
+
+    Next serve_dir() {
+        const auto files = store_.list();
+        std::string text = format_ok(files.size(), std::nullopt);
+        for (const auto& file : files) {
+            text += fmt::format("{} {}\n", file.size_bytes, file.name);
+            if (text.size() >= buffer_.size()) {
+                send_all(conn_, text);
+                text.clear();
+            }
+        }
+        send_all(conn_, text);
+        log("DIR -> OK {}", files.size());
+        return Next::keep_going;
+    }
+
+    void reply_quietly(const std::string& line) {
+        try {
+            conn_.set_deadline(conn_.clock().now() + config_.linger_timeout);
+            send_all(conn_, line);
+        } catch (const ConnectionError&) {
+            // The client is gone or stuck; nothing more to tell it.
+        }
+    }
+
+    /// Half-closes, then discards what the client still sends for a moment, so
+    /// it reads our ERR line instead of a reset caused by unread data.
+    void linger_close() {
+        try {
+            conn_.shutdown_send();
+            conn_.set_deadline(conn_.clock().now() + config_.linger_timeout);
+            std::uint64_t discarded = 0;
+            while (discarded < linger_bytes_max) {
+                const std::size_t got = conn_.recv(std::span(buffer_));
+                if (got == 0)
+                    break;
+                discarded += got;
+            }
+        } catch (const ConnectionError&) {
+            // Reset or timed out: we are closing anyway.
+        }
+    }
+
+    static constexpr std::uint64_t linger_bytes_max = 4 * 1024 * 1024;
+
+    Connection& conn_;
+    Store& store_;
+    const FerryServerConfig& config_;
+    std::vector<std::byte> buffer_;
+};
+
+}  // namespace
+
+void serve_ferry_connection(Connection& conn, Store& store, const FerryServerConfig& config) {
+    Session(conn, store, config).run();
+}
+
+void refuse_busy(Connection& conn) {
+    try {
+        conn.set_deadline(conn.clock().now() + std::chrono::seconds(1));
+        send_all(conn, format_err(ErrCode::too_many_connections, "too many connections"));
+        conn.shutdown_send();
+    } catch (const ConnectionError&) {
+        // The client is gone; nothing to tell it.
+    }
+    conn.close();
+}
+
+}  // namespace ferry

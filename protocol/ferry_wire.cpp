@@ -1,0 +1,163 @@
+#include "protocol/ferry_wire.h"
+
+#include <charconv>
+#include <vector>
+
+#include <fmt/core.h>
+
+#include "protocol/digest.h"
+#include "protocol/names.h"
+
+namespace ferry {
+
+namespace {
+
+/// Splits on single spaces; an empty field (two spaces, leading or trailing
+/// space) makes the line malformed.
+std::optional<std::vector<std::string_view>> split_fields(std::string_view line) {
+    std::vector<std::string_view> fields;
+    std::size_t start = 0;
+    while (true) {
+        const std::size_t space = line.find(' ', start);
+        const std::string_view field =
+            line.substr(start, space == std::string_view::npos ? line.npos : space - start);
+        if (field.empty())
+            return std::nullopt;
+        fields.push_back(field);
+        if (space == std::string_view::npos)
+            return fields;
+        start = space + 1;
+    }
+}
+
+RequestError bad_request(std::string message) {
+    return RequestError{ErrCode::bad_request, std::move(message)};
+}
+
+}  // namespace
+
+std::optional<std::uint64_t> parse_decimal_u64(std::string_view text) {
+    if (text.empty() || text.size() > 20)
+        return std::nullopt;
+    if (text.size() > 1 && text.front() == '0')
+        return std::nullopt;
+    for (char c : text) {
+        if (c < '0' || c > '9')
+            return std::nullopt;
+    }
+    std::uint64_t value = 0;
+    const auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), value);
+    if (error != std::errc{} || end != text.data() + text.size())
+        return std::nullopt;
+    return value;
+}
+
+std::variant<Request, RequestError> parse_request(std::string_view line) {
+    if (!line.empty() && line.back() == '\r')
+        line.remove_suffix(1);  // tolerate nc -C
+    const auto fields = split_fields(line);
+    if (!fields)
+        return bad_request("malformed request line");
+    const std::string_view verb = (*fields)[0];
+    const std::size_t args = fields->size() - 1;
+
+    if (verb == "DIR") {
+        if (args != 0)
+            return bad_request("DIR takes no arguments");
+        return Request{DirRequest{}};
+    }
+    if (verb == "GET") {
+        if (args != 1)
+            return bad_request("usage: GET <name>");
+        const std::string_view name = (*fields)[1];
+        if (!is_valid_name(name))
+            return RequestError{ErrCode::name_not_allowed, "name not allowed"};
+        return Request{GetRequest{std::string(name)}};
+    }
+    if (verb == "PUT") {
+        if (args != 2 && args != 3)
+            return bad_request("usage: PUT <name> <size> [<digest>]");
+        const std::string_view name = (*fields)[1];
+        const auto size = parse_decimal_u64((*fields)[2]);
+        if (!size)
+            return bad_request("size is not a decimal number of bytes");
+        std::optional<std::string> digest;
+        if (args == 3) {
+            if (!is_valid_digest_hex((*fields)[3])) {
+                return bad_request("digest is not 32 lowercase hex digits");
+            }
+            digest = std::string((*fields)[3]);
+        }
+        if (!is_valid_name(name))
+            return RequestError{ErrCode::name_not_allowed, "name not allowed"};
+        return Request{PutRequest{std::string(name), *size, std::move(digest)}};
+    }
+    return bad_request("unknown command");
+}
+
+std::string format_request(const Request& request) {
+    struct Formatter {
+        std::string operator()(const PutRequest& put) const {
+            if (put.digest)
+                return fmt::format("PUT {} {} {}\n", put.name, put.size_bytes, *put.digest);
+            return fmt::format("PUT {} {}\n", put.name, put.size_bytes);
+        }
+        std::string operator()(const GetRequest& get) const {
+            return fmt::format("GET {}\n", get.name);
+        }
+        std::string operator()(const DirRequest&) const { return "DIR\n"; }
+    };
+    return std::visit(Formatter{}, request);
+}
+
+std::optional<Reply> parse_reply(std::string_view line) {
+    if (line.starts_with("ERR ")) {
+        const std::string_view rest = line.substr(4);
+        const std::size_t space = rest.find(' ');
+        const auto code = parse_decimal_u64(rest.substr(0, space));
+        if (!code || *code < 100 || *code > 999)
+            return std::nullopt;
+        ErrReply err{static_cast<int>(*code), ""};
+        if (space != std::string_view::npos)
+            err.message = std::string(rest.substr(space + 1));
+        return Reply{err};
+    }
+    const auto fields = split_fields(line);
+    if (!fields || (*fields)[0] != "OK")
+        return std::nullopt;
+    if (fields->size() != 2 && fields->size() != 3)
+        return std::nullopt;
+    const auto number = parse_decimal_u64((*fields)[1]);
+    if (!number)
+        return std::nullopt;
+    OkReply ok{*number, std::nullopt};
+    if (fields->size() == 3) {
+        if (!is_valid_digest_hex((*fields)[2]))
+            return std::nullopt;
+        ok.digest = std::string((*fields)[2]);
+    }
+    return Reply{ok};
+}
+
+std::string format_ok(std::uint64_t number, std::optional<std::string_view> digest) {
+    if (digest)
+        return fmt::format("OK {} {}\n", number, *digest);
+    return fmt::format("OK {}\n", number);
+}
+
+std::string format_err(ErrCode code, std::string_view message) {
+    return fmt::format("ERR {} {}\n", static_cast<int>(code), message);
+}
+
+std::optional<DirEntryLine> parse_dir_line(std::string_view line) {
+    const std::size_t space = line.find(' ');
+    if (space == std::string_view::npos)
+        return std::nullopt;
+    const auto size = parse_decimal_u64(line.substr(0, space));
+    const std::string_view name = line.substr(space + 1);
+    if (!size || !is_valid_name(name))
+        return std::nullopt;
+    return DirEntryLine{*size, std::string(name)};
+}
+
+}  // namespace ferry

@@ -1,0 +1,19 @@
+#include "protocol/store.h"
+
+namespace ferry {
+
+std::string_view to_string(StoreErrorKind kind) {
+    switch (kind) {
+        case StoreErrorKind::not_found:
+            return "not found";
+        case StoreErrorKind::name_not_allowed:
+            return "name not allowed";
+        case StoreErrorKind::disk_full:
+            return "disk full";
+        case StoreErrorKind::io:
+            return "I/O error";
+    }
+    return "unknown";
+}
+
+}  // namespace ferry

@@ -1,0 +1,169 @@
+#include "protocol/ferry_client.h"
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include "protocol/digest.h"
+#include "tests/protocol/fake_connection.h"
+
+namespace ferry::testing {
+namespace {
+
+using ::testing::HasSubstr;
+
+class StringSink : public ByteSink {
+  public:
+    void write(std::span<const std::byte> bytes) override { text.append(as_text(bytes)); }
+    std::string text;
+};
+
+std::string ok_line(std::string_view body) {
+    return fmt::format("OK {} {}\n", body.size(), digest_hex(as_bytes(body)));
+}
+
+TEST(FerryClientPut, SendsHeaderWithDigestThenBodyAndReadsOk) {
+    const std::string body = payload(1000);
+    ScriptedConnection conn(ok_line(body), 1);
+    conn.limit_send_bytes(7);
+    FerryClient client(conn, 64);
+    std::vector<std::uint64_t> progress;
+    const auto result =
+        client.put("a.bin", BytesReader(body),
+                   [&](std::uint64_t done, std::uint64_t) { progress.push_back(done); });
+    EXPECT_EQ(conn.sent(), fmt::format("PUT a.bin 1000 {}\n{}", digest_hex(as_bytes(body)), body));
+    EXPECT_EQ(result.size_bytes, 1000u);
+    EXPECT_EQ(progress.back(), 1000u);
+}
+
+TEST(FerryClientPut, ZeroBytesSendsOnlyTheHeader) {
+    ScriptedConnection conn(ok_line(""));
+    FerryClient client(conn);
+    client.put("empty", BytesReader(""));
+    EXPECT_EQ(conn.sent(), fmt::format("PUT empty 0 {}\n", digest_hex({})));
+}
+
+TEST(FerryClientPut, ErrReplyBecomesRemoteErrorWithCodeAndLine) {
+    ScriptedConnection conn("ERR 403 name not allowed\n");
+    FerryClient client(conn);
+    try {
+        client.put("x", BytesReader("abc"));
+        FAIL() << "expected RemoteError";
+    } catch (const RemoteError& e) {
+        EXPECT_EQ(e.code(), 403);
+        EXPECT_STREQ(e.line(), "ERR 403 name not allowed");
+    }
+}
+
+TEST(FerryClientPut, ReadsTheErrLineWhenTheServerStopsReadingMidBody) {
+    ScriptedConnection conn("ERR 413 too large\n");
+    conn.fail_sends_after(100);
+    FerryClient client(conn, 16);
+    try {
+        client.put("big", BytesReader(payload(10000)));
+        FAIL() << "expected RemoteError";
+    } catch (const RemoteError& e) {
+        EXPECT_EQ(e.code(), 413);
+    }
+}
+
+TEST(FerryClientPut, ResetWithNoErrLineIsAConnectionError) {
+    ScriptedConnection conn("");
+    conn.fail_sends_after(100);
+    FerryClient client(conn, 16);
+    try {
+        client.put("big", BytesReader(payload(10000)));
+        FAIL() << "expected ConnectionError";
+    } catch (const ConnectionError& e) {
+        EXPECT_EQ(e.kind(), ErrorKind::reset);
+    }
+}
+
+TEST(FerryClientPut, AcknowledgementOfOtherBytesIsAnError) {
+    ScriptedConnection conn(ok_line("other"));
+    FerryClient client(conn);
+    EXPECT_THROW(client.put("a", BytesReader("hello")), ProtocolError);
+}
+
+TEST(FerryClientPut, ServerClosingWithoutReplyIsAnError) {
+    ScriptedConnection conn("");
+    FerryClient client(conn);
+    try {
+        client.put("a", BytesReader("hello"));
+        FAIL();
+    } catch (const ProtocolError& e) {
+        EXPECT_THAT(e.what(), HasSubstr("without replying"));
+    }
+}
+
+TEST(FerryClientGet, WritesBytesToSinkAndChecksDigest) {
+    const std::string body = payload(300);
+    ScriptedConnection conn(ok_line(body) + body, 5);
+    FerryClient client(conn, 64);
+    StringSink sink;
+    const auto result = client.get("a", sink);
+    EXPECT_EQ(conn.sent(), "GET a\n");
+    EXPECT_EQ(sink.text, body);
+    EXPECT_EQ(result.digest, digest_hex(as_bytes(body)));
+}
+
+TEST(FerryClientGet, CorruptedBytesAreDetected) {
+    std::string body = payload(300);
+    const std::string header = ok_line(body);
+    body[100] ^= 1;
+    ScriptedConnection conn(header + body);
+    FerryClient client(conn);
+    StringSink sink;
+    try {
+        client.get("a", sink);
+        FAIL();
+    } catch (const ProtocolError& e) {
+        EXPECT_THAT(e.what(), HasSubstr("corrupted"));
+    }
+}
+
+TEST(FerryClientGet, TruncatedDownloadIsDetected) {
+    const std::string body = payload(300);
+    ScriptedConnection conn(ok_line(body) + body.substr(0, 200));
+    FerryClient client(conn);
+    StringSink sink;
+    try {
+        client.get("a", sink);
+        FAIL();
+    } catch (const ProtocolError& e) {
+        EXPECT_THAT(e.what(), HasSubstr("after 200 of 300"));
+    }
+}
+
+TEST(FerryClientGet, NotFoundIsRemoteError404) {
+    ScriptedConnection conn("ERR 404 no such file\n");
+    FerryClient client(conn);
+    StringSink sink;
+    try {
+        client.get("a", sink);
+        FAIL();
+    } catch (const RemoteError& e) {
+        EXPECT_EQ(e.code(), 404);
+    }
+}
+
+TEST(FerryClientDir, ReadsTheListing) {
+    ScriptedConnection conn("OK 2\n5 a\n0 b\n", 1);
+    FerryClient client(conn);
+    EXPECT_EQ(client.dir(), (std::vector<FileInfo>{{"a", 5}, {"b", 0}}));
+    EXPECT_EQ(conn.sent(), "DIR\n");
+}
+
+TEST(FerryClientDir, MalformedLineIsAnError) {
+    ScriptedConnection conn("OK 1\nfive a\n");
+    FerryClient client(conn);
+    EXPECT_THROW(client.dir(), ProtocolError);
+}
+
+TEST(FerryClientDir, ListingCutShortIsAnError) {
+    ScriptedConnection conn("OK 2\n5 a\n");
+    FerryClient client(conn);
+    EXPECT_THROW(client.dir(), ProtocolError);
+}
+
+}  // namespace
+}  // namespace ferry::testing
