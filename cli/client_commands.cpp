@@ -96,6 +96,9 @@ int run_reporting(const std::string& operation, const std::function<void()>& bod
     } catch (const std::system_error& e) {
         fmt::print(stderr, "ferry: {} failed: {}\n", operation, e.what());
         return exit_failed;
+    } catch (const std::invalid_argument& e) {
+        fmt::print(stderr, "ferry: {} failed: {}\n", operation, e.what());
+        return exit_usage;
     }
 }
 
@@ -142,7 +145,7 @@ class ProgressReporter {
 struct PutOptions {
     ClientOptions client;
     std::string file;
-    std::string as_name;
+    std::optional<std::string> as_name;
 };
 
 int run_naive_put(const PutOptions& options, const HostPort& address) {
@@ -193,7 +196,7 @@ int run_put(const PutOptions& options) {
     if (!address)
         return exit_usage;
     if (options.client.protocol == "naive") {
-        if (!options.as_name.empty()) {
+        if (options.as_name) {
             fmt::print(stderr,
                        "ferry: put: --as needs ferry/1; the chapter's protocol sends no name "
                        "(the server picks upload-1, upload-2, ...)\n");
@@ -202,13 +205,12 @@ int run_put(const PutOptions& options) {
         return run_naive_put(options, *address);
     }
 
-    const std::string name = options.as_name.empty()
-                                 ? std::filesystem::path(options.file).filename().string()
-                                 : options.as_name;
+    const std::string name =
+        options.as_name.value_or(std::filesystem::path(options.file).filename().string());
     if (!is_valid_name(name)) {
         fmt::print(stderr, "ferry: put {}: '{}' is not a name the server accepts: {}{}\n",
                    options.file, name, name_rules(),
-                   options.as_name.empty() ? "; choose another with --as NAME" : "");
+                   options.as_name ? "" : "; choose another with --as NAME");
         return exit_usage;
     }
     const std::size_t chunk_bytes = options.client.chunk_bytes.value_or(ferry_chunk_bytes_default);

@@ -1,0 +1,250 @@
+#!/usr/bin/env python3
+"""End-to-end tests of the ferry executable: `ferry serve` on an ephemeral
+port, driven by `ferry put`, `get` and `dir`, and by raw sockets where the
+CLI would refuse to send something.
+
+    cli_test.py FERRY CASE     (CTest runs one case per test)
+"""
+
+import os
+import signal
+import socket
+import sys
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from ferry_harness import (TempDir, Server, check, describe, expect_exit, main, run,
+                           same_bytes, snapshot, write_random)
+
+EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
+
+
+def client(ferry, server, *args, timeout_ms=20000):
+    return [ferry, *args, "--server", server.address, "--timeout-ms", str(timeout_ms)]
+
+
+def roundtrip(ferry, sizes):
+    with TempDir() as root, TempDir() as work:
+        with Server(ferry, root) as server:
+            for size in sizes:
+                name = f"file-{size}.bin"
+                source = os.path.join(work, name)
+                write_random(source, size, seed=size)
+                result = expect_exit(run(client(ferry, server, "put", source)), EXIT_OK)
+                check(f"{size} bytes".encode() in result.stdout, describe(result))
+                check(same_bytes(source, os.path.join(root, name)),
+                      f"{name}: the server's copy differs")
+                copy = os.path.join(work, "copy-" + name)
+                expect_exit(run(client(ferry, server, "get", name, "-o", copy)), EXIT_OK)
+                check(same_bytes(source, copy), f"{name}: the downloaded copy differs")
+            listing = expect_exit(run(client(ferry, server, "dir")), EXIT_OK)
+            lines = [line.split() for line in listing.stdout.decode().splitlines()]
+            expected = sorted([str(size), f"file-{size}.bin"] for size in sizes)
+            expected.sort(key=lambda entry: entry[1])
+            check(lines == expected, f"dir listed {lines}, expected {expected}")
+            leftovers = [n for n in os.listdir(work) if n.startswith(".")]
+            check(not leftovers, f"temporary files left beside downloads: {leftovers}")
+
+
+def case_roundtrip_small(ferry):
+    roundtrip(ferry, [0, 1, 1023, 1024, 1025, 3 * 1024 + 7])
+
+
+def case_roundtrip_50mib(ferry):
+    roundtrip(ferry, [50 * 1024 * 1024])
+
+
+def case_several_requests_one_connection(ferry):
+    """Drives ferry/1 by hand: PUT, DIR, GET, GET 404 on one connection."""
+    with TempDir() as root, Server(ferry, root) as server:
+        with socket.create_connection((server.host, server.port), timeout=10) as conn:
+            conn.sendall(b"PUT hello.txt 6\nhello\nDIR\nGET hello.txt\nGET nope\n")
+            conn.shutdown(socket.SHUT_WR)
+            reply = b""
+            while chunk := conn.recv(65536):
+                reply += chunk
+        lines = reply.split(b"\n")
+        check(lines[0].startswith(b"OK 6 ") and len(lines[0]) == 5 + 32, f"PUT: {reply!r}")
+        digest = lines[0][5:]
+        check(lines[1:3] == [b"OK 1", b"6 hello.txt"], f"DIR: {reply!r}")
+        check(lines[3] == b"OK 6 " + digest and lines[4] == b"hello", f"GET: {reply!r}")
+        check(lines[5].startswith(b"ERR 404"), f"GET nope: {reply!r}")
+
+
+BAD_NAMES = ["..", "../x", "/etc/passwd", "a/b", ".hidden", "", "a" * 256, "a b",
+             "caf\u00e9.txt", "x\\y", ".", "tab\there"]
+
+
+def case_bad_names_refused(ferry):
+    with TempDir() as root, TempDir() as work:
+        source = os.path.join(work, "source.txt")
+        with open(source, "wb") as out:
+            out.write(b"payload")
+        with open(os.path.join(root, "keep.txt"), "wb") as out:
+            out.write(b"existing")
+        parent = os.path.dirname(root)
+        before_root = snapshot(root)
+        before_parent = sorted(os.listdir(parent))
+        with Server(ferry, root) as server:
+            for name in BAD_NAMES:
+                # The client refuses before connecting: usage error.
+                result = run(client(ferry, server, "put", source, "--as", name))
+                expect_exit(result, EXIT_USAGE)
+                check(b"not a name the server accepts" in result.stderr, describe(result))
+                result = run(client(ferry, server, "get", name, "-o", os.path.join(work, "out")))
+                expect_exit(result, EXIT_USAGE)
+            # The server refuses them too, when a client sends them anyway
+            # (and NUL, which no command line can carry).
+            for name in [n.encode() for n in BAD_NAMES if n and " " not in n and "\t" not in n] \
+                    + [b"a\x00b", b"nul\x00"]:
+                with socket.create_connection((server.host, server.port), timeout=10) as conn:
+                    conn.sendall(b"PUT " + name + b" 7\npayload")
+                    reply = conn.recv(1024)
+                check(reply.startswith(b"ERR 403") or reply.startswith(b"ERR 400"),
+                      f"PUT {name!r} got {reply!r}")
+                with socket.create_connection((server.host, server.port), timeout=10) as conn:
+                    conn.sendall(b"GET " + name + b"\n")
+                    reply = conn.recv(1024)
+                check(reply.startswith(b"ERR 403") or reply.startswith(b"ERR 400"),
+                      f"GET {name!r} got {reply!r}")
+            # A file whose own base name is not allowed needs --as.
+            hidden = os.path.join(work, ".secret")
+            with open(hidden, "wb") as out:
+                out.write(b"x")
+            result = expect_exit(run(client(ferry, server, "put", hidden)), EXIT_USAGE)
+            check(b"--as" in result.stderr, describe(result))
+        check(snapshot(root) == before_root, f"root changed: {snapshot(root)} vs {before_root}")
+        check(sorted(os.listdir(parent)) == before_parent, "the root's parent changed")
+        check(sorted(os.listdir(work)) == [".secret", "source.txt"],
+              f"work dir changed: {os.listdir(work)}")
+
+
+def case_exit_codes(ferry):
+    with TempDir() as root, TempDir() as work:
+        source = os.path.join(work, "a.txt")
+        with open(source, "wb") as out:
+            out.write(b"abc")
+        # Usage errors: no subcommand, unknown option, missing argument.
+        expect_exit(run([ferry]), EXIT_USAGE)
+        expect_exit(run([ferry, "put"]), EXIT_USAGE)
+        expect_exit(run([ferry, "put", source, "--no-such-option"]), EXIT_USAGE)
+        expect_exit(run([ferry, "frobnicate"]), EXIT_USAGE)
+        expect_exit(run([ferry, "put", source, "--server", "no-port-here"]), EXIT_USAGE)
+        expect_exit(run([ferry, "serve", "--root", os.path.join(work, "missing")]), EXIT_USAGE)
+        expect_exit(run([ferry, "serve", "--port", "70000"]), EXIT_USAGE)
+        with Server(ferry, root) as server:
+            # A local file that does not exist, or is a directory.
+            result = expect_exit(
+                run(client(ferry, server, "put", os.path.join(work, "missing.txt"))), EXIT_USAGE)
+            check(b"missing.txt" in result.stderr, describe(result))
+            expect_exit(run(client(ferry, server, "put", work, "--as", "d")), EXIT_USAGE)
+            # The chapter's protocol cannot download or list.
+            expect_exit(run(client(ferry, server, "get", "a.txt", "--protocol", "naive")),
+                        EXIT_USAGE)
+            expect_exit(run(client(ferry, server, "dir", "--protocol", "naive")), EXIT_USAGE)
+            # ERR 404 is a remote error; the message names file, server, ERR line.
+            target = os.path.join(work, "keep.txt")
+            with open(target, "wb") as out:
+                out.write(b"do not clobber")
+            result = expect_exit(run(client(ferry, server, "get", "nope.txt", "-o", target)),
+                                 EXIT_FAILED)
+            message = result.stderr.decode()
+            check("nope.txt" in message and server.address in message and "ERR 404" in message,
+                  describe(result))
+            with open(target, "rb") as kept:
+                check(kept.read() == b"do not clobber", "a failed get replaced the target")
+            check(sorted(os.listdir(work)) == ["a.txt", "keep.txt"],
+                  f"a failed get left files: {os.listdir(work)}")
+            # Success, and the environment variable for the server.
+            env = dict(os.environ, FERRY_SERVER=server.address)
+            expect_exit(run([ferry, "put", source], env=env), EXIT_OK)
+            result = expect_exit(run([ferry, "get", "a.txt", "-o", "-"], env=env), EXIT_OK)
+            check(result.stdout == b"abc", f"get -o - wrote {result.stdout!r}")
+            # get into a directory writes NAME inside it.
+            expect_exit(run([ferry, "get", "a.txt", "-o", root + "/../" +
+                             os.path.basename(work)], env=env), EXIT_OK)
+        # Nothing listens any more: connection refused.
+        result = expect_exit(run([ferry, "dir", "--server", server.address]), EXIT_FAILED)
+        check(server.address.encode() in result.stderr, describe(result))
+
+
+def case_max_bytes_413(ferry):
+    with TempDir() as root, TempDir() as work:
+        big = os.path.join(work, "big.bin")
+        write_random(big, 8 * 1024 * 1024, seed=7)
+        with Server(ferry, root, ["--max-bytes", "1000"]) as server:
+            result = expect_exit(run(client(ferry, server, "put", big)), EXIT_FAILED)
+            check(b"ERR 413" in result.stderr, describe(result))
+            small = os.path.join(work, "small.bin")
+            write_random(small, 1000, seed=8)
+            expect_exit(run(client(ferry, server, "put", small)), EXIT_OK)
+        check(sorted(snapshot(root)) == ["small.bin"], f"root holds {snapshot(root)}")
+
+
+def case_signals_stop_server(ferry):
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        with TempDir() as root:
+            server = Server(ferry, root)
+            server.__enter__()
+            # An idle client connection must not keep the server from stopping.
+            with socket.create_connection((server.host, server.port), timeout=10):
+                code = server.stop(sig)
+            check(code == 0, f"serve exited {code} on signal {sig}; log: {server.log}")
+            check(any("stopped" in line for line in server.log), f"no 'stopped' in {server.log}")
+
+
+def case_ipv6(ferry):
+    try:
+        with socket.socket(socket.AF_INET6) as probe:
+            probe.bind(("::1", 0))
+    except OSError:
+        print("no IPv6 loopback here; skipped")
+        return
+    with TempDir() as root, TempDir() as work:
+        with Server(ferry, root, host="::1") as server:
+            check(server.address.startswith("[::1]:"), f"address {server.address}")
+            source = os.path.join(work, "v6.txt")
+            write_random(source, 5000, seed=6)
+            expect_exit(run(client(ferry, server, "put", source)), EXIT_OK)
+            result = expect_exit(run(client(ferry, server, "dir")), EXIT_OK)
+            check(b"5000 v6.txt" in result.stdout, describe(result))
+
+
+def case_help(ferry):
+    for command in [[], ["serve"], ["put"], ["get"], ["dir"]]:
+        result = expect_exit(run([ferry, *command, "--help"]), EXIT_OK)
+        check(b"Usage" in result.stdout or b"usage" in result.stdout.lower(), describe(result))
+        if command:
+            check(b"Examples" in result.stdout, f"no examples in {command} --help")
+    expect_exit(run([ferry, "--version"]), EXIT_OK)
+
+
+def case_naive_roundtrip(ferry):
+    with TempDir() as root, TempDir() as work:
+        with Server(ferry, root, ["--protocol", "naive"]) as server:
+            for index, size in enumerate([1000, 1025, 5000], start=1):
+                source = os.path.join(work, f"f{size}")
+                write_random(source, size, seed=size)
+                result = expect_exit(
+                    run(client(ferry, server, "put", source, "--protocol", "naive")), EXIT_OK)
+                check(result.stdout.decode().strip() == str(size), describe(result))
+                check(same_bytes(source, os.path.join(root, f"upload-{index}")),
+                      f"upload-{index} differs from {size} bytes sent")
+
+
+def case_naive_deadlock_explained(ferry):
+    """2048 bytes is a multiple of CHUNK_SIZE: the chapter's server waits for
+    ever; the client times out, exits 1 and says why."""
+    with TempDir() as root, TempDir() as work:
+        with Server(ferry, root, ["--protocol", "naive", "--idle-timeout-ms", "1000"]) as server:
+            source = os.path.join(work, "f2048")
+            write_random(source, 2048, seed=1)
+            result = run(client(ferry, server, "put", source, "--protocol", "naive",
+                                timeout_ms=1000), timeout=30)
+            expect_exit(result, EXIT_FAILED)
+            check(b"multiple of the chunk size" in result.stderr, describe(result))
+
+
+if __name__ == "__main__":
+    cases = {name[len("case_"):]: function for name, function in globals().items()
+             if name.startswith("case_")}
+    sys.exit(main(cases))
