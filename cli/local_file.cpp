@@ -85,7 +85,7 @@ AtomicFileSink::AtomicFileSink(std::filesystem::path target) : target_(std::move
         directory = ".";
     // Hidden, so a half-written download does not look like a finished one.
     std::string pattern =
-        (directory / ("." + target_.filename().string() + ".ferry-part-XXXXXX")).string();
+        (directory / fmt::format(".{}.ferry-part-XXXXXX", target_.filename().string())).string();
     fd_ = ::mkostemp(pattern.data(), O_CLOEXEC);
     if (fd_ < 0) {
         throw InputError(fmt::format("cannot write {}: {}", target_.string(), errno_text(errno)));

@@ -91,7 +91,7 @@ TransferResult FerryClient::put(std::string_view name, const FileReader& file,
 
     const OkReply ok = expect_ok(recv_reply_line(), conn_.peer_name());
     if (ok.number != size || !ok.digest || *ok.digest != hex) {
-        throw ProtocolError(
+        throw CorruptedTransfer(
             fmt::format("{} acknowledged {} bytes with digest {}, but we sent {} "
                         "bytes with digest {}",
                         conn_.peer_name(), ok.number, ok.digest.value_or("(none)"), size, hex));
@@ -125,8 +125,9 @@ TransferResult FerryClient::get(std::string_view name, ByteSink& sink, const Pro
     }
     const std::string hex = digest.hex();
     if (hex != *ok.digest) {
-        throw ProtocolError(fmt::format("corrupted download of {}: digest {} but {} promised {}",
-                                        name, hex, conn_.peer_name(), *ok.digest));
+        throw CorruptedTransfer(
+            fmt::format("corrupted download of {}: digest {} but {} promised {}", name, hex,
+                        conn_.peer_name(), *ok.digest));
     }
     return TransferResult{ok.number, hex};
 }

@@ -28,6 +28,13 @@ class RemoteError : public std::runtime_error {
     int code_;
 };
 
+/// The bytes received, or acknowledged, are not the bytes sent: a digest or a
+/// size that does not match.
+class CorruptedTransfer : public ProtocolError {
+  public:
+    using ProtocolError::ProtocolError;
+};
+
 /// Where GET writes the bytes it receives.
 class ByteSink {
   public:

@@ -1,0 +1,158 @@
+// BM_RealPut256MiB against BM_RawLoopback256MiB: how close ferry/1 comes to
+// what this machine's loopback can carry at all. Target: ferry >= 0.8 of raw.
+//
+// Both send the same 256 MiB from memory, in the same process, over
+// 127.0.0.1. The ferry side does everything a real upload does: the client
+// hashes the file, then streams it; the server receives, hashes and writes it
+// to a DiskStore on tmpfs, fsyncs, renames, and acknowledges.
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <stdexcept>
+#include <system_error>
+#include <thread>
+#include <vector>
+
+#include <benchmark/benchmark.h>
+
+#include "bench/bench_support.h"
+#include "protocol/ferry_client.h"
+#include "real/disk_store.h"
+#include "real/server.h"
+#include "real/steady_clock.h"
+#include "real/tcp_listener.h"
+
+namespace ferry::bench {
+namespace {
+
+constexpr std::size_t payload_bytes = 256 * mib;
+
+const std::vector<std::byte>& payload() {
+    static const std::vector<std::byte> bytes = random_bytes(payload_bytes, 42);
+    return bytes;
+}
+
+/// A ferry/1 server on 127.0.0.1 with a DiskStore on tmpfs, running in this
+/// process on its own thread.
+class InProcessServer {
+  public:
+    explicit InProcessServer(std::size_t chunk_bytes)
+        : store_(dir_.path()),
+          listener_(HostPort{"127.0.0.1", 0}, SteadyClock::instance()),
+          server_(listener_, store_, config(chunk_bytes)),
+          thread_([this] { server_.run(); }) {}
+    ~InProcessServer() {
+        server_.stop();
+        thread_.join();
+    }
+    HostPort address() const { return listener_.local_address(); }
+
+  private:
+    static ServerConfig config(std::size_t chunk_bytes) {
+        ServerConfig config;
+        config.ferry.chunk_bytes = chunk_bytes;
+        return config;
+    }
+
+    ScratchDir dir_;
+    DiskStore store_;
+    TcpListener listener_;
+    Server server_;
+    std::thread thread_;
+};
+
+void BM_RealPut256MiB(benchmark::State& state) {
+    const auto chunk_bytes = static_cast<std::size_t>(state.range(0));
+    const MemoryFileReader reader(payload());
+    InProcessServer server(chunk_bytes);
+    for (auto _ : state) {
+        auto conn = connect_tcp(server.address(), SteadyClock::instance());
+        FerryClient client(*conn, chunk_bytes);
+        TransferResult result = client.put("bench.bin", reader);
+        benchmark::DoNotOptimize(result);
+        conn->close();
+        if (result.size_bytes != payload_bytes)
+            state.SkipWithError("short upload");
+    }
+    state.SetBytesProcessed(static_cast<std::int64_t>(state.iterations() * payload_bytes));
+}
+
+[[noreturn]] void fail(const char* what) {
+    throw std::system_error(errno, std::generic_category(), what);
+}
+
+void BM_RawLoopback256MiB(benchmark::State& state) {
+    const auto chunk_bytes = static_cast<std::size_t>(state.range(0));
+    const std::vector<std::byte>& bytes = payload();
+
+    const int listen_fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (listen_fd < 0)
+        fail("socket");
+    sockaddr_in address{};
+    address.sin_family = AF_INET;
+    address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    socklen_t length = sizeof address;
+    if (::bind(listen_fd, reinterpret_cast<sockaddr*>(&address), sizeof address) != 0 ||
+        ::listen(listen_fd, 1) != 0 ||
+        ::getsockname(listen_fd, reinterpret_cast<sockaddr*>(&address), &length) != 0) {
+        fail("bind/listen");
+    }
+
+    for (auto _ : state) {
+        const int send_fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+        if (send_fd < 0 ||
+            ::connect(send_fd, reinterpret_cast<sockaddr*>(&address), sizeof address) != 0) {
+            fail("connect");
+        }
+        const int recv_fd = ::accept4(listen_fd, nullptr, nullptr, SOCK_CLOEXEC);
+        if (recv_fd < 0)
+            fail("accept");
+
+        std::uint64_t received = 0;
+        std::thread reader([&] {
+            std::vector<std::byte> buffer(chunk_bytes);
+            while (received < payload_bytes) {
+                const ssize_t n = ::recv(recv_fd, buffer.data(), buffer.size(), 0);
+                if (n < 0 && errno == EINTR)
+                    continue;
+                if (n <= 0)
+                    break;
+                received += static_cast<std::uint64_t>(n);
+            }
+            benchmark::DoNotOptimize(buffer.data());
+        });
+        for (std::size_t sent = 0; sent < payload_bytes;) {
+            const std::size_t want = std::min(chunk_bytes, payload_bytes - sent);
+            const ssize_t n = ::send(send_fd, bytes.data() + sent, want, MSG_NOSIGNAL);
+            if (n < 0 && errno == EINTR)
+                continue;
+            if (n <= 0)
+                break;
+            sent += static_cast<std::size_t>(n);
+        }
+        reader.join();
+        ::close(send_fd);
+        ::close(recv_fd);
+        if (received != payload_bytes)
+            state.SkipWithError("short transfer");
+    }
+    ::close(listen_fd);
+    state.SetBytesProcessed(static_cast<std::int64_t>(state.iterations() * payload_bytes));
+}
+
+void chunk_sizes(benchmark::internal::Benchmark* bench) {
+    bench->ArgName("chunk_bytes");
+    for (const std::int64_t chunk : {64 * 1024, 256 * 1024, 1024 * 1024})
+        bench->Arg(chunk);
+    bench->UseRealTime()->Unit(benchmark::kMillisecond)->MinTime(2.0);
+}
+
+BENCHMARK(BM_RealPut256MiB)->Apply(chunk_sizes);
+BENCHMARK(BM_RawLoopback256MiB)->Apply(chunk_sizes);
+
+}  // namespace
+}  // namespace ferry::bench
