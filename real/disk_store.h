@@ -8,6 +8,9 @@
 // name, so never listed), which commit() fsyncs, renames into place, and
 // follows with an fsync of the directory. Temporary files left by a crash are
 // removed when the store is opened.
+//
+// Thread-safe: the server's connection threads share one DiskStore. Uploads
+// and readers use the store's root descriptor, so the store must outlive them.
 
 #include <filesystem>
 
@@ -16,7 +19,7 @@
 namespace ferry {
 
 class DiskStore : public Store {
-public:
+  public:
     /// Opens root, which must be an existing directory. Throws StoreError (io)
     /// naming the directory.
     explicit DiskStore(const std::filesystem::path& root);
@@ -30,7 +33,13 @@ public:
 
     const std::filesystem::path& root() const { return root_; }
 
-private:
+  private:
+    /// Opens name (one path component) relative to the root, following no
+    /// symlink and never leaving the root. Returns the descriptor or -1 with
+    /// errno set.
+    int open_beneath(const std::string& name, int flags, unsigned mode) const;
+    void remove_stale_temp_files();
+
     std::filesystem::path root_;
     int root_fd_ = -1;
 };

@@ -5,6 +5,7 @@
 // interrupt) ends accepting, wakes every connection and waits for the threads.
 
 #include <atomic>
+#include <condition_variable>
 #include <cstddef>
 #include <cstdint>
 #include <functional>
@@ -13,6 +14,7 @@
 #include <mutex>
 #include <string_view>
 #include <thread>
+#include <vector>
 
 #include "protocol/ferry_server.h"
 #include "protocol/naive.h"
@@ -33,32 +35,45 @@ struct ServerConfig {
 };
 
 class Server {
-public:
+  public:
     Server(TcpListener& listener, Store& store, ServerConfig config);
     ~Server();  ///< stops and joins
 
     /// Accepts and serves until stop() or listener.interrupt(); then closes
-    /// every connection and waits for their threads.
+    /// every connection and waits for their threads. Call it once.
     void run();
     /// Thread-safe; also what a signal handler should trigger (through
-    /// TcpListener::interrupt, which is async-signal-safe).
+    /// TcpListener::interrupt, which is async-signal-safe). Interrupts the
+    /// listener and every connection, and returns once every connection
+    /// thread is joined and run() (if it runs) has returned.
     void stop();
+    /// Connections being served now (refused ones never count).
     std::size_t active_connections() const;
 
-private:
+  private:
     void serve_one(std::uint64_t id, std::unique_ptr<TcpConnection> conn);
+    void serve_protocol(std::uint64_t id, TcpConnection& conn);
+    void refuse(std::uint64_t id, TcpConnection& conn);
     void reap_finished();
+    void stop_connections();
+    void join_all();
+    void log(const std::string& line);
 
     TcpListener& listener_;
     Store& store_;
     ServerConfig config_;
+    std::mutex namer_mutex_;  ///< guards namer_, apart so naming (a listing) never holds up mutex_
     UploadNamer namer_;
-    std::mutex mutex_;  ///< guards namer_, connections_, threads_, finished_
+    std::mutex mutex_;  ///< guards connections_, threads_, finished_, stopping_, running_
     std::map<std::uint64_t, TcpConnection*> connections_;
     std::map<std::uint64_t, std::thread> threads_;
     std::vector<std::uint64_t> finished_;
     std::atomic<std::size_t> active_{0};
-    std::uint64_t next_id_ = 1;
+    std::uint64_t next_id_ = 1;  ///< used by run() only
+    bool stopping_ = false;      ///< guarded by mutex_; no new connection once set
+    bool running_ = false;       ///< guarded by mutex_: run() has not returned yet
+    std::condition_variable run_returned_;
+    std::mutex log_mutex_;  ///< one log line at a time
 };
 
 }  // namespace ferry

@@ -7,7 +7,7 @@
 namespace ferry {
 
 class SteadyClock : public Clock {
-public:
+  public:
     Instant now() const override;
     /// The one clock the real runtime shares.
     static const SteadyClock& instance();

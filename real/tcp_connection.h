@@ -9,7 +9,9 @@
 //
 // Mirrors sim/: tcp_connection.* <-> sim/sim_connection.*.
 
+#include <atomic>
 #include <memory>
+#include <mutex>
 #include <string>
 
 #include "protocol/connection.h"
@@ -28,7 +30,7 @@ HostPort parse_host_port(const std::string& text);
 std::string format_host_port(const HostPort& address);
 
 class TcpConnection : public Connection {
-public:
+  public:
     /// Takes ownership of a connected socket.
     TcpConnection(int fd, std::string peer_name, const Clock& clock);
     ~TcpConnection() override;
@@ -39,18 +41,30 @@ public:
     void close() override;
     std::string peer_name() const override { return peer_name_; }
 
-    /// Closes with SO_LINGER 0, so the peer sees a reset.
+    /// Closes with SO_LINGER 0, so the peer sees a reset. Idempotent.
     void reset();
     /// Shuts the socket down both ways from another thread, waking a call
-    /// blocked in send or recv (which then fails). For stopping a server.
+    /// blocked in send or recv (which then fails with ErrorKind::closed, as
+    /// does every later call). Never closes the descriptor, so it cannot hit a
+    /// reused one. Thread-safe; for stopping a server.
     void interrupt();
+    /// The socket, or -1 once closed. Only for the thread that owns this.
     int fd() const { return fd_; }
 
-private:
-    void wait_ready(short events, const char* call);
+  private:
+    /// Throws ErrorKind::closed if close(), reset() or interrupt() came first.
+    void check_open(const char* call) const;
+    /// Waits until the socket is ready for events or deadline passes
+    /// (ErrorKind::timed_out).
+    void wait_ready(short events, Deadline deadline, const char* call);
+    [[noreturn]] void fail(int error, const char* call) const;
+    void close_fd(bool with_reset);
 
-    int fd_;
+    int fd_;  ///< written only by the owning thread, under fd_mutex_
     std::string peer_name_;
+    std::mutex fd_mutex_;  ///< orders close() against interrupt() from another thread
+    std::atomic<bool> interrupted_{false};
+    bool send_shut_down_ = false;
 };
 
 /// Connects to address within timeout (none = the kernel's own). Throws

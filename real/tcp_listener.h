@@ -10,7 +10,7 @@
 namespace ferry {
 
 class TcpListener {
-public:
+  public:
     /// Binds and listens on address (port 0 = the kernel chooses). Throws
     /// std::system_error naming the address.
     TcpListener(const HostPort& address, const Clock& clock, int backlog = 512);
@@ -27,7 +27,7 @@ public:
     void interrupt();
     bool interrupted() const;
 
-private:
+  private:
     int fd_ = -1;
     int wake_fd_ = -1;  ///< eventfd written by interrupt()
     HostPort local_;

@@ -1,0 +1,136 @@
+#include "real/faulty_connection.h"
+
+#include <algorithm>
+#include <chrono>
+
+#include <fmt/core.h>
+
+namespace ferry {
+
+/// Marks the connection as blocked in a call for as long as it lives.
+class FaultyConnection::BlockedIn {
+  public:
+    BlockedIn(FaultyConnection& conn, const char* call) : conn_(conn) {
+        std::lock_guard lock(conn_.mutex_);
+        conn_.blocked_in_ = call;
+    }
+    ~BlockedIn() {
+        std::lock_guard lock(conn_.mutex_);
+        conn_.blocked_in_ = nullptr;
+    }
+    BlockedIn(const BlockedIn&) = delete;
+    BlockedIn& operator=(const BlockedIn&) = delete;
+
+  private:
+    FaultyConnection& conn_;
+};
+
+FaultyConnection::FaultyConnection(std::unique_ptr<TcpConnection> inner, InjectedFaults faults,
+                                   ChoiceFn choose, std::string label)
+    : Connection(inner->clock()),
+      inner_(std::move(inner)),
+      faults_(faults),
+      choose_(std::move(choose)),
+      label_(std::move(label)) {}
+
+std::uint64_t FaultyConnection::reset_budget() const {
+    if (!faults_.reset_after_bytes)
+        return UINT64_MAX;
+    const std::uint64_t moved = sent_bytes_ + received_bytes_;
+    return *faults_.reset_after_bytes > moved ? *faults_.reset_after_bytes - moved : 0;
+}
+
+void FaultyConnection::maybe_reset() {
+    if (faults_.reset_after_bytes && reset_budget() == 0) {
+        inner_->reset();
+        throw ConnectionError(ErrorKind::reset,
+                              fmt::format("{} reset the connection to {} after {} bytes (injected)",
+                                          label_, peer_name(), *faults_.reset_after_bytes));
+    }
+}
+
+std::size_t FaultyConnection::send(std::span<const std::byte> bytes) {
+    if (bytes.empty())
+        return 0;
+    maybe_reset();
+    std::size_t n = bytes.size();
+    if (faults_.max_send_bytes != 0)
+        n = std::min<std::uint64_t>(n, faults_.max_send_bytes);
+    if (faults_.partial_sends)
+        n = 1 + choose_(n);
+    n = std::min<std::uint64_t>(n, reset_budget());
+    BlockedIn blocked(*this, "send");
+    inner_->set_deadline(call_deadline());
+    const std::size_t sent = inner_->send(bytes.first(n));
+    sent_bytes_ += sent;
+    return sent;
+}
+
+std::size_t FaultyConnection::recv(std::span<std::byte> buffer) {
+    if (buffer.empty())
+        return 0;
+    maybe_reset();
+    if (faults_.stall_after_bytes && !stalled_once_ &&
+        received_bytes_ >= *faults_.stall_after_bytes) {
+        stall();
+    }
+    std::size_t n = buffer.size();
+    if (faults_.stall_after_bytes && !stalled_once_) {
+        n = std::min<std::uint64_t>(n, *faults_.stall_after_bytes - received_bytes_);
+    }
+    if (faults_.short_reads)
+        n = 1 + choose_(n);
+    n = std::min<std::uint64_t>(n, reset_budget());
+    BlockedIn blocked(*this, "recv");
+    inner_->set_deadline(call_deadline());
+    const std::size_t got = inner_->recv(buffer.first(n));
+    received_bytes_ += got;
+    return got;
+}
+
+void FaultyConnection::stall() {
+    // This side stops reading: the peer's sends fill the kernel's buffers and
+    // then block, exactly as when a real process stops calling recv.
+    stalled_once_ = true;
+    BlockedIn blocked(*this, "recv (stalled)");
+    const Deadline deadline = call_deadline();
+    Deadline until = deadline;
+    if (faults_.stall_for)
+        until = earliest(deadline, clock().now() + *faults_.stall_for);
+    std::unique_lock lock(mutex_);
+    while (!interrupted_ && (!until || clock().now() < *until)) {
+        if (until) {
+            wake_.wait_for(lock, std::chrono::milliseconds(5));
+        } else {
+            wake_.wait(lock);
+        }
+    }
+    if (interrupted_)
+        throw ConnectionError(ErrorKind::closed, fmt::format("{} interrupted", label_));
+    if (deadline && clock().now() >= *deadline) {
+        throw ConnectionError(ErrorKind::timed_out,
+                              fmt::format("{} timed out waiting for {}", label_, peer_name()));
+    }
+}
+
+void FaultyConnection::close() {
+    inner_->close();
+}
+
+std::string FaultyConnection::blocked_call() const {
+    std::lock_guard lock(mutex_);
+    if (!blocked_in_)
+        return "";
+    return fmt::format("{} {}({})", label_, blocked_in_, inner_->peer_name());
+}
+
+void FaultyConnection::interrupt() {
+    {
+        std::lock_guard lock(mutex_);
+        interrupted_ = true;
+    }
+    wake_.notify_all();
+    inner_->interrupt();
+}
+
+}  // namespace ferry

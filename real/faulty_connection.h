@@ -1,0 +1,81 @@
+#pragma once
+// A Connection decorator that injects the simulator's faults into a real TCP
+// connection, so one scenario file can run on both backends: capped and
+// partial sends, short reads, a stall (this side stops reading), and a reset
+// (SO_LINGER 0) after a number of bytes. Every choice comes from one
+// function the caller seeds, so a run's faults follow from its seed.
+//
+// It also tracks which call the protocol is blocked in, so a watchdog can
+// name the calls of a hung run ("client recv(127.0.0.1:6789)").
+
+#include <atomic>
+#include <condition_variable>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+
+#include "protocol/connection.h"
+#include "real/tcp_connection.h"
+
+namespace ferry {
+
+struct InjectedFaults {
+    std::uint64_t max_send_bytes = 0;  ///< 0 = no cap
+    bool partial_sends = false;        ///< each send takes a random non-empty prefix
+    bool short_reads = false;          ///< each recv asks for a random non-empty prefix
+    /// Stop reading once this side has received this many bytes ...
+    std::optional<std::uint64_t> stall_after_bytes;
+    /// ... for this long (none = for ever).
+    std::optional<Duration> stall_for;
+    /// Reset the connection once this side has sent and received this many
+    /// bytes in all.
+    std::optional<std::uint64_t> reset_after_bytes;
+};
+
+/// Returns a choice in [0, bound), bound ≥ 1.
+using ChoiceFn = std::function<std::uint64_t(std::uint64_t bound)>;
+
+class FaultyConnection : public Connection {
+  public:
+    FaultyConnection(std::unique_ptr<TcpConnection> inner, InjectedFaults faults, ChoiceFn choose,
+                     std::string label);
+
+    std::size_t send(std::span<const std::byte> bytes) override;
+    std::size_t recv(std::span<std::byte> buffer) override;
+    void shutdown_send() override { inner_->shutdown_send(); }
+    void close() override;
+    std::string peer_name() const override { return inner_->peer_name(); }
+
+    /// "client recv(127.0.0.1:6789)" while a call blocks, empty otherwise.
+    /// Thread-safe.
+    std::string blocked_call() const;
+    /// Wakes a blocked call (it fails) from another thread: for a watchdog.
+    void interrupt();
+
+    std::uint64_t bytes_sent() const { return sent_bytes_; }
+    std::uint64_t bytes_received() const { return received_bytes_; }
+
+  private:
+    class BlockedIn;
+    void maybe_reset();
+    void stall();
+    std::uint64_t reset_budget() const;
+
+    std::unique_ptr<TcpConnection> inner_;
+    InjectedFaults faults_;
+    ChoiceFn choose_;
+    std::string label_;
+    std::atomic<std::uint64_t> sent_bytes_{0};
+    std::atomic<std::uint64_t> received_bytes_{0};
+    bool stalled_once_ = false;
+
+    mutable std::mutex mutex_;  ///< guards blocked_in_, interrupted_
+    std::condition_variable wake_;
+    const char* blocked_in_ = nullptr;
+    bool interrupted_ = false;
+};
+
+}  // namespace ferry

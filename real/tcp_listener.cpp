@@ -1,0 +1,184 @@
+#include "real/tcp_listener.h"
+
+#include <netdb.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <sys/eventfd.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <chrono>
+#include <cstdint>
+#include <cstdlib>
+#include <span>
+#include <system_error>
+
+#include <fmt/core.h>
+
+#include "real/poll_wait.h"
+
+namespace ferry {
+
+namespace {
+
+/// The numeric host and port of a socket address.
+HostPort numeric_address(const sockaddr* address, socklen_t length) {
+    char host[NI_MAXHOST];
+    char port[NI_MAXSERV];
+    if (::getnameinfo(address, length, host, sizeof host, port, sizeof port,
+                      NI_NUMERICHOST | NI_NUMERICSERV) != 0) {
+        return HostPort{"?", 0};
+    }
+    return HostPort{host, std::atoi(port)};
+}
+
+[[noreturn]] void throw_system(int error, const std::string& what) {
+    throw std::system_error(error, std::generic_category(), what);
+}
+
+}  // namespace
+
+TcpListener::TcpListener(const HostPort& address, const Clock& clock, int backlog) : clock_(clock) {
+    const std::string name = format_host_port(address);
+    if (address.port < 0 || address.port > 65535) {
+        throw_system(EINVAL, fmt::format("listen on {}: port out of range 0-65535", name));
+    }
+    addrinfo hints{};
+    hints.ai_family = AF_UNSPEC;
+    hints.ai_socktype = SOCK_STREAM;
+    hints.ai_flags = AI_PASSIVE | AI_NUMERICSERV;
+    addrinfo* found = nullptr;
+    const std::string port = std::to_string(address.port);
+    const int status = ::getaddrinfo(address.host.empty() ? nullptr : address.host.c_str(),
+                                     port.c_str(), &hints, &found);
+    if (status != 0) {
+        const int error = status == EAI_SYSTEM ? errno : EADDRNOTAVAIL;
+        const std::string reason =
+            status == EAI_SYSTEM ? std::generic_category().message(errno) : gai_strerror(status);
+        throw_system(error, fmt::format("listen on {}: cannot resolve host '{}': {}", name,
+                                        address.host, reason));
+    }
+    std::unique_ptr<addrinfo, decltype(&::freeaddrinfo)> addresses(found, &::freeaddrinfo);
+
+    int error = EADDRNOTAVAIL;
+    const char* failed_call = "bind";
+    for (const addrinfo* candidate = found; candidate != nullptr; candidate = candidate->ai_next) {
+        const int fd =
+            ::socket(candidate->ai_family, candidate->ai_socktype | SOCK_CLOEXEC | SOCK_NONBLOCK,
+                     candidate->ai_protocol);
+        if (fd < 0) {
+            error = errno;
+            failed_call = "socket";
+            continue;
+        }
+        const int on = 1;
+        ::setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &on, sizeof on);
+        if (::bind(fd, candidate->ai_addr, candidate->ai_addrlen) != 0) {
+            error = errno;
+            failed_call = "bind";
+            ::close(fd);
+            continue;
+        }
+        if (::listen(fd, backlog) != 0) {
+            error = errno;
+            failed_call = "listen";
+            ::close(fd);
+            continue;
+        }
+        fd_ = fd;
+        break;
+    }
+    if (fd_ < 0)
+        throw_system(error, fmt::format("{} on {}", failed_call, name));
+
+    sockaddr_storage bound{};
+    socklen_t length = sizeof bound;
+    if (::getsockname(fd_, reinterpret_cast<sockaddr*>(&bound), &length) != 0) {
+        error = errno;
+        ::close(fd_);
+        throw_system(error, fmt::format("getsockname on {}", name));
+    }
+    local_ = numeric_address(reinterpret_cast<const sockaddr*>(&bound), length);
+
+    wake_fd_ = ::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+    if (wake_fd_ < 0) {
+        error = errno;
+        ::close(fd_);
+        throw_system(error, fmt::format("eventfd for listener on {}", name));
+    }
+}
+
+TcpListener::~TcpListener() {
+    ::close(fd_);
+    ::close(wake_fd_);
+}
+
+std::unique_ptr<TcpConnection> TcpListener::accept(std::optional<Duration> timeout) {
+    Deadline deadline;
+    if (timeout)
+        deadline = clock_.now() + *timeout;
+    for (;;) {
+        if (interrupted())
+            return nullptr;
+        sockaddr_storage peer{};
+        socklen_t length = sizeof peer;
+        const int fd = ::accept4(fd_, reinterpret_cast<sockaddr*>(&peer), &length,
+                                 SOCK_CLOEXEC | SOCK_NONBLOCK);
+        if (fd >= 0) {
+            const HostPort peer_address =
+                numeric_address(reinterpret_cast<const sockaddr*>(&peer), length);
+            return std::make_unique<TcpConnection>(fd, format_host_port(peer_address), clock_);
+        }
+        const int error = errno;
+        Deadline wait_until = deadline;
+        bool out_of_resources = false;
+        switch (error) {
+            case EAGAIN:
+#if EAGAIN != EWOULDBLOCK
+            case EWOULDBLOCK:
+#endif
+                break;
+            case EINTR:
+            case ECONNABORTED:
+            case EPROTO:
+                continue;
+            case EMFILE:
+            case ENFILE:
+            case ENOBUFS:
+            case ENOMEM:
+                // Out of descriptors or memory: the pending client stays
+                // queued. Wait a little for others to finish rather than spin.
+                out_of_resources = true;
+                wait_until = earliest(deadline, clock_.now() + std::chrono::milliseconds(100));
+                break;
+            default:
+                throw_system(error, fmt::format("accept on {}", format_host_port(local_)));
+        }
+        pollfd fds[2] = {{wake_fd_, POLLIN, 0}, {fd_, POLLIN, 0}};
+        // Out of resources, only the wake descriptor is worth watching.
+        const bool ready =
+            detail::poll_until(std::span(fds, out_of_resources ? 1 : 2), wait_until, clock_);
+        if (!ready && detail::deadline_passed(deadline, clock_))
+            return nullptr;
+    }
+}
+
+void TcpListener::interrupt() {
+    // Async-signal-safe: one write(2), and errno is left as it was.
+    const int saved_errno = errno;
+    const std::uint64_t one = 1;
+    [[maybe_unused]] const ssize_t written = ::write(wake_fd_, &one, sizeof one);
+    errno = saved_errno;
+}
+
+bool TcpListener::interrupted() const {
+    pollfd fds[1] = {{wake_fd_, POLLIN, 0}};
+    int ready;
+    do {
+        ready = ::poll(fds, 1, 0);
+    } while (ready < 0 && errno == EINTR);
+    return ready > 0 && (fds[0].revents & POLLIN) != 0;
+}
+
+}  // namespace ferry

@@ -1,0 +1,373 @@
+// DiskStore: atomic, durable uploads confined to one directory.
+
+#include "real/disk_store.h"
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <filesystem>
+#include <thread>
+
+#include "real_test_support.h"
+
+namespace ferry {
+namespace {
+
+namespace fs = std::filesystem;
+using testing::Bytes;
+using ::testing::ElementsAre;
+using testing::entry_names;
+using ::testing::HasSubstr;
+using ::testing::IsEmpty;
+using testing::random_bytes;
+using testing::read_all;
+using testing::read_file;
+using testing::TempDir;
+using testing::to_bytes;
+using testing::write_file;
+
+void put(Store& store, std::string_view name, const Bytes& bytes) {
+    auto upload = store.begin_upload(name);
+    upload->write(bytes);
+    upload->commit();
+}
+
+std::optional<StoreErrorKind> store_error_kind(const std::function<void()>& call) {
+    try {
+        call();
+    } catch (const StoreError& e) {
+        return e.kind();
+    }
+    return std::nullopt;
+}
+
+/// Every name the store must refuse: each is a path, hidden, empty, too long,
+/// or holds a byte outside [A-Za-z0-9._-].
+std::vector<std::string> bad_names() {
+    return {"..",
+            ".",
+            "../x",
+            "/etc/passwd",
+            "a/b",
+            ".hidden",
+            "",
+            std::string(256, 'a'),
+            std::string("nul\0byte", 8),
+            "has space",
+            "caf\xc3\xa9",
+            "tab\there",
+            "new\nline",
+            "back\\slash",
+            ".ferry-tmp-1-1"};
+}
+
+TEST(DiskStore, CommittedUploadCanBeOpenedAndRead) {
+    TempDir dir;
+    DiskStore store(dir.path());
+    const Bytes bytes = random_bytes(100000, 1);
+    auto upload = store.begin_upload("data.bin");
+    // Written in uneven pieces.
+    std::span<const std::byte> rest(bytes);
+    for (std::size_t piece = 1; !rest.empty(); piece = piece * 3 + 1) {
+        const std::size_t n = std::min(piece, rest.size());
+        upload->write(rest.first(n));
+        rest = rest.subspan(n);
+    }
+    upload->commit();
+
+    auto reader = store.open("data.bin");
+    EXPECT_EQ(reader->size_bytes(), bytes.size());
+    EXPECT_EQ(read_all(*reader), bytes);
+    EXPECT_EQ(read_file(dir.path() / "data.bin"), bytes);
+    EXPECT_THAT(entry_names(dir.path()), ElementsAre("data.bin"));
+}
+
+TEST(DiskStore, EmptyFileCanBeStored) {
+    TempDir dir;
+    DiskStore store(dir.path());
+    put(store, "empty", {});
+    auto reader = store.open("empty");
+    EXPECT_EQ(reader->size_bytes(), 0u);
+    std::byte buffer[4];
+    EXPECT_EQ(reader->read_at(0, buffer), 0u);
+}
+
+TEST(DiskStore, ReadAtReadsFromAnyOffsetAndReturnsZeroAtTheEnd) {
+    TempDir dir;
+    DiskStore store(dir.path());
+    put(store, "f", to_bytes("0123456789"));
+    auto reader = store.open("f");
+    std::byte buffer[4];
+    ASSERT_EQ(reader->read_at(3, buffer), 4u);
+    EXPECT_EQ(as_text(buffer), "3456");
+    ASSERT_EQ(reader->read_at(8, buffer), 2u);
+    EXPECT_EQ(as_text(std::span(buffer, 2)), "89");
+    EXPECT_EQ(reader->read_at(10, buffer), 0u);
+    EXPECT_EQ(reader->read_at(1u << 31, buffer), 0u);
+    EXPECT_EQ(reader->read_at(UINT64_MAX, buffer), 0u);
+}
+
+TEST(DiskStore, NothingIsVisibleBeforeCommit) {
+    TempDir dir;
+    DiskStore store(dir.path());
+    auto upload = store.begin_upload("pending");
+    upload->write(to_bytes("not yet"));
+    EXPECT_THAT(store.list(), IsEmpty());
+    EXPECT_EQ(store_error_kind([&] { store.open("pending"); }), StoreErrorKind::not_found);
+    EXPECT_FALSE(fs::exists(dir.path() / "pending"));
+    // Only a temporary file, named so no listing can show it.
+    const auto names = entry_names(dir.path());
+    ASSERT_EQ(names.size(), 1u);
+    EXPECT_THAT(names[0], ::testing::StartsWith(".ferry-tmp-" + std::to_string(::getpid()) + "-"));
+
+    upload->commit();
+    EXPECT_THAT(store.list(), ElementsAre(FileInfo{"pending", 7}));
+    EXPECT_THAT(entry_names(dir.path()), ElementsAre("pending"));
+}
+
+TEST(DiskStore, AbortLeavesNothing) {
+    TempDir dir;
+    DiskStore store(dir.path());
+    auto upload = store.begin_upload("dropped");
+    upload->write(random_bytes(5000, 2));
+    upload->abort();
+    upload->abort();  // idempotent
+    EXPECT_THAT(entry_names(dir.path()), IsEmpty());
+    EXPECT_THAT(store.list(), IsEmpty());
+    EXPECT_EQ(store_error_kind([&] { upload->write(to_bytes("more")); }), StoreErrorKind::io);
+    EXPECT_EQ(store_error_kind([&] { upload->commit(); }), StoreErrorKind::io);
+    EXPECT_THAT(entry_names(dir.path()), IsEmpty());
+}
+
+TEST(DiskStore, DestroyingAnUploadWithoutCommitLeavesNothing) {
+    TempDir dir;
+    DiskStore store(dir.path());
+    {
+        auto upload = store.begin_upload("dropped");
+        upload->write(random_bytes(5000, 3));
+    }
+    EXPECT_THAT(entry_names(dir.path()), IsEmpty());
+}
+
+TEST(DiskStore, AbortedReplacementKeepsTheOldVersion) {
+    TempDir dir;
+    DiskStore store(dir.path());
+    put(store, "f", to_bytes("old"));
+    {
+        auto upload = store.begin_upload("f");
+        upload->write(to_bytes("new and longer"));
+    }
+    EXPECT_EQ(read_all(*store.open("f")), to_bytes("old"));
+    EXPECT_THAT(entry_names(dir.path()), ElementsAre("f"));
+}
+
+TEST(DiskStore, CommitReplacesAndOpenReadersKeepTheirVersion) {
+    TempDir dir;
+    DiskStore store(dir.path());
+    put(store, "f", to_bytes("version one"));
+    auto old_reader = store.open("f");
+    put(store, "f", to_bytes("v2"));
+    EXPECT_EQ(read_all(*old_reader), to_bytes("version one"));
+    EXPECT_EQ(read_all(*store.open("f")), to_bytes("v2"));
+    EXPECT_THAT(store.list(), ElementsAre(FileInfo{"f", 2}));
+    EXPECT_THAT(entry_names(dir.path()), ElementsAre("f"));
+}
+
+TEST(DiskStore, ReplaceIsAtomicForConcurrentReaders) {
+    TempDir dir;
+    DiskStore store(dir.path());
+    const Bytes a = random_bytes(200000, 10);
+    const Bytes b = random_bytes(300000, 11);
+    put(store, "f", a);
+    std::atomic<bool> done{false};
+    std::atomic<int> torn{0};
+    std::atomic<int> reads{0};
+    std::thread reader([&] {
+        while (!done.load()) {
+            const Bytes seen = read_all(*store.open("f"));
+            if (seen != a && seen != b)
+                ++torn;
+            ++reads;
+        }
+    });
+    for (int i = 0; i < 40; ++i)
+        put(store, "f", i % 2 == 0 ? b : a);
+    done = true;
+    reader.join();
+    EXPECT_EQ(torn.load(), 0) << "of " << reads.load() << " reads";
+}
+
+TEST(DiskStore, ListShowsRegularFilesSortedByNameWithSizes) {
+    TempDir dir;
+    DiskStore store(dir.path());
+    put(store, "b", to_bytes("22"));
+    put(store, "a", to_bytes("1"));
+    put(store, "Z", to_bytes("333"));
+    put(store, "a-1", {});
+    put(store, "a.txt", to_bytes("4444"));
+    EXPECT_THAT(store.list(), ElementsAre(FileInfo{"Z", 3}, FileInfo{"a", 1}, FileInfo{"a-1", 0},
+                                          FileInfo{"a.txt", 4}, FileInfo{"b", 2}));
+}
+
+TEST(DiskStore, ListSkipsNamesThatAreNotValid) {
+    TempDir dir;
+    write_file(dir.path() / ".hidden", to_bytes("h"));
+    write_file(dir.path() / "has space", to_bytes("s"));
+    write_file(dir.path() / "ok", to_bytes("o"));
+    DiskStore store(dir.path());
+    EXPECT_THAT(store.list(), ElementsAre(FileInfo{"ok", 1}));
+}
+
+TEST(DiskStore, SymlinkInRootIsNeitherListedNorOpened) {
+    TempDir outside;
+    const Bytes secret = to_bytes("secret outside the root");
+    write_file(outside.path() / "secret", secret);
+    TempDir dir;
+    fs::create_symlink(outside.path() / "secret", dir.path() / "evil");
+    fs::create_symlink("/etc/passwd", dir.path() / "passwd");
+    write_file(dir.path() / "target", to_bytes("inside"));
+    fs::create_symlink("target", dir.path() / "inner");
+    DiskStore store(dir.path());
+
+    EXPECT_THAT(store.list(), ElementsAre(FileInfo{"target", 6}));
+    for (const char* name : {"evil", "passwd", "inner"}) {
+        EXPECT_EQ(store_error_kind([&] { store.open(name); }), StoreErrorKind::not_found) << name;
+    }
+}
+
+TEST(DiskStore, UploadOverASymlinkReplacesTheLinkNotItsTarget) {
+    TempDir outside;
+    const Bytes secret = to_bytes("secret outside the root");
+    write_file(outside.path() / "secret", secret);
+    TempDir dir;
+    fs::create_symlink(outside.path() / "secret", dir.path() / "evil");
+    DiskStore store(dir.path());
+
+    put(store, "evil", to_bytes("replaced"));
+    EXPECT_EQ(read_file(outside.path() / "secret"), secret);
+    EXPECT_FALSE(fs::is_symlink(fs::symlink_status(dir.path() / "evil")));
+    EXPECT_EQ(read_all(*store.open("evil")), to_bytes("replaced"));
+}
+
+TEST(DiskStore, DirectoriesAndFifosAreNeitherListedNorOpened) {
+    TempDir dir;
+    fs::create_directory(dir.path() / "subdir");
+    ASSERT_EQ(::mkfifo((dir.path() / "pipe").c_str(), 0600), 0);
+    DiskStore store(dir.path());
+    EXPECT_THAT(store.list(), IsEmpty());
+    // Opening the FIFO must neither block nor succeed.
+    EXPECT_EQ(store_error_kind([&] { store.open("pipe"); }), StoreErrorKind::not_found);
+    EXPECT_EQ(store_error_kind([&] { store.open("subdir"); }), StoreErrorKind::not_found);
+}
+
+TEST(DiskStore, EveryBadNameIsRefusedAndNothingIsTouched) {
+    TempDir parent;
+    const fs::path root = parent.path() / "root";
+    fs::create_directory(root);
+    write_file(root / "x", to_bytes("x"));
+    DiskStore store(root);
+    const auto before = testing::snapshot(parent.path());
+    for (const std::string& name : bad_names()) {
+        EXPECT_EQ(store_error_kind([&] { store.begin_upload(name); }),
+                  StoreErrorKind::name_not_allowed)
+            << name;
+        EXPECT_EQ(store_error_kind([&] { store.open(name); }), StoreErrorKind::name_not_allowed)
+            << name;
+    }
+    EXPECT_EQ(testing::snapshot(parent.path()), before);
+}
+
+TEST(DiskStore, RefusalMessageShowsTheNameSafely) {
+    TempDir dir;
+    DiskStore store(dir.path());
+    try {
+        store.begin_upload(std::string("a/\0\n", 4));
+        FAIL() << "accepted";
+    } catch (const StoreError& e) {
+        EXPECT_THAT(e.what(), HasSubstr("'a/\\x00\\x0a'"));
+    }
+}
+
+TEST(DiskStore, OpenOfAMissingFileIsNotFoundNamingIt) {
+    TempDir dir;
+    DiskStore store(dir.path());
+    try {
+        store.open("missing");
+        FAIL() << "opened";
+    } catch (const StoreError& e) {
+        EXPECT_EQ(e.kind(), StoreErrorKind::not_found);
+        EXPECT_THAT(e.what(), HasSubstr("missing"));
+    }
+}
+
+TEST(DiskStore, ConstructorRemovesStaleTemporaryFiles) {
+    TempDir dir;
+    // pid 99999999 is above any pid_max, so that writer is surely gone.
+    write_file(dir.path() / ".ferry-tmp-99999999-1", to_bytes("left by a crash"));
+    write_file(dir.path() / ".ferry-tmp-garbage", to_bytes("unparseable"));
+    write_file(dir.path() / "kept", to_bytes("k"));
+    write_file(dir.path() / ".other-hidden", to_bytes("not ours"));
+    DiskStore store(dir.path());
+    EXPECT_THAT(entry_names(dir.path()), ElementsAre(".other-hidden", "kept"));
+}
+
+TEST(DiskStore, ConstructorKeepsTemporaryFilesOfLiveUploads) {
+    TempDir dir;
+    DiskStore first(dir.path());
+    auto upload = first.begin_upload("f");
+    upload->write(to_bytes("in progress"));
+    DiskStore second(dir.path());  // same process: its uploads are alive
+    upload->commit();
+    EXPECT_EQ(read_all(*second.open("f")), to_bytes("in progress"));
+}
+
+TEST(DiskStore, ConcurrentUploadsOfTheSameNameLeaveOneWholeVersion) {
+    TempDir dir;
+    DiskStore store(dir.path());
+    std::vector<Bytes> versions;
+    for (int i = 0; i < 8; ++i)
+        versions.push_back(random_bytes(50000 + i, 100 + i));
+    std::vector<std::thread> writers;
+    for (const Bytes& version : versions) {
+        writers.emplace_back([&store, &version] { put(store, "same", version); });
+    }
+    for (auto& writer : writers)
+        writer.join();
+    const Bytes result = read_all(*store.open("same"));
+    EXPECT_NE(std::find(versions.begin(), versions.end(), result), versions.end());
+    EXPECT_THAT(entry_names(dir.path()), ElementsAre("same"));
+}
+
+TEST(DiskStore, MissingRootThrowsNamingIt) {
+    TempDir dir;
+    const fs::path missing = dir.path() / "no-such-dir";
+    try {
+        DiskStore store(missing);
+        FAIL() << "opened " << missing;
+    } catch (const StoreError& e) {
+        EXPECT_EQ(e.kind(), StoreErrorKind::io);
+        EXPECT_THAT(e.what(), HasSubstr(missing.string()));
+    }
+}
+
+TEST(DiskStore, RootThatIsAFileIsRefused) {
+    TempDir dir;
+    write_file(dir.path() / "file", to_bytes("x"));
+    EXPECT_THROW(DiskStore(dir.path() / "file"), StoreError);
+}
+
+TEST(DiskStore, CommittedFilesAreReadableByOthers) {
+    TempDir dir;
+    DiskStore store(dir.path());
+    put(store, "f", to_bytes("x"));
+    const auto permissions = fs::status(dir.path() / "f").permissions();
+    EXPECT_NE(permissions & fs::perms::owner_read, fs::perms::none);
+    EXPECT_NE(permissions & fs::perms::owner_write, fs::perms::none);
+}
+
+}  // namespace
+}  // namespace ferry
