@@ -80,12 +80,15 @@ int run_reporting(const std::string& operation, const std::function<void()>& bod
         fmt::print(stderr, "ferry: {} failed: {}\n", operation, e.line());
         return exit_failed;
     } catch (const ConnectionError& e) {
-        fmt::print(stderr, "ferry: {} failed: {} ({})\n", operation, e.what(), to_string(e.kind()));
+        fmt::print(stderr, "ferry: {} failed: {}\n", operation, e.what());
         if (hint) {
             const std::string text = hint(e);
             if (!text.empty())
                 fmt::print(stderr, "ferry: {}\n", text);
         }
+        return exit_failed;
+    } catch (const CorruptedTransfer& e) {
+        fmt::print(stderr, "ferry: {} failed: corrupted data: {}\n", operation, e.what());
         return exit_failed;
     } catch (const ProtocolError& e) {
         fmt::print(stderr, "ferry: {} failed: {}\n", operation, e.what());
