@@ -12,7 +12,9 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <filesystem>
 #include <stdexcept>
+#include <string>
 #include <system_error>
 #include <thread>
 #include <vector>
@@ -50,6 +52,7 @@ class InProcessServer {
         thread_.join();
     }
     HostPort address() const { return listener_.local_address(); }
+    const std::filesystem::path& root() const { return dir_.path(); }
 
   private:
     static ServerConfig config(std::size_t chunk_bytes) {
@@ -69,14 +72,21 @@ void BM_RealPut256MiB(benchmark::State& state) {
     const auto chunk_bytes = static_cast<std::size_t>(state.range(0));
     const MemoryFileReader reader(payload());
     InProcessServer server(chunk_bytes);
+    std::uint64_t upload = 0;
     for (auto _ : state) {
+        // A new name each time, deleted untimed: replacing one file would
+        // time the kernel freeing the previous 256 MiB inside the rename.
+        const std::string name = "bench-" + std::to_string(++upload) + ".bin";
         auto conn = connect_tcp(server.address(), SteadyClock::instance());
         FerryClient client(*conn, chunk_bytes);
-        TransferResult result = client.put("bench.bin", reader);
+        TransferResult result = client.put(name, reader);
         benchmark::DoNotOptimize(result);
         conn->close();
         if (result.size_bytes != payload_bytes)
             state.SkipWithError("short upload");
+        state.PauseTiming();
+        std::filesystem::remove(server.root() / name);
+        state.ResumeTiming();
     }
     state.SetBytesProcessed(static_cast<std::int64_t>(state.iterations() * payload_bytes));
 }
