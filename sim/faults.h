@@ -1,0 +1,92 @@
+#pragma once
+// Every fault knob the simulator has, in one place, units last. A default
+// NetworkFaults is a calm network: whole sends and reads, 1 ms latency,
+// nothing stalls, resets, clogs or refuses.
+
+#include <cstddef>
+#include <cstdint>
+#include <optional>
+
+#include "protocol/clock.h"
+#include "sim/decisions.h"
+
+namespace ferry::sim {
+
+/// Which end of a connection: the one that called connect() or the one that
+/// accepted it.
+enum class Side { client, server };
+
+inline Side other(Side side) {
+    return side == Side::client ? Side::server : Side::client;
+}
+inline const char* to_string(Side side) {
+    return side == Side::client ? "client" : "server";
+}
+inline std::size_t index_of(Side side) {
+    return side == Side::client ? 0 : 1;
+}
+
+/// One side stops reading: its recv() sees nothing (not even end of stream)
+/// from the moment it has read after_bytes, or from at, whichever is given
+/// (after_bytes wins when both are), for duration or for ever.
+struct StallFault {
+    Side side = Side::server;
+    std::optional<std::uint64_t> after_bytes;
+    std::optional<Instant> at;
+    std::optional<Duration> duration;  ///< none = for ever
+};
+
+/// The connection is reset once one side has moved after_bytes through its
+/// send() and recv() calls together (exactly: a call is cut at the offset).
+/// That side's calls fail with reset at once; the peer learns after a latency.
+struct ResetFault {
+    Side side = Side::server;
+    std::uint64_t after_bytes = 0;
+};
+
+/// From at, for duration, the link delivers nothing in either direction;
+/// segments sent meanwhile arrive, in order, once it clears.
+struct ClogFault {
+    Instant at;
+    Duration duration{0};
+};
+
+struct NetworkFaults {
+    /// Cap on the bytes one send() takes; 0 = no cap.
+    std::size_t max_send_bytes = 0;
+    /// How often a send() takes a random non-empty prefix of what it could.
+    Ratio partial_sends = never;
+    /// How often a recv() returns a random non-empty prefix of what is buffered.
+    Ratio short_reads = never;
+    /// Each segment's one-way latency, drawn from [min, max].
+    std::uint64_t latency_ms_min = 1;
+    std::uint64_t latency_ms_max = 1;
+    std::optional<StallFault> stall;
+    std::optional<ResetFault> reset;
+    std::optional<ClogFault> clog;
+    /// How often a connect() is refused although someone listens.
+    Ratio refused_connects = never;
+    /// Per direction: bytes send() may queue that are not yet on the wire.
+    std::size_t send_buffer_bytes = 256 * 1024;
+    /// Per direction: bytes in flight plus bytes received but not yet read.
+    std::size_t receive_window_bytes = 256 * 1024;
+    /// Largest segment put on the wire.
+    std::size_t segment_bytes_max = 64 * 1024;
+};
+
+/// Faults of the simulated store. Operation counts are 1-based; 0 = never.
+struct StoreFaults {
+    /// Committed plus in-progress bytes past which writes fail with disk_full;
+    /// 0 = unlimited.
+    std::uint64_t capacity_bytes = 0;
+    /// The Nth Upload::write() fails with io.
+    std::uint64_t fail_write_at = 0;
+    /// The Nth commit fails at its fsync, or at its rename, with io.
+    std::uint64_t fail_fsync_at = 0;
+    std::uint64_t fail_rename_at = 0;
+    /// Once an operation has failed, every later one of its kind fails too
+    /// (a dead disk) rather than only that one (a transient error).
+    bool failures_persist = false;
+};
+
+}  // namespace ferry::sim

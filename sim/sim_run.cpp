@@ -1,0 +1,255 @@
+#include "sim/sim_run.h"
+
+#include <cstring>
+
+#include <fmt/core.h>
+
+#include "protocol/ferry_client.h"
+#include "protocol/ferry_server.h"
+#include "protocol/naive.h"
+#include "sim/sim_connection.h"
+#include "sim/sim_network.h"
+#include "sim/sim_store.h"
+
+namespace ferry::sim {
+
+std::string_view to_string(ProtocolKind protocol) {
+    return protocol == ProtocolKind::naive ? "naive" : "ferry";
+}
+
+std::string_view to_string(Outcome outcome) {
+    switch (outcome) {
+        case Outcome::passed:
+            return "passed";
+        case Outcome::failed:
+            return "failed";
+        case Outcome::deadlock:
+            return "deadlock";
+        case Outcome::time_budget_exceeded:
+            return "time budget exceeded";
+    }
+    return "?";
+}
+
+std::vector<std::byte> payload_for_seed(std::uint64_t seed, std::uint64_t size) {
+    std::vector<std::byte> bytes(size);
+    std::uint64_t state = seed ^ 0x7061796c6f616400ULL;  // "payload"
+    std::size_t at = 0;
+    while (at < bytes.size()) {
+        const std::uint64_t word = splitmix64(state);
+        const std::size_t n = std::min<std::size_t>(sizeof word, bytes.size() - at);
+        std::memcpy(bytes.data() + at, &word, n);
+        at += n;
+    }
+    return bytes;
+}
+
+namespace {
+
+class PayloadReader final : public FileReader {
+  public:
+    explicit PayloadReader(std::shared_ptr<const std::vector<std::byte>> bytes)
+        : bytes_(std::move(bytes)) {}
+    std::uint64_t size_bytes() const override { return bytes_->size(); }
+    std::size_t read_at(std::uint64_t offset, std::span<std::byte> buffer) const override {
+        if (offset >= bytes_->size())
+            return 0;
+        const std::size_t n = std::min<std::uint64_t>(buffer.size(), bytes_->size() - offset);
+        std::memcpy(buffer.data(), bytes_->data() + offset, n);
+        return n;
+    }
+
+  private:
+    std::shared_ptr<const std::vector<std::byte>> bytes_;
+};
+
+/// Runs body, turning the errors protocol code may throw into a message.
+template <typename Body>
+std::string capture_error(Body&& body) {
+    try {
+        body();
+    } catch (const ConnectionError& e) {
+        return fmt::format("connection error ({}): {}", to_string(e.kind()), e.what());
+    } catch (const RemoteError& e) {
+        return fmt::format("server answered {}", e.line());
+    } catch (const CorruptedTransfer& e) {
+        return fmt::format("corrupted transfer: {}", e.what());
+    } catch (const ProtocolError& e) {
+        return fmt::format("protocol error: {}", e.what());
+    } catch (const StoreError& e) {
+        return fmt::format("store error ({}): {}", to_string(e.kind()), e.what());
+    }
+    return {};
+}
+
+/// Where two byte strings first differ.
+std::optional<std::size_t> first_difference(const std::vector<std::byte>& a,
+                                            const std::vector<std::byte>& b) {
+    const std::size_t common = std::min(a.size(), b.size());
+    for (std::size_t i = 0; i < common; ++i) {
+        if (a[i] != b[i])
+            return i;
+    }
+    if (a.size() != b.size())
+        return common;
+    return std::nullopt;
+}
+
+}  // namespace
+
+TransferReport run_transfer(const TransferSpec& spec) {
+    auto payload = spec.payload ? spec.payload
+                                : std::make_shared<const std::vector<std::byte>>(
+                                      payload_for_seed(spec.seed, spec.size_bytes));
+    const PayloadReader reader(payload);
+
+    SimOptions options;
+    options.seed = spec.seed;
+    options.faults = spec.faults;
+    options.time_budget = spec.time_budget;
+    std::optional<Simulation> sim_storage;
+    if (spec.decisions != nullptr) {
+        sim_storage.emplace(options, *spec.decisions);
+    } else {
+        sim_storage.emplace(options);
+    }
+    Simulation& sim = *sim_storage;
+    sim.decisions().record_into(spec.record_decisions);
+    sim.trace().write_json_lines_to(spec.trace_json);
+    SimStore store(sim, spec.store_faults);
+
+    TransferReport report;
+    std::string naive_reply;
+    std::uint64_t naive_server_bytes = 0;
+    bool client_done = false;
+    bool server_done = false;
+
+    // What the processes use lives here, outside the branches: the processes
+    // run later, in sim.run().
+    FerryServerConfig config;
+    if (spec.chunk_bytes != 0)
+        config.chunk_bytes = spec.chunk_bytes;
+    config.idle_timeout = spec.server_idle_timeout;
+    const std::size_t chunk = spec.chunk_bytes != 0                  ? spec.chunk_bytes
+                              : spec.protocol == ProtocolKind::naive ? naive_chunk_bytes_default
+                                                                     : config.chunk_bytes;
+    if (spec.protocol == ProtocolKind::naive) {
+        sim.spawn("server", [&] {
+            report.server_error = capture_error([&] {
+                auto listener = sim.network().listen(transfer_server_address);
+                auto conn = listener->accept();
+                listener->close();
+                const NaiveServerResult result =
+                    serve_naive_upload(*conn, store, transfer_file_name, chunk);
+                naive_server_bytes = result.stored_bytes;
+                conn->close();
+            });
+            server_done = true;
+        });
+        sim.spawn("client", [&] {
+            report.client_error = capture_error([&] {
+                auto conn = sim.network().connect(transfer_server_address);
+                const NaiveClientResult result = naive_put(*conn, reader, chunk);
+                naive_reply = result.reply;
+                conn->close();
+            });
+            client_done = true;
+        });
+    } else {
+        sim.spawn("server", [&] {
+            report.server_error = capture_error([&] {
+                auto listener = sim.network().listen(transfer_server_address);
+                auto conn = listener->accept();
+                listener->close();
+                serve_ferry_connection(*conn, store, config);
+            });
+            server_done = true;
+        });
+        sim.spawn("client", [&] {
+            report.client_error = capture_error([&] {
+                auto conn = sim.network().connect(transfer_server_address, spec.client_timeout);
+                conn->set_timeout(spec.client_timeout);
+                FerryClient client(*conn, chunk);
+                client.put(transfer_file_name, reader);
+                conn->close();
+            });
+            client_done = true;
+        });
+    }
+
+    const SimResult result = sim.run();
+    report.digest = result.digest;
+    report.end_time = result.end_time;
+    report.events = result.events;
+
+    const auto stored = store.file(transfer_file_name);
+    report.stored_bytes = stored ? stored->size() : 0;
+
+    auto errors = [&] {
+        std::string text;
+        if (!report.client_error.empty())
+            text += fmt::format("client: {}", report.client_error);
+        if (!report.server_error.empty()) {
+            if (!text.empty())
+                text += "; ";
+            text += fmt::format("server: {}", report.server_error);
+        }
+        for (const ProcessFailure& failure : result.failures) {
+            if (!text.empty())
+                text += "; ";
+            text += fmt::format("{} threw: {}", failure.process, failure.message);
+        }
+        return text;
+    };
+
+    if (result.status == RunStatus::deadlock) {
+        report.outcome = Outcome::deadlock;
+        report.deadlock = result.report;
+        report.detail = "no process can run and nothing is in flight\n" + result.report.text();
+    } else if (result.status == RunStatus::time_budget_exceeded) {
+        report.outcome = Outcome::time_budget_exceeded;
+        report.deadlock = result.report;
+        report.detail =
+            fmt::format(
+                "still running after {} s of virtual time\n",
+                std::chrono::duration_cast<std::chrono::seconds>(spec.time_budget).count()) +
+            result.report.text();
+    } else if (!result.failures.empty() || !report.client_error.empty() ||
+               !report.server_error.empty()) {
+        report.outcome = Outcome::failed;
+        report.detail = errors();
+        // An error is allowed; a wrong file is not.
+        if (stored && *stored != *payload) {
+            report.detail +=
+                fmt::format("; and the server kept a wrong file of {} bytes", stored->size());
+        }
+    } else if (!stored) {
+        report.outcome = Outcome::failed;
+        report.detail = "the server stored nothing";
+    } else if (*stored != *payload) {
+        report.outcome = Outcome::failed;
+        if (stored->size() != payload->size()) {
+            report.detail =
+                fmt::format("server stored {} of {} bytes", stored->size(), payload->size());
+        } else {
+            report.detail = fmt::format("server stored {} bytes that differ from byte {}",
+                                        stored->size(), *first_difference(*stored, *payload));
+        }
+    } else if (spec.protocol == ProtocolKind::naive &&
+               naive_reply != std::to_string(payload->size())) {
+        report.outcome = Outcome::failed;
+        report.detail =
+            fmt::format("client got reply \"{}\", expected \"{}\"", naive_reply, payload->size());
+    } else {
+        report.outcome = Outcome::passed;
+    }
+    (void)naive_server_bytes;
+    (void)client_done;
+    (void)server_done;
+    if (report.outcome != Outcome::passed)
+        report.recent_events = sim.trace().recent_text(24);
+    sim.stop_processes();
+    return report;
+}
+
+}  // namespace ferry::sim

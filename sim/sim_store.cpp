@@ -1,0 +1,234 @@
+#include "sim/sim_store.h"
+
+#include <algorithm>
+#include <cstring>
+
+#include <fmt/core.h>
+
+#include "protocol/names.h"
+#include "sim/simulation.h"
+
+namespace ferry::sim {
+
+/// A file's bytes as the chunks they were written in (no copying to grow).
+struct SimStore::Contents {
+    std::vector<std::vector<std::byte>> chunks;
+    std::vector<std::uint64_t> starts;  ///< offset of each chunk
+    std::uint64_t size_bytes = 0;
+
+    void append(std::span<const std::byte> bytes) {
+        if (bytes.empty())
+            return;
+        starts.push_back(size_bytes);
+        chunks.emplace_back(bytes.begin(), bytes.end());
+        size_bytes += bytes.size();
+    }
+    std::size_t read_at(std::uint64_t offset, std::span<std::byte> buffer) const {
+        if (offset >= size_bytes)
+            return 0;
+        auto it = std::upper_bound(starts.begin(), starts.end(), offset);
+        std::size_t chunk = static_cast<std::size_t>(it - starts.begin()) - 1;
+        std::size_t done = 0;
+        while (done < buffer.size() && chunk < chunks.size()) {
+            const std::uint64_t within = offset + done - starts[chunk];
+            const std::size_t n = static_cast<std::size_t>(
+                std::min<std::uint64_t>(buffer.size() - done, chunks[chunk].size() - within));
+            std::memcpy(buffer.data() + done, chunks[chunk].data() + within, n);
+            done += n;
+            ++chunk;
+        }
+        return done;
+    }
+};
+
+namespace {
+
+void require_valid_name(std::string_view name) {
+    if (!is_valid_name(name)) {
+        throw StoreError(StoreErrorKind::name_not_allowed,
+                         fmt::format("name not allowed: \"{}\"", name));
+    }
+}
+
+}  // namespace
+
+class SimStore::SimUpload final : public Upload {
+  public:
+    SimUpload(SimStore& store, std::string name, std::uint64_t number)
+        : store_(store), name_(std::move(name)), number_(number), crashes_(store.crashes_) {
+        ++store_.uploads_in_progress_;
+    }
+    ~SimUpload() override { abort(); }
+
+    void write(std::span<const std::byte> bytes) override {
+        check_usable("write");
+        if (store_.fails(store_.writes_, store_.faults_.fail_write_at, store_.write_failed_)) {
+            store_.record_fault("write fails", number_);
+            throw StoreError(StoreErrorKind::io, fmt::format("I/O error writing \"{}\"", name_));
+        }
+        if (store_.faults_.capacity_bytes != 0 &&
+            store_.used_bytes() + bytes.size() > store_.faults_.capacity_bytes) {
+            store_.record_fault("disk full", number_);
+            throw StoreError(StoreErrorKind::disk_full,
+                             fmt::format("disk full writing \"{}\"", name_));
+        }
+        contents_->append(bytes);
+        store_.pending_bytes_ += bytes.size();
+        store_.sim_.record(TraceKind::store_write, 0, Side::server, number_, bytes.size());
+    }
+
+    void commit() override {
+        check_usable("commit");
+        if (store_.fails(store_.fsyncs_, store_.faults_.fail_fsync_at, store_.fsync_failed_)) {
+            store_.record_fault("fsync fails", number_);
+            throw StoreError(StoreErrorKind::io, fmt::format("I/O error syncing \"{}\"", name_));
+        }
+        if (store_.fails(store_.renames_, store_.faults_.fail_rename_at, store_.rename_failed_)) {
+            store_.record_fault("rename fails", number_);
+            throw StoreError(StoreErrorKind::io,
+                             fmt::format("I/O error renaming into \"{}\"", name_));
+        }
+        const std::uint64_t size = contents_->size_bytes;
+        finish();
+        auto& slot = store_.files_[name_];
+        if (slot)
+            store_.committed_bytes_ -= slot->size_bytes;
+        store_.committed_bytes_ += size;
+        slot = std::move(contents_);
+        store_.sim_.record(TraceKind::store_commit, 0, Side::server,
+                           store_.sim_.trace().intern(name_), size);
+    }
+
+    void abort() noexcept override {
+        if (done_)
+            return;
+        const std::uint64_t size = contents_->size_bytes;
+        const bool recorded = alive();
+        finish();
+        contents_.reset();
+        if (recorded)
+            store_.sim_.record(TraceKind::store_abort, 0, Side::server, number_, size);
+    }
+
+  private:
+    bool alive() const { return crashes_ == store_.crashes_; }
+
+    void check_usable(const char* call) {
+        if (done_) {
+            throw StoreError(StoreErrorKind::io,
+                             fmt::format("{} of \"{}\" after commit or abort", call, name_));
+        }
+        if (!alive()) {
+            throw StoreError(StoreErrorKind::io,
+                             fmt::format("{} of \"{}\": lost in a crash", call, name_));
+        }
+    }
+
+    /// No longer in progress: its bytes stop counting as pending.
+    void finish() {
+        done_ = true;
+        if (!alive())
+            return;  // the crash already forgot it
+        store_.pending_bytes_ -= contents_->size_bytes;
+        --store_.uploads_in_progress_;
+    }
+
+    SimStore& store_;
+    std::string name_;
+    std::uint64_t number_;
+    std::uint64_t crashes_;
+    std::shared_ptr<Contents> contents_ = std::make_shared<Contents>();
+    bool done_ = false;
+};
+
+SimStore::SimStore(Simulation& sim, StoreFaults faults) : sim_(sim), faults_(faults) {}
+
+SimStore::~SimStore() = default;
+
+bool SimStore::fails(std::uint64_t& count, std::uint64_t fail_at, bool& failed_before) {
+    ++count;
+    if (fail_at == 0)
+        return false;
+    if (count == fail_at || (faults_.failures_persist && failed_before)) {
+        failed_before = true;
+        return true;
+    }
+    return false;
+}
+
+void SimStore::record_fault(std::string_view what, std::uint64_t upload) {
+    sim_.record(TraceKind::store_fault, 0, Side::server, sim_.trace().intern(what), upload);
+}
+
+std::unique_ptr<Upload> SimStore::begin_upload(std::string_view name) {
+    require_valid_name(name);
+    const std::uint64_t number = next_upload_++;
+    sim_.record(TraceKind::store_begin, 0, Side::server, sim_.trace().intern(name), number);
+    return std::make_unique<SimUpload>(*this, std::string(name), number);
+}
+
+namespace {
+
+class SimFileReader final : public FileReader {
+  public:
+    explicit SimFileReader(std::shared_ptr<const SimStore::Contents> contents)
+        : contents_(std::move(contents)) {}
+    std::uint64_t size_bytes() const override { return contents_->size_bytes; }
+    std::size_t read_at(std::uint64_t offset, std::span<std::byte> buffer) const override {
+        return contents_->read_at(offset, buffer);
+    }
+
+  private:
+    std::shared_ptr<const SimStore::Contents> contents_;
+};
+
+}  // namespace
+
+std::unique_ptr<FileReader> SimStore::open(std::string_view name) {
+    require_valid_name(name);
+    auto it = files_.find(name);
+    const std::uint64_t name_id = sim_.trace().intern(name);
+    if (it == files_.end()) {
+        sim_.record(TraceKind::store_open, 0, Side::server, name_id, ~std::uint64_t{0});
+        throw StoreError(StoreErrorKind::not_found, fmt::format("no such file: \"{}\"", name));
+    }
+    sim_.record(TraceKind::store_open, 0, Side::server, name_id, it->second->size_bytes);
+    return std::make_unique<SimFileReader>(it->second);
+}
+
+std::vector<FileInfo> SimStore::list() {
+    std::vector<FileInfo> files;
+    files.reserve(files_.size());
+    for (const auto& [name, contents] : files_)
+        files.push_back({name, contents->size_bytes});
+    sim_.record(TraceKind::store_list, 0, Side::server, files.size());
+    return files;
+}
+
+void SimStore::crash() {
+    sim_.record(TraceKind::store_crash, 0, Side::server, uploads_in_progress_);
+    ++crashes_;
+    pending_bytes_ = 0;
+    uploads_in_progress_ = 0;
+}
+
+std::optional<std::vector<std::byte>> SimStore::file(const std::string& name) const {
+    auto it = files_.find(name);
+    if (it == files_.end())
+        return std::nullopt;
+    std::vector<std::byte> bytes(it->second->size_bytes);
+    it->second->read_at(0, bytes);
+    return bytes;
+}
+
+void SimStore::put_file(const std::string& name, std::vector<std::byte> bytes) {
+    auto contents = std::make_shared<Contents>();
+    contents->append(bytes);
+    auto& slot = files_[name];
+    if (slot)
+        committed_bytes_ -= slot->size_bytes;
+    committed_bytes_ += contents->size_bytes;
+    slot = std::move(contents);
+}
+
+}  // namespace ferry::sim

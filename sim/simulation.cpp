@@ -1,0 +1,440 @@
+#include "sim/simulation.h"
+
+#include <algorithm>
+#include <cstdlib>
+#include <map>
+#include <stdexcept>
+#include <utility>
+
+#include <fmt/core.h>
+
+#include "sim/fiber.h"
+#include "sim/sim_network.h"
+
+namespace ferry::sim {
+
+class Process {
+  public:
+    enum class State { runnable, running, blocked, finished };
+
+    Simulation* sim = nullptr;
+    ProcessId id = 0;
+    std::string name;
+    std::function<void()> body;
+    bool daemon = false;
+    State state = State::runnable;
+    bool cancelled = false;
+
+    boost::context::fiber fiber;      ///< the process, while it is suspended
+    boost::context::fiber scheduler;  ///< the scheduler, while the process runs
+    boost::context::stack_context stack;
+    void* fake_stack = nullptr;  ///< AddressSanitizer's, across switches
+
+    std::uint64_t wait_generation = 0;
+    bool timer_live = false;  ///< a timer for the current wait is queued
+    WaitInfo wait;
+    std::optional<std::string> failure;
+};
+
+namespace {
+
+/// Boost.Context's StackAllocator over the pool that also tells us where the
+/// stack is (for the sanitizer annotations).
+struct RecordingStack {
+    StackPool* pool;
+    boost::context::stack_context* allocated;
+    boost::context::stack_context allocate() {
+        *allocated = pool->allocate();
+        return *allocated;
+    }
+    void deallocate(boost::context::stack_context& stack) noexcept { pool->deallocate(stack); }
+};
+
+}  // namespace
+
+// --- WaitQueue ---
+
+void WaitQueue::add(Process& process) {
+    waiters_.emplace_back(&process, process.wait_generation);
+}
+
+void WaitQueue::wake_all() {
+    if (waiters_.empty())
+        return;
+    // Waking never touches this queue, so iterate in place.
+    for (auto& [process, generation] : waiters_)
+        process->sim->wake(*process, generation);
+    waiters_.clear();
+}
+
+// --- Simulation ---
+
+std::string_view to_string(RunStatus status) {
+    switch (status) {
+        case RunStatus::completed:
+            return "completed";
+        case RunStatus::deadlock:
+            return "deadlock";
+        case RunStatus::time_budget_exceeded:
+            return "time budget exceeded";
+    }
+    return "?";
+}
+
+Simulation::Simulation(SimOptions options)
+    : options_(std::move(options)),
+      own_decisions_(std::make_unique<PrngDecisions>(options_.seed)),
+      decisions_(own_decisions_.get()),
+      network_(std::make_unique<SimNetwork>(*this, options_.faults)) {}
+
+Simulation::Simulation(SimOptions options, DecisionSource& decisions)
+    : options_(std::move(options)),
+      decisions_(&decisions),
+      network_(std::make_unique<SimNetwork>(*this, options_.faults)) {}
+
+Simulation::~Simulation() {
+    stop_processes();
+}
+
+ProcessId Simulation::spawn(std::string name, std::function<void()> body, bool daemon) {
+    auto owned = std::make_unique<Process>();
+    Process* process = owned.get();
+    process->sim = this;
+    process->id = processes_.size() + 1;
+    process->name = std::move(name);
+    process->body = std::move(body);
+    process->daemon = daemon;
+    processes_.push_back(std::move(owned));
+    if (!daemon)
+        ++unfinished_foreground_;
+
+    trace_.name_process(process->id, process->name);
+    record(TraceKind::spawn, 0, Side::client, trace_.intern(process->name), process->id);
+
+    StackPool& pool =
+        thread_stack_pool(options_.stack_bytes != 0 ? options_.stack_bytes : default_stack_bytes);
+    process->fiber = boost::context::fiber(
+        std::allocator_arg, RecordingStack{&pool, &process->stack},
+        [this, process](boost::context::fiber&& scheduler) {
+            sanitizer_finish_switch(nullptr, &scheduler_stack_bottom_, &scheduler_stack_size_);
+            process->scheduler = std::move(scheduler);
+            if (!process->cancelled) {
+                try {
+                    process->body();
+                } catch (const ProcessCancelled&) {
+                } catch (const std::exception& e) {
+                    process->failure = e.what();
+                } catch (...) {
+                    process->failure = "an exception that is not a std::exception";
+                }
+            }
+            process->body = nullptr;
+            process->state = Process::State::finished;
+            sanitizer_start_switch(nullptr, scheduler_stack_bottom_, scheduler_stack_size_);
+            return std::move(process->scheduler);
+        });
+    runnable_.push_back(process);
+    return process->id;
+}
+
+void Simulation::switch_to(Process& process) {
+    current_ = &process;
+    process.state = Process::State::running;
+    record(TraceKind::run);
+    void* scheduler_fake_stack = nullptr;
+    sanitizer_start_switch(&scheduler_fake_stack,
+                           static_cast<char*>(process.stack.sp) - process.stack.size,
+                           process.stack.size);
+    process.fiber = std::move(process.fiber).resume();
+    sanitizer_finish_switch(scheduler_fake_stack, nullptr, nullptr);
+    current_ = nullptr;
+    if (!process.fiber)
+        on_process_finished(process);
+}
+
+void Simulation::yield_to_scheduler(Process& process) {
+    sanitizer_start_switch(&process.fake_stack, scheduler_stack_bottom_, scheduler_stack_size_);
+    process.scheduler = std::move(process.scheduler).resume();
+    sanitizer_finish_switch(process.fake_stack, &scheduler_stack_bottom_, &scheduler_stack_size_);
+}
+
+void Simulation::on_process_finished(Process& process) {
+    process.state = Process::State::finished;
+    if (process.timer_live) {
+        process.timer_live = false;
+        ++stale_timers_;
+    }
+    if (!process.daemon)
+        --unfinished_foreground_;
+    if (tearing_down_)
+        return;
+    const ProcessId saved = process.id;
+    trace_.record({static_cast<std::uint64_t>(now_.since_epoch.count()),
+                   process.failure ? TraceKind::fail : TraceKind::finish, saved, 0, 0,
+                   process.failure ? trace_.intern(*process.failure) : 0, 0});
+}
+
+void Simulation::block(WaitQueue* queue, Deadline wake_at, const WaitInfo& info) {
+    if (current_ == nullptr) {
+        throw std::logic_error("a blocking simulated call was made outside any process");
+    }
+    Process& process = *current_;
+    if (process.cancelled)
+        throw ProcessCancelled{};
+    if (wake_at && *wake_at <= now_)
+        return;
+    ++process.wait_generation;
+    process.state = Process::State::blocked;
+    process.wait = info;
+    if (queue != nullptr)
+        queue->add(process);
+    if (wake_at) {
+        push_event(*wake_at, EventKind::timer, &process, process.wait_generation);
+        process.timer_live = true;
+    }
+    yield_to_scheduler(process);
+    process.wait = WaitInfo{};
+    if (process.cancelled)
+        throw ProcessCancelled{};
+}
+
+void Simulation::wake(Process& process, std::uint64_t generation) {
+    if (process.state != Process::State::blocked || process.wait_generation != generation)
+        return;
+    process.state = Process::State::runnable;
+    runnable_.push_back(&process);
+    if (process.timer_live) {
+        process.timer_live = false;
+        ++stale_timers_;
+    }
+}
+
+void Simulation::delay(Duration duration) {
+    const Instant until = now_ + duration;
+    record(TraceKind::delay, 0, Side::client, static_cast<std::uint64_t>(duration.count()));
+    while (now_ < until)
+        block(nullptr, until, WaitInfo{"delay"});
+}
+
+ProcessId Simulation::current_process_id() const {
+    return current_ ? current_->id : 0;
+}
+
+std::string_view Simulation::process_name(ProcessId id) const {
+    if (id == 0 || id > processes_.size())
+        return "nobody";
+    return processes_[id - 1]->name;
+}
+
+bool Simulation::process_finished(ProcessId id) const {
+    return id != 0 && id <= processes_.size() &&
+           processes_[id - 1]->state == Process::State::finished;
+}
+
+void Simulation::record(TraceKind kind, std::uint64_t conn, Side side, std::uint64_t a,
+                        std::uint64_t b) {
+    trace_.record({static_cast<std::uint64_t>(now_.since_epoch.count()), kind, current_process_id(),
+                   conn, index_of(side), a, b});
+}
+
+void Simulation::record_network(TraceKind kind, std::uint64_t conn, Side side, std::uint64_t a,
+                                std::uint64_t b) {
+    trace_.record({static_cast<std::uint64_t>(now_.since_epoch.count()), kind, 0, conn,
+                   index_of(side), a, b});
+}
+
+void Simulation::schedule(Instant at, EventKind kind, SimLink* link, std::uint64_t arg) {
+    push_event(at, kind, link, arg);
+}
+
+void Simulation::push_event(Instant at, EventKind kind, void* object, std::uint64_t arg) {
+    events_.push_back(Event{at, next_sequence_++, kind, object, arg});
+    std::push_heap(events_.begin(), events_.end(), EventLater{});
+}
+
+bool Simulation::pop_live_event(Event& event) {
+    while (!events_.empty()) {
+        std::pop_heap(events_.begin(), events_.end(), EventLater{});
+        event = events_.back();
+        events_.pop_back();
+        if (event.kind != EventKind::timer)
+            return true;
+        auto* process = static_cast<Process*>(event.object);
+        if (process->timer_live && process->wait_generation == event.arg &&
+            process->state == Process::State::blocked) {
+            return true;
+        }
+        --stale_timers_;
+    }
+    return false;
+}
+
+void Simulation::fire(const Event& event) {
+    if (event.kind == EventKind::timer) {
+        auto* process = static_cast<Process*>(event.object);
+        process->timer_live = false;
+        process->state = Process::State::runnable;
+        runnable_.push_back(process);
+        return;
+    }
+    network_->handle(event.kind, *static_cast<SimLink*>(event.object), event.arg);
+}
+
+SimResult Simulation::run() {
+    SimResult result;
+    const Instant budget_end = Instant{} + options_.time_budget;
+    while (true) {
+        if (unfinished_foreground_ == 0) {
+            result.status = RunStatus::completed;
+            break;
+        }
+        if (!runnable_.empty()) {
+            const std::size_t index = decisions_->choose(runnable_.size());
+            Process* process = runnable_[index];
+            runnable_.erase(runnable_.begin() + static_cast<std::ptrdiff_t>(index));
+            switch_to(*process);
+            continue;
+        }
+        Event event;
+        if (!pop_live_event(event)) {
+            result.status = RunStatus::deadlock;
+            result.report = describe_blocked();
+            break;
+        }
+        if (event.at > budget_end) {
+            events_.push_back(event);
+            std::push_heap(events_.begin(), events_.end(), EventLater{});
+            result.status = RunStatus::time_budget_exceeded;
+            result.report = describe_blocked();
+            break;
+        }
+        if (now_ < event.at)
+            now_ = event.at;
+        fire(event);
+    }
+    result.end_time = now_;
+    result.digest = trace_.digest();
+    result.events = trace_.event_count();
+    for (const auto& process : processes_) {
+        if (process->failure)
+            result.failures.push_back({process->name, *process->failure});
+    }
+    return result;
+}
+
+DeadlockReport Simulation::describe_blocked() const {
+    DeadlockReport report;
+    std::map<ProcessId, ProcessId> waits_on;  // blocked process -> the one it waits on
+    std::map<ProcessId, std::string> what;    // "client recv(conn 1)"
+    for (const auto& process : processes_) {
+        if (process->state != Process::State::blocked)
+            continue;
+        BlockedProcess blocked;
+        blocked.process = process->name;
+        blocked.call = process->wait.call;
+        const ProcessId target = network_->describe(process->wait, blocked);
+        std::string call = blocked.call;
+        if (blocked.conn != 0) {
+            call += fmt::format("(conn {})", blocked.conn);
+        } else if (!blocked.peer_address.empty()) {
+            call += fmt::format("({})", blocked.peer_address);
+        }
+        what[process->id] = fmt::format("{} {}", process->name, call);
+        waits_on[process->id] = target;
+        report.blocked.push_back(std::move(blocked));
+    }
+    auto edge_text = [&](ProcessId id) {
+        const ProcessId target = waits_on[id];
+        if (target == 0)
+            return what[id] + " waits on nobody";
+        std::string text = fmt::format("{} waits on {}", what[id], process_name(target));
+        if (process_finished(target))
+            text += " (finished)";
+        return text;
+    };
+    // Follow the wait-for edges from each blocked process, first by id, and
+    // report the first cycle found; without one, every edge.
+    for (const auto& [start, unused] : waits_on) {
+        std::vector<ProcessId> path;
+        ProcessId at = start;
+        while (at != 0 && waits_on.count(at) != 0 &&
+               std::find(path.begin(), path.end(), at) == path.end()) {
+            path.push_back(at);
+            at = waits_on[at];
+        }
+        if (at == 0 || waits_on.count(at) == 0)
+            continue;
+        auto cycle_begin = std::find(path.begin(), path.end(), at);
+        std::vector<ProcessId> cycle(cycle_begin, path.end());
+        std::rotate(cycle.begin(), std::min_element(cycle.begin(), cycle.end()), cycle.end());
+        for (ProcessId id : cycle) {
+            if (!report.cycle.empty())
+                report.cycle += "; ";
+            report.cycle += edge_text(id);
+        }
+        break;
+    }
+    if (report.cycle.empty()) {
+        for (const auto& [id, unused] : waits_on) {
+            if (!report.cycle.empty())
+                report.cycle += "; ";
+            report.cycle += edge_text(id);
+        }
+    }
+    return report;
+}
+
+std::string DeadlockReport::text() const {
+    std::string text;
+    for (const BlockedProcess& b : blocked) {
+        text += fmt::format("  {} is blocked in {}", b.process, b.call);
+        if (b.conn != 0) {
+            text += fmt::format(" on conn {} to {} ({})", b.conn, b.peer_address,
+                                b.waits_on.empty() ? "nobody" : b.waits_on);
+            text += fmt::format(
+                ": {} bytes in its receive buffer, {} in flight to it, {} queued in the peer's "
+                "send buffer, {} in its own send buffer",
+                b.receive_buffer_bytes, b.in_flight_bytes, b.peer_send_buffer_bytes,
+                b.send_buffer_bytes);
+            if (b.end_of_stream_pending)
+                text += ", end of stream on the way";
+            if (b.reads_stalled)
+                text += "; its reads are stalled by a fault";
+        } else if (!b.peer_address.empty()) {
+            text += fmt::format(" on {}", b.peer_address);
+        }
+        text += '\n';
+    }
+    text += fmt::format("  wait-for: {}\n", cycle);
+    return text;
+}
+
+void Simulation::stop_processes() {
+    tearing_down_ = true;
+    trace_.stop();
+    for (const auto& process : processes_) {
+        if (process->state == Process::State::finished)
+            continue;
+        process->cancelled = true;
+        if (process->state == Process::State::blocked) {
+            process->state = Process::State::runnable;
+            runnable_.push_back(process.get());
+        }
+    }
+    while (!runnable_.empty()) {
+        Process* process = runnable_.front();
+        runnable_.erase(runnable_.begin());
+        if (process->state == Process::State::finished)
+            continue;
+        process->cancelled = true;
+        switch_to(*process);
+    }
+    for (const auto& process : processes_) {
+        // A fiber that survived cancellation would be unwound by Boost with
+        // an exception of its own; that cannot go well.
+        if (process->state != Process::State::finished)
+            std::abort();
+    }
+}
+
+}  // namespace ferry::sim

@@ -1,0 +1,228 @@
+#pragma once
+// sim/ — the deterministic runtime: the same protocol code, unchanged, runs on
+// a simulated network in which one seed decides everything.
+//
+//   simulation.h      Simulation: virtual clock, event queue, fibers, the
+//                     scheduler, deadlock and time-budget detection (this file)
+//   decisions.h       DecisionSource: the one door for every nondeterministic
+//                     choice; PrngDecisions (xoshiro256**), RecordedDecisions
+//   fiber.h           stack pool and AddressSanitizer switch annotations
+//   faults.h          every fault knob: NetworkFaults, StoreFaults
+//   trace.h           Trace: events with virtual time, XXH3 digest, JSON lines
+//   sim_network.h     SimNetwork: listen, connect, accept; segments, FIN, RST
+//   sim_link.h        the state of one simulated TCP connection (internal)
+//   sim_connection.h  SimConnection: the Connection contract, simulated
+//                     (mirrors real/tcp_connection.h)
+//   sim_store.h       SimStore: an in-memory Store with disk faults and crashes
+//   sim_run.h         run_transfer: one client and one server running naive or
+//                     ferry/1 under faults, judged and digested
+//
+// Rules: no wall clock, no global randomness, no unordered containers, nothing
+// ordered by pointer. A test scans this folder for them.
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "protocol/clock.h"
+#include "sim/decisions.h"
+#include "sim/faults.h"
+#include "sim/trace.h"
+
+namespace ferry::sim {
+
+class Process;
+class SimNetwork;
+class SimListener;
+struct SimLink;
+struct SimStream;
+
+using ProcessId = std::uint64_t;
+
+/// Thrown inside a process when its simulation is torn down. Deliberately not
+/// a std::exception, so protocol code catching those lets it pass.
+struct ProcessCancelled {};
+
+/// What a blocked process waits in, for deadlock reports.
+struct WaitInfo {
+    const char* call = "";                  ///< "recv", "send", "accept", "connect", "delay"
+    const SimLink* link = nullptr;          ///< for recv, send, connect
+    Side side = Side::client;               ///< which end of link the process holds
+    const SimListener* listener = nullptr;  ///< for accept
+};
+
+/// Processes blocked until something changes (data arrives, space frees up).
+/// Waking is by generation, so a process that has meanwhile moved on to wait
+/// for something else is not disturbed.
+class WaitQueue {
+  public:
+    void add(Process& process);
+    /// Makes every process still waiting here runnable.
+    void wake_all();
+    bool empty() const { return waiters_.empty(); }
+
+  private:
+    std::vector<std::pair<Process*, std::uint64_t>> waiters_;
+};
+
+struct SimOptions {
+    std::uint64_t seed = 0;
+    NetworkFaults faults;
+    /// Virtual time after which a run that has not finished is a liveness
+    /// failure (time_budget_exceeded).
+    Duration time_budget = std::chrono::hours(1);
+    std::size_t stack_bytes = 0;  ///< 0 = default_stack_bytes
+};
+
+/// One blocked process in a deadlock (or time budget) report.
+struct BlockedProcess {
+    std::string process;
+    std::string call;  ///< "recv", "send", ...
+    std::uint64_t conn = 0;
+    std::string peer_address;
+    std::string waits_on;  ///< the process that would have to act, or "" for nobody
+    std::uint64_t receive_buffer_bytes = 0;    ///< arrived for it, not yet read
+    std::uint64_t in_flight_bytes = 0;         ///< on the wire towards it
+    std::uint64_t peer_send_buffer_bytes = 0;  ///< queued at the peer, not yet sent
+    std::uint64_t send_buffer_bytes = 0;       ///< its own, not yet sent
+    bool end_of_stream_pending = false;        ///< the peer's FIN is queued or in flight
+    bool reads_stalled = false;                ///< a stall fault stops its reads
+};
+
+struct DeadlockReport {
+    std::vector<BlockedProcess> blocked;
+    /// One line: "client recv(conn 1) waits on server; server recv(conn 1)
+    /// waits on client".
+    std::string cycle;
+
+    std::string text() const;
+};
+
+enum class RunStatus { completed, deadlock, time_budget_exceeded };
+
+std::string_view to_string(RunStatus status);
+
+struct ProcessFailure {
+    std::string process;
+    std::string message;
+};
+
+struct SimResult {
+    RunStatus status = RunStatus::completed;
+    Instant end_time;
+    std::uint64_t digest = 0;
+    /// For deadlock and time_budget_exceeded: who was stuck where.
+    DeadlockReport report;
+    /// Processes that ended with an exception.
+    std::vector<ProcessFailure> failures;
+    std::uint64_t events = 0;
+};
+
+/// Runs processes (fibers) one at a time in virtual time. Every choice comes
+/// from one DecisionSource. Connections, listeners and stores made for a
+/// simulation must not outlive it.
+class Simulation final : public Clock {
+  public:
+    /// Decisions from a PrngDecisions seeded with options.seed.
+    explicit Simulation(SimOptions options);
+    /// Decisions from the caller's source (a replay, a property test).
+    Simulation(SimOptions options, DecisionSource& decisions);
+    ~Simulation() override;
+    Simulation(const Simulation&) = delete;
+    Simulation& operator=(const Simulation&) = delete;
+
+    Instant now() const override { return now_; }
+    const SimOptions& options() const { return options_; }
+    DecisionSource& decisions() { return *decisions_; }
+    Trace& trace() { return trace_; }
+    SimNetwork& network() { return *network_; }
+
+    /// Adds a process that starts when run() next schedules it. The run is
+    /// over when every process that is not a daemon has returned.
+    ProcessId spawn(std::string name, std::function<void()> body, bool daemon = false);
+
+    /// Runs until every non-daemon process has returned, nothing can run
+    /// (deadlock), or the time budget is spent.
+    SimResult run();
+
+    /// Unwinds every process that has not returned (its blocking calls throw
+    /// ProcessCancelled) and stops the trace. Call it before destroying what
+    /// processes use (a store, a payload); the destructor calls it too.
+    void stop_processes();
+
+    // --- for code running inside a process ---
+
+    /// Waits for duration of virtual time.
+    void delay(Duration duration);
+    /// The running process's id; 0 outside any process.
+    ProcessId current_process_id() const;
+    std::string_view process_name(ProcessId id) const;
+    bool process_finished(ProcessId id) const;
+
+    // --- for the simulated network and store ---
+
+    /// Blocks the running process until a queue it was added to wakes it or
+    /// wake_at passes, whichever is first; the caller re-checks its condition.
+    /// Throws ProcessCancelled when the simulation is being torn down.
+    void block(WaitQueue* queue, Deadline wake_at, const WaitInfo& info);
+    /// Records an event at the current time by the running process.
+    void record(TraceKind kind, std::uint64_t conn = 0, Side side = Side::client,
+                std::uint64_t a = 0, std::uint64_t b = 0);
+    /// Records an event by the network (no process).
+    void record_network(TraceKind kind, std::uint64_t conn, Side side, std::uint64_t a = 0,
+                        std::uint64_t b = 0);
+
+    /// Events the network schedules; fired in (time, order scheduled) order.
+    enum class EventKind : std::uint32_t { timer, segment, fin, rst, syn, syn_ack };
+    void schedule(Instant at, EventKind kind, SimLink* link, std::uint64_t arg);
+
+  private:
+    friend class WaitQueue;
+    struct Event {
+        Instant at;
+        std::uint64_t sequence = 0;
+        EventKind kind = EventKind::timer;
+        void* object = nullptr;
+        std::uint64_t arg = 0;
+    };
+    struct EventLater {
+        bool operator()(const Event& a, const Event& b) const {
+            if (a.at != b.at)
+                return a.at > b.at;
+            return a.sequence > b.sequence;
+        }
+    };
+
+    void wake(Process& process, std::uint64_t generation);
+    void switch_to(Process& process);
+    void yield_to_scheduler(Process& process);
+    void on_process_finished(Process& process);
+    void push_event(Instant at, EventKind kind, void* object, std::uint64_t arg);
+    bool pop_live_event(Event& event);
+    void fire(const Event& event);
+    DeadlockReport describe_blocked() const;
+
+    SimOptions options_;
+    std::unique_ptr<PrngDecisions> own_decisions_;
+    DecisionSource* decisions_;
+    Trace trace_;
+    Instant now_;
+    std::unique_ptr<SimNetwork> network_;
+
+    std::vector<std::unique_ptr<Process>> processes_;  ///< index = id - 1
+    std::vector<Process*> runnable_;
+    Process* current_ = nullptr;
+    std::size_t unfinished_foreground_ = 0;
+
+    std::vector<Event> events_;  ///< a binary heap, earliest first
+    std::uint64_t next_sequence_ = 0;
+    std::size_t stale_timers_ = 0;  ///< timers in events_ that will do nothing
+
+    const void* scheduler_stack_bottom_ = nullptr;
+    std::size_t scheduler_stack_size_ = 0;
+    bool tearing_down_ = false;
+};
+
+}  // namespace ferry::sim

@@ -1,0 +1,199 @@
+#include "sim/trace.h"
+
+#include <ostream>
+
+#include <fmt/core.h>
+#include <xxhash.h>
+#include <nlohmann/json.hpp>
+
+namespace ferry::sim {
+
+namespace {
+
+enum class Field { none, number, text, ns, call };
+
+struct KindInfo {
+    std::string_view name;
+    std::string_view a_label;
+    Field a;
+    std::string_view b_label;
+    Field b;
+};
+
+constexpr std::array<KindInfo, static_cast<std::size_t>(TraceKind::count_)> kind_infos{{
+    {"spawn", "name", Field::text, "", Field::none},
+    {"run", "", Field::none, "", Field::none},
+    {"finish", "", Field::none, "", Field::none},
+    {"fail", "message", Field::text, "", Field::none},
+    {"delay", "ns", Field::number, "", Field::none},
+    {"listen", "address", Field::text, "", Field::none},
+    {"connect", "address", Field::text, "", Field::none},
+    {"refused", "address", Field::text, "", Field::none},
+    {"accept", "peer", Field::text, "", Field::none},
+    {"established", "", Field::none, "", Field::none},
+    {"send", "offered", Field::number, "taken", Field::number},
+    {"recv", "buffer", Field::number, "returned", Field::number},
+    {"segment", "bytes", Field::number, "arrives_ns", Field::ns},
+    {"deliver", "buffered", Field::number, "", Field::none},
+    {"shutdown_send", "", Field::none, "", Field::none},
+    {"fin", "", Field::none, "", Field::none},
+    {"close", "abort", Field::number, "", Field::none},
+    {"rst", "", Field::none, "", Field::none},
+    {"timed_out", "call", Field::text, "", Field::none},
+    {"fault", "what", Field::text, "value", Field::number},
+    {"store_begin", "name", Field::text, "upload", Field::number},
+    {"store_write", "upload", Field::number, "bytes", Field::number},
+    {"store_commit", "name", Field::text, "bytes", Field::number},
+    {"store_abort", "upload", Field::number, "bytes", Field::number},
+    {"store_open", "name", Field::text, "bytes", Field::number},
+    {"store_list", "files", Field::number, "", Field::none},
+    {"store_fault", "what", Field::text, "upload", Field::number},
+    {"store_crash", "uploads", Field::number, "", Field::none},
+}};
+
+const KindInfo& info(TraceKind kind) {
+    return kind_infos.at(static_cast<std::size_t>(kind));
+}
+
+std::string seconds_text(std::uint64_t ns) {
+    return fmt::format("{}.{:06}", ns / 1'000'000'000, (ns % 1'000'000'000) / 1000);
+}
+
+}  // namespace
+
+std::string_view to_string(TraceKind kind) {
+    return info(kind).name;
+}
+
+struct Trace::HashState {
+    XXH3_state_t* state = XXH3_createState();
+    HashState() { XXH3_64bits_reset(state); }
+    ~HashState() { XXH3_freeState(state); }
+    HashState(const HashState&) = delete;
+    HashState& operator=(const HashState&) = delete;
+};
+
+Trace::Trace() : hash_(std::make_unique<HashState>()) {
+    texts_.emplace_back();  // id 0: no text
+    text_ids_.emplace("", 0);
+    process_names_.push_back(intern("network"));
+}
+
+Trace::~Trace() = default;
+
+void Trace::record(const TraceEvent& event) {
+    if (stopped_)
+        return;
+    static_assert(sizeof(TraceEvent) == 7 * sizeof(std::uint64_t), "no padding in TraceEvent");
+    XXH3_64bits_update(hash_->state, &event, sizeof event);
+    recent_[event_count_ % recent_capacity] = event;
+    ++event_count_;
+    if (json_out_ != nullptr)
+        *json_out_ << format_json(event) << '\n';
+}
+
+std::uint64_t Trace::intern(std::string_view text) {
+    auto it = text_ids_.find(text);
+    if (it != text_ids_.end())
+        return it->second;
+    const std::uint64_t id = texts_.size();
+    texts_.emplace_back(text);
+    text_ids_.emplace(std::string(text), id);
+    if (!stopped_) {
+        XXH3_64bits_update(hash_->state, &id, sizeof id);
+        XXH3_64bits_update(hash_->state, text.data(), text.size());
+    }
+    return id;
+}
+
+void Trace::name_process(std::uint64_t process, std::string_view name) {
+    if (process_names_.size() <= process)
+        process_names_.resize(process + 1, 0);
+    process_names_[process] = intern(name);
+}
+
+std::string_view Trace::process_name(std::uint64_t process) const {
+    if (process >= process_names_.size())
+        return "?";
+    return texts_[process_names_[process]];
+}
+
+std::uint64_t Trace::digest() const {
+    return XXH3_64bits_digest(hash_->state);
+}
+
+std::string Trace::format_readable(const TraceEvent& event) const {
+    const KindInfo& kind = info(event.kind);
+    std::string line = fmt::format("t={}s {:<8} {}", seconds_text(event.time_ns),
+                                   process_name(event.process), kind.name);
+    if (event.conn != 0) {
+        line += fmt::format(" conn {} ({})", event.conn, event.side == 0 ? "client" : "server");
+    }
+    auto field = [&](std::string_view label, Field type, std::uint64_t value) {
+        switch (type) {
+            case Field::none:
+                return;
+            case Field::number:
+                line += fmt::format(" {}={}", label, value);
+                return;
+            case Field::ns:
+                line += fmt::format(" {}={}s", label, seconds_text(value));
+                return;
+            case Field::text:
+            case Field::call:
+                line +=
+                    fmt::format(" {}=\"{}\"", label, value < texts_.size() ? texts_[value] : "?");
+                return;
+        }
+    };
+    field(kind.a_label, kind.a, event.a);
+    field(kind.b_label, kind.b, event.b);
+    return line;
+}
+
+std::string Trace::format_json(const TraceEvent& event) const {
+    const KindInfo& kind = info(event.kind);
+    nlohmann::ordered_json json;
+    json["t_ns"] = event.time_ns;
+    json["event"] = kind.name;
+    json["process"] = process_name(event.process);
+    if (event.conn != 0) {
+        json["conn"] = event.conn;
+        json["side"] = event.side == 0 ? "client" : "server";
+    }
+    auto field = [&](std::string_view label, Field type, std::uint64_t value) {
+        switch (type) {
+            case Field::none:
+                return;
+            case Field::number:
+            case Field::ns:
+                json[std::string(label)] = value;
+                return;
+            case Field::text:
+            case Field::call:
+                json[std::string(label)] = value < texts_.size() ? texts_[value] : "?";
+                return;
+        }
+    };
+    field(kind.a_label, kind.a, event.a);
+    field(kind.b_label, kind.b, event.b);
+    return json.dump();
+}
+
+std::string Trace::recent_text(std::size_t max_events) const {
+    const std::uint64_t available = event_count_ < recent_capacity ? event_count_ : recent_capacity;
+    const std::uint64_t shown = available < max_events ? available : max_events;
+    std::string text;
+    for (std::uint64_t i = event_count_ - shown; i < event_count_; ++i) {
+        text += "  ";
+        text += format_readable(recent_[i % recent_capacity]);
+        text += '\n';
+    }
+    return text;
+}
+
+std::string digest_to_hex(std::uint64_t digest) {
+    return fmt::format("{:016x}", digest);
+}
+
+}  // namespace ferry::sim

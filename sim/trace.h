@@ -1,0 +1,116 @@
+#pragma once
+// The simulation's trace: every event with its virtual time, folded into an
+// XXH3 digest (two runs with one seed and the same inputs give one digest),
+// kept in a small ring for failure reports, and optionally written as JSON
+// lines.
+//
+// Events are fixed-size records of integers; text (process names, addresses,
+// file names, messages) is interned once, and the digest covers the text when
+// it is interned.
+
+#include <array>
+#include <cstdint>
+#include <iosfwd>
+#include <map>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "protocol/clock.h"
+
+namespace ferry::sim {
+
+enum class TraceKind : std::uint64_t {
+    spawn,          ///< a: process name
+    run,            ///< the scheduler switched to process
+    finish,         ///< process returned
+    fail,           ///< process threw; a: message
+    delay,          ///< a: ns
+    listen,         ///< a: address
+    connect,        ///< a: address
+    refused,        ///< a: address
+    accept,         ///< a: peer address
+    established,    ///< the connecting side learnt the connection is up
+    send,           ///< a: bytes offered, b: bytes taken
+    recv,           ///< a: buffer bytes, b: bytes returned
+    segment,        ///< side sent it; a: bytes, b: arrival ns
+    deliver,        ///< side receives; a: bytes now buffered
+    shutdown_send,  ///< side half-closed
+    fin,            ///< side's FIN arrived at the peer
+    close,          ///< side closed; a: 1 when it aborted with unread data
+    rst,            ///< side learnt of a reset
+    timed_out,      ///< a call on side gave up; a: call name
+    fault,          ///< a: what, b: a number
+    store_begin,    ///< a: name, b: upload number
+    store_write,    ///< a: upload number, b: bytes
+    store_commit,   ///< a: name, b: bytes
+    store_abort,    ///< a: upload number, b: bytes discarded
+    store_open,     ///< a: name, b: bytes (or the error)
+    store_list,     ///< a: files
+    store_fault,    ///< a: what, b: upload number
+    store_crash,    ///< a: uploads lost
+    count_,
+};
+
+std::string_view to_string(TraceKind kind);
+
+/// One event; only integers, so it hashes the same everywhere.
+struct TraceEvent {
+    std::uint64_t time_ns = 0;
+    TraceKind kind = TraceKind::run;
+    std::uint64_t process = 0;  ///< 0 = the network itself
+    std::uint64_t conn = 0;     ///< 0 = none
+    std::uint64_t side = 0;     ///< 0 client, 1 server
+    std::uint64_t a = 0;
+    std::uint64_t b = 0;
+};
+
+class Trace {
+  public:
+    Trace();
+    ~Trace();
+    Trace(const Trace&) = delete;
+    Trace& operator=(const Trace&) = delete;
+
+    void record(const TraceEvent& event);
+
+    /// An id for text, the same for the same text; the digest covers the text.
+    std::uint64_t intern(std::string_view text);
+    const std::string& text(std::uint64_t id) const { return texts_.at(id); }
+
+    /// Names process id (ids start at 1, in spawn order).
+    void name_process(std::uint64_t process, std::string_view name);
+    std::string_view process_name(std::uint64_t process) const;
+
+    /// Writes each event from now on as one JSON line to out (none to stop).
+    void write_json_lines_to(std::ostream* out) { json_out_ = out; }
+    /// Stops recording (used while a simulation is torn down).
+    void stop() { stopped_ = true; }
+
+    std::uint64_t digest() const;
+    std::uint64_t event_count() const { return event_count_; }
+
+    /// The last events (at most recent_capacity), oldest first, one per line.
+    std::string recent_text(std::size_t max_events = recent_capacity) const;
+    std::string format_readable(const TraceEvent& event) const;
+    std::string format_json(const TraceEvent& event) const;
+
+    static constexpr std::size_t recent_capacity = 64;
+
+  private:
+    struct HashState;
+    std::unique_ptr<HashState> hash_;
+    std::array<TraceEvent, recent_capacity> recent_{};
+    std::uint64_t event_count_ = 0;
+    std::map<std::string, std::uint64_t, std::less<>> text_ids_;
+    std::vector<std::string> texts_;
+    std::vector<std::uint64_t> process_names_;  ///< text id per process id
+    std::ostream* json_out_ = nullptr;
+    bool stopped_ = false;
+};
+
+/// A digest as 16 lowercase hex digits.
+std::string digest_to_hex(std::uint64_t digest);
+
+}  // namespace ferry::sim
