@@ -197,6 +197,14 @@ class DiskReader : public FileReader {
 
 }  // namespace
 
+void testing::set_disk_store_uses_openat2(bool enabled) {
+#ifdef FERRY_HAVE_OPENAT2
+    openat2_missing.store(!enabled);
+#else
+    (void)enabled;
+#endif
+}
+
 DiskStore::DiskStore(const std::filesystem::path& root) : root_(root) {
     root_fd_ = ::open(root.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
     if (root_fd_ < 0) {

@@ -44,4 +44,10 @@ class DiskStore : public Store {
     int root_fd_ = -1;
 };
 
+namespace testing {
+/// For tests of the fallback on kernels without openat2(2): while false,
+/// DiskStore opens with openat and O_NOFOLLOW only. Not for production use.
+void set_disk_store_uses_openat2(bool enabled);
+}  // namespace testing
+
 }  // namespace ferry

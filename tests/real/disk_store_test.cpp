@@ -30,6 +30,29 @@ using testing::TempDir;
 using testing::to_bytes;
 using testing::write_file;
 
+/// Makes DiskStore use its openat fallback for the lifetime of this object.
+class OpenatFallback {
+  public:
+    OpenatFallback() { testing::set_disk_store_uses_openat2(false); }
+    ~OpenatFallback() { testing::set_disk_store_uses_openat2(true); }
+    OpenatFallback(const OpenatFallback&) = delete;
+    OpenatFallback& operator=(const OpenatFallback&) = delete;
+};
+
+/// Defines a test that runs twice: as DiskStore.name with openat2 (where the
+/// kernel has it) and as DiskStoreWithoutOpenat2.name with the fallback that
+/// older kernels get.
+#define DISK_STORE_TEST(name)             \
+    void name##Body();                    \
+    TEST(DiskStore, name) {               \
+        name##Body();                     \
+    }                                     \
+    TEST(DiskStoreWithoutOpenat2, name) { \
+        OpenatFallback fallback;          \
+        name##Body();                     \
+    }                                     \
+    void name##Body()
+
 void put(Store& store, std::string_view name, const Bytes& bytes) {
     auto upload = store.begin_upload(name);
     upload->write(bytes);
@@ -65,7 +88,7 @@ std::vector<std::string> bad_names() {
             ".ferry-tmp-1-1"};
 }
 
-TEST(DiskStore, CommittedUploadCanBeOpenedAndRead) {
+DISK_STORE_TEST(CommittedUploadCanBeOpenedAndRead) {
     TempDir dir;
     DiskStore store(dir.path());
     const Bytes bytes = random_bytes(100000, 1);
@@ -86,7 +109,7 @@ TEST(DiskStore, CommittedUploadCanBeOpenedAndRead) {
     EXPECT_THAT(entry_names(dir.path()), ElementsAre("data.bin"));
 }
 
-TEST(DiskStore, EmptyFileCanBeStored) {
+DISK_STORE_TEST(EmptyFileCanBeStored) {
     TempDir dir;
     DiskStore store(dir.path());
     put(store, "empty", {});
@@ -96,7 +119,7 @@ TEST(DiskStore, EmptyFileCanBeStored) {
     EXPECT_EQ(reader->read_at(0, buffer), 0u);
 }
 
-TEST(DiskStore, ReadAtReadsFromAnyOffsetAndReturnsZeroAtTheEnd) {
+DISK_STORE_TEST(ReadAtReadsFromAnyOffsetAndReturnsZeroAtTheEnd) {
     TempDir dir;
     DiskStore store(dir.path());
     put(store, "f", to_bytes("0123456789"));
@@ -111,7 +134,7 @@ TEST(DiskStore, ReadAtReadsFromAnyOffsetAndReturnsZeroAtTheEnd) {
     EXPECT_EQ(reader->read_at(UINT64_MAX, buffer), 0u);
 }
 
-TEST(DiskStore, NothingIsVisibleBeforeCommit) {
+DISK_STORE_TEST(NothingIsVisibleBeforeCommit) {
     TempDir dir;
     DiskStore store(dir.path());
     auto upload = store.begin_upload("pending");
@@ -129,7 +152,7 @@ TEST(DiskStore, NothingIsVisibleBeforeCommit) {
     EXPECT_THAT(entry_names(dir.path()), ElementsAre("pending"));
 }
 
-TEST(DiskStore, AbortLeavesNothing) {
+DISK_STORE_TEST(AbortLeavesNothing) {
     TempDir dir;
     DiskStore store(dir.path());
     auto upload = store.begin_upload("dropped");
@@ -143,7 +166,7 @@ TEST(DiskStore, AbortLeavesNothing) {
     EXPECT_THAT(entry_names(dir.path()), IsEmpty());
 }
 
-TEST(DiskStore, DestroyingAnUploadWithoutCommitLeavesNothing) {
+DISK_STORE_TEST(DestroyingAnUploadWithoutCommitLeavesNothing) {
     TempDir dir;
     DiskStore store(dir.path());
     {
@@ -153,7 +176,7 @@ TEST(DiskStore, DestroyingAnUploadWithoutCommitLeavesNothing) {
     EXPECT_THAT(entry_names(dir.path()), IsEmpty());
 }
 
-TEST(DiskStore, AbortedReplacementKeepsTheOldVersion) {
+DISK_STORE_TEST(AbortedReplacementKeepsTheOldVersion) {
     TempDir dir;
     DiskStore store(dir.path());
     put(store, "f", to_bytes("old"));
@@ -165,7 +188,7 @@ TEST(DiskStore, AbortedReplacementKeepsTheOldVersion) {
     EXPECT_THAT(entry_names(dir.path()), ElementsAre("f"));
 }
 
-TEST(DiskStore, CommitReplacesAndOpenReadersKeepTheirVersion) {
+DISK_STORE_TEST(CommitReplacesAndOpenReadersKeepTheirVersion) {
     TempDir dir;
     DiskStore store(dir.path());
     put(store, "f", to_bytes("version one"));
@@ -177,7 +200,7 @@ TEST(DiskStore, CommitReplacesAndOpenReadersKeepTheirVersion) {
     EXPECT_THAT(entry_names(dir.path()), ElementsAre("f"));
 }
 
-TEST(DiskStore, ReplaceIsAtomicForConcurrentReaders) {
+DISK_STORE_TEST(ReplaceIsAtomicForConcurrentReaders) {
     TempDir dir;
     DiskStore store(dir.path());
     const Bytes a = random_bytes(200000, 10);
@@ -201,7 +224,7 @@ TEST(DiskStore, ReplaceIsAtomicForConcurrentReaders) {
     EXPECT_EQ(torn.load(), 0) << "of " << reads.load() << " reads";
 }
 
-TEST(DiskStore, ListShowsRegularFilesSortedByNameWithSizes) {
+DISK_STORE_TEST(ListShowsRegularFilesSortedByNameWithSizes) {
     TempDir dir;
     DiskStore store(dir.path());
     put(store, "b", to_bytes("22"));
@@ -213,7 +236,7 @@ TEST(DiskStore, ListShowsRegularFilesSortedByNameWithSizes) {
                                           FileInfo{"a.txt", 4}, FileInfo{"b", 2}));
 }
 
-TEST(DiskStore, ListSkipsNamesThatAreNotValid) {
+DISK_STORE_TEST(ListSkipsNamesThatAreNotValid) {
     TempDir dir;
     write_file(dir.path() / ".hidden", to_bytes("h"));
     write_file(dir.path() / "has space", to_bytes("s"));
@@ -222,7 +245,7 @@ TEST(DiskStore, ListSkipsNamesThatAreNotValid) {
     EXPECT_THAT(store.list(), ElementsAre(FileInfo{"ok", 1}));
 }
 
-TEST(DiskStore, SymlinkInRootIsNeitherListedNorOpened) {
+DISK_STORE_TEST(SymlinkInRootIsNeitherListedNorOpened) {
     TempDir outside;
     const Bytes secret = to_bytes("secret outside the root");
     write_file(outside.path() / "secret", secret);
@@ -239,7 +262,7 @@ TEST(DiskStore, SymlinkInRootIsNeitherListedNorOpened) {
     }
 }
 
-TEST(DiskStore, UploadOverASymlinkReplacesTheLinkNotItsTarget) {
+DISK_STORE_TEST(UploadOverASymlinkReplacesTheLinkNotItsTarget) {
     TempDir outside;
     const Bytes secret = to_bytes("secret outside the root");
     write_file(outside.path() / "secret", secret);
@@ -253,7 +276,7 @@ TEST(DiskStore, UploadOverASymlinkReplacesTheLinkNotItsTarget) {
     EXPECT_EQ(read_all(*store.open("evil")), to_bytes("replaced"));
 }
 
-TEST(DiskStore, DirectoriesAndFifosAreNeitherListedNorOpened) {
+DISK_STORE_TEST(DirectoriesAndFifosAreNeitherListedNorOpened) {
     TempDir dir;
     fs::create_directory(dir.path() / "subdir");
     ASSERT_EQ(::mkfifo((dir.path() / "pipe").c_str(), 0600), 0);
@@ -264,7 +287,7 @@ TEST(DiskStore, DirectoriesAndFifosAreNeitherListedNorOpened) {
     EXPECT_EQ(store_error_kind([&] { store.open("subdir"); }), StoreErrorKind::not_found);
 }
 
-TEST(DiskStore, EveryBadNameIsRefusedAndNothingIsTouched) {
+DISK_STORE_TEST(EveryBadNameIsRefusedAndNothingIsTouched) {
     TempDir parent;
     const fs::path root = parent.path() / "root";
     fs::create_directory(root);
@@ -281,7 +304,7 @@ TEST(DiskStore, EveryBadNameIsRefusedAndNothingIsTouched) {
     EXPECT_EQ(testing::snapshot(parent.path()), before);
 }
 
-TEST(DiskStore, RefusalMessageShowsTheNameSafely) {
+DISK_STORE_TEST(RefusalMessageShowsTheNameSafely) {
     TempDir dir;
     DiskStore store(dir.path());
     try {
@@ -292,7 +315,7 @@ TEST(DiskStore, RefusalMessageShowsTheNameSafely) {
     }
 }
 
-TEST(DiskStore, OpenOfAMissingFileIsNotFoundNamingIt) {
+DISK_STORE_TEST(OpenOfAMissingFileIsNotFoundNamingIt) {
     TempDir dir;
     DiskStore store(dir.path());
     try {
@@ -304,7 +327,7 @@ TEST(DiskStore, OpenOfAMissingFileIsNotFoundNamingIt) {
     }
 }
 
-TEST(DiskStore, ConstructorRemovesStaleTemporaryFiles) {
+DISK_STORE_TEST(ConstructorRemovesStaleTemporaryFiles) {
     TempDir dir;
     // pid 99999999 is above any pid_max, so that writer is surely gone.
     write_file(dir.path() / ".ferry-tmp-99999999-1", to_bytes("left by a crash"));
@@ -315,7 +338,7 @@ TEST(DiskStore, ConstructorRemovesStaleTemporaryFiles) {
     EXPECT_THAT(entry_names(dir.path()), ElementsAre(".other-hidden", "kept"));
 }
 
-TEST(DiskStore, ConstructorKeepsTemporaryFilesOfLiveUploads) {
+DISK_STORE_TEST(ConstructorKeepsTemporaryFilesOfLiveUploads) {
     TempDir dir;
     DiskStore first(dir.path());
     auto upload = first.begin_upload("f");
@@ -325,7 +348,7 @@ TEST(DiskStore, ConstructorKeepsTemporaryFilesOfLiveUploads) {
     EXPECT_EQ(read_all(*second.open("f")), to_bytes("in progress"));
 }
 
-TEST(DiskStore, ConcurrentUploadsOfTheSameNameLeaveOneWholeVersion) {
+DISK_STORE_TEST(ConcurrentUploadsOfTheSameNameLeaveOneWholeVersion) {
     TempDir dir;
     DiskStore store(dir.path());
     std::vector<Bytes> versions;
@@ -342,7 +365,7 @@ TEST(DiskStore, ConcurrentUploadsOfTheSameNameLeaveOneWholeVersion) {
     EXPECT_THAT(entry_names(dir.path()), ElementsAre("same"));
 }
 
-TEST(DiskStore, MissingRootThrowsNamingIt) {
+DISK_STORE_TEST(MissingRootThrowsNamingIt) {
     TempDir dir;
     const fs::path missing = dir.path() / "no-such-dir";
     try {
@@ -354,13 +377,13 @@ TEST(DiskStore, MissingRootThrowsNamingIt) {
     }
 }
 
-TEST(DiskStore, RootThatIsAFileIsRefused) {
+DISK_STORE_TEST(RootThatIsAFileIsRefused) {
     TempDir dir;
     write_file(dir.path() / "file", to_bytes("x"));
     EXPECT_THROW(DiskStore(dir.path() / "file"), StoreError);
 }
 
-TEST(DiskStore, CommittedFilesAreReadableByOthers) {
+DISK_STORE_TEST(CommittedFilesAreReadableByOthers) {
     TempDir dir;
     DiskStore store(dir.path());
     put(store, "f", to_bytes("x"));
