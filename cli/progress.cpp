@@ -52,7 +52,9 @@ void ProgressBar::update(std::uint64_t done_bytes, std::uint64_t total_bytes) {
 void ProgressBar::finish() {
     if (!enabled_ || finished_)
         return;
-    draw(last_done_bytes_, last_total_bytes_);
+    // The last update is drawn already when it completed the transfer.
+    if (!drawn_ || last_done_bytes_ < last_total_bytes_)
+        draw(last_done_bytes_, last_total_bytes_);
     finished_ = true;
     std::fputc('\n', stream_);
     std::fflush(stream_);
