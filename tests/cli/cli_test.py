@@ -10,6 +10,7 @@ import os
 import signal
 import socket
 import sys
+import threading
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from ferry_harness import (TempDir, Server, check, describe, expect_exit, main, run,
@@ -165,6 +166,64 @@ def case_exit_codes(ferry):
         # Nothing listens any more: connection refused.
         result = expect_exit(run([ferry, "dir", "--server", server.address]), EXIT_FAILED)
         check(server.address.encode() in result.stderr, describe(result))
+
+
+class FakeServer:
+    """A one-connection-at-a-time ferry/1 impostor: reads a request line and
+    answers with fixed bytes, for replies a real server never sends."""
+
+    def __init__(self, reply):
+        self.reply = reply
+        self.listener = socket.create_server(("127.0.0.1", 0))
+        self.listener.settimeout(20)
+        self.address = "127.0.0.1:%d" % self.listener.getsockname()[1]
+        self.thread = threading.Thread(target=self._serve, daemon=True)
+        self.thread.start()
+
+    def _serve(self):
+        try:
+            while True:
+                conn, _ = self.listener.accept()
+                with conn:
+                    conn.settimeout(10)
+                    line = b""
+                    while not line.endswith(b"\n"):
+                        byte = conn.recv(1)
+                        if not byte:
+                            break
+                        line += byte
+                    conn.sendall(self.reply)
+        except OSError:
+            pass
+
+    def close(self):
+        self.listener.close()
+
+
+def case_corrupt_download_leaves_nothing(ferry):
+    """A body whose digest does not match, or that ends early, is corrupted
+    data: exit 1, no file, an existing file untouched."""
+    wrong = b"OK 5 " + b"0" * 32 + b"\nhello"
+    short = b"OK 5 6bba86c7e069f56d5a10b435f1c8e49c\nhel"
+    for reply, words in [(wrong, b"corrupted"), (short, b"ended")]:
+        with TempDir() as work:
+            fake = FakeServer(reply)
+            try:
+                target = os.path.join(work, "hello.txt")
+                with open(target, "wb") as out:
+                    out.write(b"old")
+                result = expect_exit(run([ferry, "get", "hello.txt", "-o", target, "--server",
+                                          fake.address, "--timeout-ms", "5000"]), EXIT_FAILED)
+                check(words in result.stderr, describe(result))
+                with open(target, "rb") as kept:
+                    check(kept.read() == b"old", "a corrupted get replaced the target")
+                check(os.listdir(work) == ["hello.txt"], f"left behind: {os.listdir(work)}")
+                result = expect_exit(run([ferry, "get", "hello.txt", "-o",
+                                          os.path.join(work, "new.txt"), "--server",
+                                          fake.address, "--timeout-ms", "5000"]), EXIT_FAILED)
+                check(os.listdir(work) == ["hello.txt"], f"left behind: {os.listdir(work)}")
+            finally:
+                fake.close()
 
 
 def case_max_bytes_413(ferry):
