@@ -117,8 +117,8 @@ class Reader {
 
     Scenario scenario(const toml::table& root, const std::filesystem::path& path) const {
         check_keys(root, "the scenario",
-                   {"name", "protocol", "backends", "seeds", "seed", "chunk_size", "network",
-                    "server", "client", "expect"});
+                   {"name", "protocol", "backends", "seeds", "seed", "chunk_size", "time_budget_ms",
+                    "network", "server", "client", "expect"});
         Scenario s;
         s.path = path;
         const toml::node* name = root.get("name");
@@ -169,6 +169,11 @@ class Reader {
             s.chunk_size = count(*node, "chunk_size");
             if (s.chunk_size == 0)
                 fail(*node, "\"chunk_size\" must be at least 1");
+        }
+        if (const auto* node = root.get("time_budget_ms")) {
+            s.time_budget_ms = count(*node, "time_budget_ms");
+            if (s.time_budget_ms == 0)
+                fail(*node, "\"time_budget_ms\" must be at least 1");
         }
         if (const auto* node = root.get("network"))
             s.network = network(table(*node, "network"));
@@ -252,7 +257,7 @@ class Reader {
 
     ClientSpec client(const toml::node& node, ScenarioProtocol protocol) const {
         const auto& t = table(node, "client");
-        check_keys(t, "[[client]]", {"steps"});
+        check_keys(t, "[[client]]", {"steps", "timeout_ms"});
         const toml::node* steps = t.get("steps");
         if (!steps)
             fail(t.source(), "a [[client]] needs \"steps\"");
@@ -260,6 +265,11 @@ class Reader {
         if (!a || a->empty())
             fail(*steps, "\"steps\" must be a non-empty list of steps");
         ClientSpec c;
+        if (const auto* v = t.get("timeout_ms")) {
+            c.timeout_ms = count(*v, "timeout_ms");
+            if (c.timeout_ms == 0)
+                fail(*v, "\"timeout_ms\" must be at least 1");
+        }
         for (const auto& item : *a)
             c.steps.push_back(step(item, protocol));
         return c;
@@ -267,9 +277,18 @@ class Reader {
 
     Step step(const toml::node& node, ScenarioProtocol protocol) const {
         const auto& t = table(node, "step");
-        check_keys(t, "a step", {"put", "get", "dir", "size", "content"});
+        check_keys(t, "a step", {"put", "get", "dir", "size", "content", "expect_error"});
         Step s;
         s.line = static_cast<int>(t.source().begin.line);
+        if (const auto* v = t.get("expect_error")) {
+            const auto code = count(*v, "expect_error");
+            if (code < 100 || code > 999)
+                fail(*v, "\"expect_error\" must be an ERR code such as 403");
+            if (protocol == ScenarioProtocol::naive) {
+                fail(*v, "the naive protocol has no ERR replies to expect");
+            }
+            s.expect_error = static_cast<int>(code);
+        }
         const int verbs =
             (t.contains("put") ? 1 : 0) + (t.contains("get") ? 1 : 0) + (t.contains("dir") ? 1 : 0);
         if (verbs != 1)

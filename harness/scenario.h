@@ -61,11 +61,14 @@ struct Step {
     std::string name;                    ///< put and get
     std::optional<std::uint64_t> size;   ///< put: content generated from the seed
     std::optional<std::string> content;  ///< put: literal content
-    int line = 0;                        ///< where the step stands in the file
+    /// The ERR code this step must get (then the step passes when it gets it).
+    std::optional<int> expect_error;
+    int line = 0;  ///< where the step stands in the file
 };
 
 struct ClientSpec {
     std::vector<Step> steps;
+    std::uint64_t timeout_ms = 30000;  ///< how long one blocking call may wait
 };
 
 struct FileExpectation {
@@ -88,6 +91,9 @@ struct Scenario {
     std::uint64_t seed_first = 1;
     std::uint64_t seed_last = 1;
     std::uint64_t chunk_size = 1024;
+    /// Virtual time in the simulator, wall time on real sockets, after which
+    /// an unfinished run is a timeout.
+    std::uint64_t time_budget_ms = 120000;
     NetworkSpec network;
     ServerSpec server;
     std::vector<ClientSpec> clients;

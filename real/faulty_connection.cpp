@@ -11,8 +11,10 @@ namespace ferry {
 class FaultyConnection::BlockedIn {
   public:
     BlockedIn(FaultyConnection& conn, const char* call) : conn_(conn) {
+        const Deadline deadline = conn_.call_deadline();
         std::lock_guard lock(conn_.mutex_);
         conn_.blocked_in_ = call;
+        conn_.blocked_deadline_ = deadline;
     }
     ~BlockedIn() {
         std::lock_guard lock(conn_.mutex_);
@@ -25,13 +27,38 @@ class FaultyConnection::BlockedIn {
     FaultyConnection& conn_;
 };
 
+void ConnectionWatch::add(FaultyConnection* conn) {
+    std::lock_guard lock(mutex_);
+    connections_.push_back(conn);
+}
+
+void ConnectionWatch::remove(FaultyConnection* conn) {
+    std::lock_guard lock(mutex_);
+    std::erase(connections_, conn);
+}
+
+void ConnectionWatch::interrupt_all() {
+    std::lock_guard lock(mutex_);
+    for (FaultyConnection* conn : connections_)
+        conn->interrupt();
+}
+
 FaultyConnection::FaultyConnection(std::unique_ptr<TcpConnection> inner, InjectedFaults faults,
-                                   ChoiceFn choose, std::string label)
+                                   ChoiceFn choose, std::string label, ConnectionWatch* watch)
     : Connection(inner->clock()),
       inner_(std::move(inner)),
       faults_(faults),
       choose_(std::move(choose)),
-      label_(std::move(label)) {}
+      label_(std::move(label)),
+      watch_(watch) {
+    if (watch_)
+        watch_->add(this);
+}
+
+FaultyConnection::~FaultyConnection() {
+    if (watch_)
+        watch_->remove(this);
+}
 
 std::uint64_t FaultyConnection::reset_budget() const {
     if (!faults_.reset_after_bytes)
@@ -122,6 +149,11 @@ std::string FaultyConnection::blocked_call() const {
     if (!blocked_in_)
         return "";
     return fmt::format("{} {}({})", label_, blocked_in_, inner_->peer_name());
+}
+
+bool FaultyConnection::blocked_for_ever() const {
+    std::lock_guard lock(mutex_);
+    return blocked_in_ != nullptr && !blocked_deadline_;
 }
 
 void FaultyConnection::interrupt() {

@@ -16,6 +16,7 @@
 #include <mutex>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "protocol/connection.h"
 #include "real/tcp_connection.h"
@@ -38,10 +39,38 @@ struct InjectedFaults {
 /// Returns a choice in [0, bound), bound ≥ 1.
 using ChoiceFn = std::function<std::uint64_t(std::uint64_t bound)>;
 
+class FaultyConnection;
+
+/// The connections of one run, for a watchdog on another thread: each
+/// FaultyConnection given a watch is in it from construction to destruction.
+class ConnectionWatch {
+  public:
+    /// Calls visit(const FaultyConnection&) for each live connection, holding
+    /// the watch's lock (connections cannot go away meanwhile).
+    template <typename Visit>
+    void for_each(Visit visit) const {
+        std::lock_guard lock(mutex_);
+        for (const FaultyConnection* conn : connections_)
+            visit(*conn);
+    }
+    /// Interrupts every live connection.
+    void interrupt_all();
+
+  private:
+    friend class FaultyConnection;
+    void add(FaultyConnection* conn);
+    void remove(FaultyConnection* conn);
+
+    mutable std::mutex mutex_;
+    std::vector<FaultyConnection*> connections_;
+};
+
 class FaultyConnection : public Connection {
   public:
+    /// label names this end in messages ("client 1", "server").
     FaultyConnection(std::unique_ptr<TcpConnection> inner, InjectedFaults faults, ChoiceFn choose,
-                     std::string label);
+                     std::string label, ConnectionWatch* watch = nullptr);
+    ~FaultyConnection() override;
 
     std::size_t send(std::span<const std::byte> bytes) override;
     std::size_t recv(std::span<std::byte> buffer) override;
@@ -52,9 +81,13 @@ class FaultyConnection : public Connection {
     /// "client recv(127.0.0.1:6789)" while a call blocks, empty otherwise.
     /// Thread-safe.
     std::string blocked_call() const;
+    /// True while a call blocks that has no deadline: nothing but the peer
+    /// can end it. Thread-safe.
+    bool blocked_for_ever() const;
     /// Wakes a blocked call (it fails) from another thread: for a watchdog.
     void interrupt();
 
+    const std::string& label() const { return label_; }
     std::uint64_t bytes_sent() const { return sent_bytes_; }
     std::uint64_t bytes_received() const { return received_bytes_; }
 
@@ -68,6 +101,7 @@ class FaultyConnection : public Connection {
     InjectedFaults faults_;
     ChoiceFn choose_;
     std::string label_;
+    ConnectionWatch* watch_;
     std::atomic<std::uint64_t> sent_bytes_{0};
     std::atomic<std::uint64_t> received_bytes_{0};
     bool stalled_once_ = false;
@@ -75,6 +109,7 @@ class FaultyConnection : public Connection {
     mutable std::mutex mutex_;  ///< guards blocked_in_, interrupted_
     std::condition_variable wake_;
     const char* blocked_in_ = nullptr;
+    Deadline blocked_deadline_;
     bool interrupted_ = false;
 };
 

@@ -17,7 +17,7 @@ constexpr auto accept_wait = std::chrono::seconds(1);
 /// How long a refused client gets to take its "ERR 503" line.
 constexpr auto refuse_timeout = std::chrono::seconds(1);
 
-std::string describe(std::uint64_t id, const TcpConnection& conn) {
+std::string describe(std::uint64_t id, const Connection& conn) {
     return fmt::format("conn {} {}", id, conn.peer_name());
 }
 
@@ -169,15 +169,23 @@ void Server::refuse(std::uint64_t id, TcpConnection& conn) {
 
 void Server::serve_one(std::uint64_t id, std::unique_ptr<TcpConnection> conn) {
     const std::string who = describe(id, *conn);
+    std::unique_ptr<Connection> wrapped;
     try {
-        serve_protocol(id, *conn);
+        // The wrapper owns the TcpConnection from here; connections_ keeps
+        // pointing at it for stop().
+        if (config_.wrap_connection)
+            wrapped = config_.wrap_connection(std::move(conn));
+        serve_protocol(id, wrapped ? *wrapped : *conn);
     } catch (const std::exception& e) {
         log(fmt::format("{}: failed: {}", who, e.what()));
     } catch (...) {
         log(fmt::format("{}: failed with an unknown exception", who));
     }
     try {
-        conn->close();
+        if (wrapped)
+            wrapped->close();
+        else if (conn)
+            conn->close();
     } catch (...) {
     }
     std::size_t active = 0;
@@ -190,7 +198,7 @@ void Server::serve_one(std::uint64_t id, std::unique_ptr<TcpConnection> conn) {
     log(fmt::format("{}: closed ({} active)", who, active));
 }
 
-void Server::serve_protocol(std::uint64_t id, TcpConnection& conn) {
+void Server::serve_protocol(std::uint64_t id, Connection& conn) {
     if (config_.protocol == ProtocolKind::ferry) {
         FerryServerConfig ferry = config_.ferry;
         if (!ferry.log && config_.log) {
@@ -209,7 +217,7 @@ void Server::serve_protocol(std::uint64_t id, TcpConnection& conn) {
     }
     // The chapter's server waits for ever on some payloads; a real server
     // gives such a client up after the idle timeout.
-    conn.set_timeout(config_.ferry.idle_timeout);
+    conn.set_timeout(config_.naive_idle_timeout);
     const NaiveServerResult result =
         serve_naive_upload(conn, store_, name, config_.naive_chunk_bytes);
     log(fmt::format("{}: stored {} bytes as {}, replied {:?}", describe(id, conn),

@@ -12,6 +12,7 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string_view>
 #include <thread>
 #include <vector>
@@ -30,8 +31,14 @@ struct ServerConfig {
     std::size_t naive_chunk_bytes = naive_chunk_bytes_default;
     std::size_t max_connections = 256;
     FerryServerConfig ferry;
+    /// How long the chapter's server waits for a client; none = for ever, as
+    /// in the chapter (the harness uses that to show its deadlocks).
+    std::optional<Duration> naive_idle_timeout = std::chrono::seconds(30);
     /// One line per event (connection, request, error), for the server's log.
     std::function<void(std::string_view)> log;
+    /// Wraps each accepted connection before it is served (the harness injects
+    /// faults and watches calls this way); none = serve it as it is.
+    std::function<std::unique_ptr<Connection>(std::unique_ptr<TcpConnection>)> wrap_connection;
 };
 
 class Server {
@@ -52,7 +59,7 @@ class Server {
 
   private:
     void serve_one(std::uint64_t id, std::unique_ptr<TcpConnection> conn);
-    void serve_protocol(std::uint64_t id, TcpConnection& conn);
+    void serve_protocol(std::uint64_t id, Connection& conn);
     void refuse(std::uint64_t id, TcpConnection& conn);
     void reap_finished();
     void stop_connections();

@@ -1,0 +1,58 @@
+#include "harness/quota_store.h"
+
+#include <fmt/core.h>
+
+namespace ferry::harness {
+
+class QuotaStore::QuotaUpload : public Upload {
+  public:
+    QuotaUpload(QuotaStore& store, std::unique_ptr<Upload> inner, std::string name)
+        : store_(store), inner_(std::move(inner)), name_(std::move(name)) {}
+    ~QuotaUpload() override { abort(); }
+
+    void write(std::span<const std::byte> bytes) override {
+        store_.reserve(bytes.size(), name_);
+        reserved_ += bytes.size();
+        inner_->write(bytes);
+    }
+    void commit() override {
+        inner_->commit();
+        store_.release(reserved_);  // now counted among the committed files
+        reserved_ = 0;
+    }
+    void abort() noexcept override {
+        inner_->abort();
+        store_.release(reserved_);
+        reserved_ = 0;
+    }
+
+  private:
+    QuotaStore& store_;
+    std::unique_ptr<Upload> inner_;
+    std::string name_;
+    std::uint64_t reserved_ = 0;
+};
+
+std::unique_ptr<Upload> QuotaStore::begin_upload(std::string_view name) {
+    return std::make_unique<QuotaUpload>(*this, inner_.begin_upload(name), std::string(name));
+}
+
+void QuotaStore::reserve(std::uint64_t bytes, std::string_view name) {
+    std::uint64_t committed = 0;
+    for (const auto& file : inner_.list())
+        committed += file.size_bytes;
+    std::lock_guard lock(mutex_);
+    if (committed + pending_bytes_ + bytes > quota_bytes_) {
+        throw StoreError(
+            StoreErrorKind::disk_full,
+            fmt::format("disk full writing \"{}\" (quota {} bytes)", name, quota_bytes_));
+    }
+    pending_bytes_ += bytes;
+}
+
+void QuotaStore::release(std::uint64_t bytes) {
+    std::lock_guard lock(mutex_);
+    pending_bytes_ -= bytes;
+}
+
+}  // namespace ferry::harness

@@ -1,0 +1,312 @@
+#include "harness/runner.h"
+
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <fstream>
+#include <mutex>
+#include <set>
+#include <thread>
+
+#include <fmt/core.h>
+
+#include "harness/real_backend.h"
+#include "harness/sim_backend.h"
+
+namespace ferry::harness {
+
+std::vector<std::filesystem::path> collect_scenario_files(
+    const std::vector<std::filesystem::path>& paths) {
+    std::set<std::filesystem::path> files;
+    for (const auto& path : paths) {
+        std::error_code error;
+        const auto status = std::filesystem::status(path, error);
+        if (error || !std::filesystem::exists(status)) {
+            throw ScenarioError(fmt::format("{}: no such file or folder", path.string()));
+        }
+        if (std::filesystem::is_directory(status)) {
+            for (const auto& entry : std::filesystem::recursive_directory_iterator(path)) {
+                if (entry.is_regular_file() && entry.path().extension() == ".toml") {
+                    files.insert(entry.path().lexically_normal());
+                }
+            }
+        } else {
+            files.insert(path.lexically_normal());
+        }
+    }
+    return {files.begin(), files.end()};
+}
+
+namespace {
+
+// The wall clock measures how long a scenario took, for people; it never
+// decides anything in a run.
+using WallClock = std::chrono::steady_clock;
+
+std::string reproduce_command(const std::filesystem::path& path, Backend backend,
+                              std::optional<std::uint64_t> seed) {
+    std::string command =
+        fmt::format("ferry scenario run {} --backend {}", path.string(), to_string(backend));
+    if (seed)
+        command += fmt::format(" --seed {}", *seed);
+    return command;
+}
+
+}  // namespace
+
+ScenarioResult run_scenario(const Scenario& scenario, Backend backend,
+                            const RunnerOptions& options) {
+    ScenarioResult result;
+    result.path = scenario.path;
+    result.name = scenario.name;
+    result.backend = backend;
+    result.seed_first = options.seed.value_or(scenario.seed_first);
+    result.seed_last = options.seed.value_or(scenario.seed_last);
+    const auto started = WallClock::now();
+
+    for (std::uint64_t seed = result.seed_first; seed <= result.seed_last; ++seed) {
+        Verdict verdict;
+        std::string recent;
+        if (backend == Backend::sim) {
+            std::ofstream trace_file;
+            if (options.trace_dir) {
+                std::filesystem::create_directories(*options.trace_dir);
+                const auto name =
+                    fmt::format("{}-seed{}.jsonl", scenario.path.stem().string(), seed);
+                trace_file.open(*options.trace_dir / name, std::ios::binary | std::ios::trunc);
+            }
+            const SimRun run =
+                run_on_sim(scenario, seed, trace_file.is_open() ? &trace_file : nullptr);
+            verdict = judge(scenario, ContentModel(scenario, seed), run.observation);
+            recent = run.recent_events;
+            if (options.check_determinism) {
+                const SimRun again = run_on_sim(scenario, seed);
+                if (again.digest != run.digest) {
+                    verdict.passed = false;
+                    verdict.reasons.push_back(fmt::format(
+                        "not deterministic: the same seed gave trace digests {:016x} and {:016x}",
+                        run.digest, again.digest));
+                }
+            }
+        } else {
+            const RunObservation observation = run_on_real(scenario, seed);
+            verdict = judge(scenario, ContentModel(scenario, seed), observation);
+        }
+        result.outcome = verdict.outcome;
+        if (!verdict.passed) {
+            result.passed = false;
+            result.failed_seed = seed;
+            result.reasons = std::move(verdict.reasons);
+            result.recent_events = std::move(recent);
+            break;
+        }
+    }
+    result.wall = std::chrono::duration_cast<std::chrono::milliseconds>(WallClock::now() - started);
+    result.reproduce = reproduce_command(scenario.path, backend, result.failed_seed);
+    return result;
+}
+
+namespace {
+
+struct Job {
+    std::filesystem::path path;
+    std::optional<Scenario> scenario;
+    Backend backend = Backend::sim;
+    std::string parse_error;
+};
+
+std::vector<Job> plan(const std::vector<std::filesystem::path>& files,
+                      const RunnerOptions& options) {
+    std::vector<Job> jobs;
+    for (const auto& path : files) {
+        try {
+            Scenario scenario = parse_scenario_file(path);
+            std::vector<Backend> backends;
+            switch (options.backends) {
+                case BackendChoice::scenario:
+                    backends = scenario.backends;
+                    break;
+                case BackendChoice::sim:
+                    backends = {Backend::sim};
+                    break;
+                case BackendChoice::real:
+                    backends = {Backend::real};
+                    break;
+                case BackendChoice::both:
+                    backends = {Backend::sim, Backend::real};
+                    break;
+            }
+            for (Backend backend : backends)
+                jobs.push_back({path, scenario, backend, ""});
+        } catch (const ScenarioError& e) {
+            jobs.push_back({path, std::nullopt, Backend::sim, e.what()});
+        }
+    }
+    return jobs;
+}
+
+ScenarioResult run_job(const Job& job, const RunnerOptions& options) {
+    if (!job.scenario) {
+        ScenarioResult result;
+        result.path = job.path;
+        result.name = job.path.filename().string();
+        result.passed = false;
+        result.reasons = {job.parse_error};
+        result.reproduce = fmt::format("ferry scenario run {}", job.path.string());
+        return result;
+    }
+    try {
+        return run_scenario(*job.scenario, job.backend, options);
+    } catch (const std::exception& e) {
+        ScenarioResult result;
+        result.path = job.path;
+        result.name = job.scenario->name;
+        result.backend = job.backend;
+        result.passed = false;
+        result.reasons = {fmt::format("the harness failed: {}", e.what())};
+        result.reproduce = reproduce_command(job.path, job.backend, std::nullopt);
+        return result;
+    }
+}
+
+}  // namespace
+
+std::vector<ScenarioResult> run_scenario_files(
+    const std::vector<std::filesystem::path>& files, const RunnerOptions& options,
+    const std::function<void(const ScenarioResult&)>& on_result) {
+    const std::vector<Job> jobs = plan(files, options);
+    std::vector<std::optional<ScenarioResult>> results(jobs.size());
+    std::mutex mutex;
+    std::condition_variable ready;
+    std::atomic<std::size_t> next{0};
+
+    auto worker = [&] {
+        for (std::size_t i = next++; i < jobs.size(); i = next++) {
+            ScenarioResult result = run_job(jobs[i], options);
+            std::lock_guard lock(mutex);
+            results[i] = std::move(result);
+            ready.notify_all();
+        }
+    };
+    const std::size_t workers =
+        std::clamp<std::size_t>(options.jobs, 1, std::max<std::size_t>(jobs.size(), 1));
+    std::vector<std::thread> threads;
+    for (std::size_t w = 1; w < workers; ++w)
+        threads.emplace_back(worker);
+
+    // The calling thread works too, and reports results in file order as they
+    // become ready.
+    std::vector<ScenarioResult> done;
+    std::size_t reported = 0;
+    auto report_ready = [&] {
+        std::unique_lock lock(mutex);
+        while (reported < jobs.size() && results[reported]) {
+            ScenarioResult result = std::move(*results[reported]);
+            ++reported;
+            lock.unlock();
+            if (on_result)
+                on_result(result);
+            done.push_back(std::move(result));
+            lock.lock();
+        }
+    };
+    for (std::size_t i = next++; i < jobs.size(); i = next++) {
+        ScenarioResult result = run_job(jobs[i], options);
+        {
+            std::lock_guard lock(mutex);
+            results[i] = std::move(result);
+        }
+        report_ready();
+    }
+    while (reported < jobs.size()) {
+        {
+            std::unique_lock lock(mutex);
+            ready.wait(lock, [&] { return results[reported].has_value(); });
+        }
+        report_ready();
+    }
+    for (auto& thread : threads)
+        thread.join();
+    return done;
+}
+
+namespace {
+
+std::string xml_escape(std::string_view text) {
+    std::string out;
+    for (char c : text) {
+        switch (c) {
+            case '&':
+                out += "&amp;";
+                break;
+            case '<':
+                out += "&lt;";
+                break;
+            case '>':
+                out += "&gt;";
+                break;
+            case '"':
+                out += "&quot;";
+                break;
+            default:
+                // XML 1.0 allows no other control characters than tab, LF, CR.
+                if (static_cast<unsigned char>(c) < 0x20 && c != '\t' && c != '\n' && c != '\r') {
+                    out += fmt::format("&#x{:x};", 0xFFFD);
+                } else {
+                    out += c;
+                }
+        }
+    }
+    return out;
+}
+
+}  // namespace
+
+void write_junit(const std::filesystem::path& path, const std::vector<ScenarioResult>& results) {
+    std::size_t failures = 0;
+    double total_s = 0;
+    for (const auto& r : results) {
+        failures += r.passed ? 0 : 1;
+        total_s += r.wall.count() / 1000.0;
+    }
+    std::string xml = "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n";
+    xml += fmt::format(
+        "<testsuites name=\"ferry scenarios\" tests=\"{}\" failures=\"{}\" time=\"{:.3f}\">\n",
+        results.size(), failures, total_s);
+    xml += fmt::format(
+        "  <testsuite name=\"scenarios\" tests=\"{}\" failures=\"{}\" errors=\"0\" "
+        "skipped=\"0\" time=\"{:.3f}\">\n",
+        results.size(), failures, total_s);
+    for (const auto& r : results) {
+        xml += fmt::format("    <testcase classname=\"{}\" name=\"{} [{}]\" time=\"{:.3f}\"",
+                           xml_escape(r.path.string()), xml_escape(r.name), to_string(r.backend),
+                           r.wall.count() / 1000.0);
+        if (r.passed) {
+            xml += "/>\n";
+            continue;
+        }
+        std::string body;
+        for (const auto& reason : r.reasons)
+            body += reason + "\n";
+        if (r.failed_seed)
+            body += fmt::format("seed: {}\n", *r.failed_seed);
+        body += fmt::format("reproduce: {}\n", r.reproduce);
+        if (!r.recent_events.empty())
+            body += "last events:\n" + r.recent_events;
+        const std::string first = r.reasons.empty() ? "failed" : r.reasons.front();
+        xml += fmt::format(
+            ">\n      <failure message=\"{}\" type=\"{}\">{}</failure>\n    </testcase>\n",
+            xml_escape(first.substr(0, first.find('\n'))), to_string(r.outcome), xml_escape(body));
+    }
+    xml += "  </testsuite>\n</testsuites>\n";
+
+    std::ofstream out(path, std::ios::binary | std::ios::trunc);
+    if (!out)
+        throw std::runtime_error(fmt::format("cannot write JUnit XML to {}", path.string()));
+    out << xml;
+    if (!out.flush())
+        throw std::runtime_error(fmt::format("cannot write JUnit XML to {}", path.string()));
+}
+
+}  // namespace ferry::harness

@@ -1,0 +1,67 @@
+#pragma once
+// Running scenario files: every seed of each on each chosen backend, judged;
+// in the simulator each seed runs twice and the trace digests must match.
+// Results come back as data; cli/scenario_command.cpp prints them and
+// junit.h writes them for CI.
+
+#include <chrono>
+#include <cstdint>
+#include <filesystem>
+#include <functional>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "harness/scenario.h"
+
+namespace ferry::harness {
+
+/// Scenario files among paths: files as given, folders searched recursively
+/// for *.toml; sorted, without repeats. Throws ScenarioError for a path that
+/// does not exist.
+std::vector<std::filesystem::path> collect_scenario_files(
+    const std::vector<std::filesystem::path>& paths);
+
+enum class BackendChoice { scenario, sim, real, both };
+
+struct RunnerOptions {
+    BackendChoice backends = BackendChoice::scenario;  ///< scenario = what each file lists
+    std::optional<std::uint64_t> seed;                 ///< run only this seed
+    std::optional<std::filesystem::path> trace_dir;    ///< sim traces, one file per seed
+    bool check_determinism = true;                     ///< run each sim seed twice
+    std::size_t jobs = 1;
+};
+
+/// One scenario on one backend over its seeds.
+struct ScenarioResult {
+    std::filesystem::path path;
+    std::string name;
+    Backend backend = Backend::sim;
+    std::uint64_t seed_first = 0;
+    std::uint64_t seed_last = 0;
+    bool passed = true;
+    Outcome outcome = Outcome::pass;  ///< of the first failing seed, else of the last
+    std::optional<std::uint64_t> failed_seed;
+    std::vector<std::string> reasons;  ///< for the failing seed
+    std::string recent_events;         ///< sim: the trace's tail for the failing seed
+    std::chrono::milliseconds wall{0};
+    /// The command that reruns the failing seed (or the whole, when it passed).
+    std::string reproduce;
+};
+
+/// Runs one parsed scenario on one backend.
+ScenarioResult run_scenario(const Scenario& scenario, Backend backend,
+                            const RunnerOptions& options);
+
+/// Parses and runs every file; a file that does not parse becomes a failed
+/// result with the parse error as its reason. on_result is called as each
+/// result is ready (from the calling thread, in file order).
+std::vector<ScenarioResult> run_scenario_files(
+    const std::vector<std::filesystem::path>& files, const RunnerOptions& options,
+    const std::function<void(const ScenarioResult&)>& on_result = {});
+
+/// Writes results as JUnit XML (one testsuite, one testcase per scenario and
+/// backend). Throws std::runtime_error if the file cannot be written.
+void write_junit(const std::filesystem::path& path, const std::vector<ScenarioResult>& results);
+
+}  // namespace ferry::harness
