@@ -368,6 +368,23 @@ TEST(Server, ClientPastTheConnectionLimitGetsErr503) {
     EXPECT_THAT(FerryClient(*fourth).dir(), IsEmpty());
 }
 
+TEST(Server, ClientPastTheLimitThatIsMidUploadStillReadsErr503) {
+    ServerConfig config = test_config();
+    config.max_connections = 1;
+    RunningServer running(config);
+    auto first = running.connect();
+    ASSERT_TRUE(eventually([&] { return running.server().active_connections() == 1; }));
+    for (int i = 0; i < 20; ++i) {
+        auto conn = running.connect();
+        FerryClient client(*conn, chunk);
+        EXPECT_EQ(remote_error_code(
+                      [&] { client.put("refused", BytesReader(random_bytes(1024 * 1024, 3))); }),
+                  503)
+            << "attempt " << i;
+    }
+    EXPECT_THAT(entry_names(running.root()), IsEmpty());
+}
+
 TEST(Server, NaiveClientPastTheConnectionLimitIsJustClosed) {
     ServerConfig config = test_config();
     config.protocol = ProtocolKind::naive;
