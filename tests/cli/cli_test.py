@@ -76,7 +76,11 @@ BAD_NAMES = ["..", "../x", "/etc/passwd", "a/b", ".hidden", "", "a" * 256, "a b"
 
 
 def case_bad_names_refused(ferry):
-    with TempDir() as root, TempDir() as work:
+    # The root lives in a private folder, so that folder (its parent) must
+    # stay exactly as it is: nothing written beside the root either.
+    with TempDir() as outer, TempDir() as work:
+        root = os.path.join(outer, "root")
+        os.mkdir(root)
         source = os.path.join(work, "source.txt")
         with open(source, "wb") as out:
             out.write(b"payload")
