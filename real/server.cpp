@@ -117,6 +117,11 @@ std::size_t Server::active_connections() const {
     return active_.load();
 }
 
+std::size_t Server::unjoined_threads() const {
+    std::lock_guard lock(mutex_);
+    return threads_.size();
+}
+
 void Server::stop_connections() {
     std::lock_guard lock(mutex_);
     stopping_ = true;

@@ -56,6 +56,9 @@ class Server {
     void stop();
     /// Connections being served now (refused ones never count).
     std::size_t active_connections() const;
+    /// Connection threads started and not yet joined: finished ones are
+    /// reaped as run() goes on, so this stays near active_connections().
+    std::size_t unjoined_threads() const;
 
   private:
     void serve_one(std::uint64_t id, std::unique_ptr<TcpConnection> conn);
@@ -71,7 +74,7 @@ class Server {
     ServerConfig config_;
     std::mutex namer_mutex_;  ///< guards namer_, apart so naming (a listing) never holds up mutex_
     UploadNamer namer_;
-    std::mutex mutex_;  ///< guards connections_, threads_, finished_, stopping_, running_
+    mutable std::mutex mutex_;  ///< guards connections_, threads_, finished_, stopping_, running_
     std::map<std::uint64_t, TcpConnection*> connections_;
     std::map<std::uint64_t, std::thread> threads_;
     std::vector<std::uint64_t> finished_;

@@ -9,6 +9,7 @@
 
 #include <sys/stat.h>
 
+#include <atomic>
 #include <chrono>
 #include <future>
 #include <iostream>
@@ -483,6 +484,44 @@ TEST(Server, LogsOneLinePerConnectionEvent) {
     EXPECT_TRUE(logged_dir);
 }
 
+/// Passes every call through to a TcpConnection, counting bytes received.
+class CountingConnection : public Connection {
+  public:
+    CountingConnection(std::unique_ptr<TcpConnection> inner, std::atomic<std::uint64_t>& received)
+        : Connection(inner->clock()), inner_(std::move(inner)), received_(received) {}
+    std::size_t send(std::span<const std::byte> bytes) override { return inner_->send(bytes); }
+    std::size_t recv(std::span<std::byte> buffer) override {
+        const std::size_t got = inner_->recv(buffer);
+        received_ += got;
+        return got;
+    }
+    void shutdown_send() override { inner_->shutdown_send(); }
+    void close() override { inner_->close(); }
+    std::string peer_name() const override { return inner_->peer_name(); }
+
+  private:
+    std::unique_ptr<TcpConnection> inner_;
+    std::atomic<std::uint64_t>& received_;
+};
+
+TEST(Server, WrappedConnectionsAreServedAndStillStopped) {
+    std::atomic<std::uint64_t> received{0};
+    ServerConfig config = test_config();
+    config.wrap_connection =
+        [&](std::unique_ptr<TcpConnection> conn) -> std::unique_ptr<Connection> {
+        return std::make_unique<CountingConnection>(std::move(conn), received);
+    };
+    RunningServer running(config);
+    auto conn = running.connect();
+    FerryClient(*conn, chunk).put("wrapped", BytesReader(random_bytes(5000, 4)));
+    EXPECT_GE(received.load(), 5000u);
+
+    auto idle = running.connect();
+    ASSERT_TRUE(eventually([&] { return running.server().active_connections() == 2; }));
+    running.server().stop();
+    EXPECT_EQ(running.server().active_connections(), 0u);
+}
+
 TEST(Server, ManySequentialClientsAreServedAndReaped) {
     RunningServer running;
     for (int i = 0; i < 300; ++i) {
@@ -490,6 +529,23 @@ TEST(Server, ManySequentialClientsAreServedAndReaped) {
         ASSERT_EQ(exchange_line(*conn, "DIR\n"), "OK 0") << "client " << i;
     }
     ASSERT_TRUE(running.wait_until_idle());
+    // Each accept reaps the threads that finished before it; the run loop
+    // also reaps once a second when no client comes.
+    EXPECT_TRUE(eventually([&] { return running.server().unjoined_threads() == 0; }))
+        << running.server().unjoined_threads() << " threads not joined";
+}
+
+TEST(Server, IdleClientGetsErr408AfterTheIdleTimeout) {
+    ServerConfig config = test_config();
+    config.ferry.idle_timeout = 300ms;
+    RunningServer running(config);
+    auto conn = running.connect();
+    const auto started = SteadyClock::instance().now();
+    const auto line = recv_line(*conn, 4096);
+    ASSERT_TRUE(line);
+    EXPECT_THAT(*line, StartsWith("ERR 408"));
+    EXPECT_GE(SteadyClock::instance().now() - started, 300ms);
+    EXPECT_TRUE(running.wait_until_idle());
 }
 
 }  // namespace
