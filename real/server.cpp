@@ -177,9 +177,18 @@ void Server::serve_one(std::uint64_t id, std::unique_ptr<TcpConnection> conn) {
     std::unique_ptr<Connection> wrapped;
     try {
         // The wrapper owns the TcpConnection from here; connections_ keeps
-        // pointing at it for stop().
-        if (config_.wrap_connection)
-            wrapped = config_.wrap_connection(std::move(conn));
+        // pointing at it for stop(). Should the wrapper throw, it has
+        // destroyed the connection: mutex_ keeps stop() from reaching it
+        // before it leaves connections_.
+        if (config_.wrap_connection) {
+            std::lock_guard lock(mutex_);
+            try {
+                wrapped = config_.wrap_connection(std::move(conn));
+            } catch (...) {
+                connections_.erase(id);
+                throw;
+            }
+        }
         serve_protocol(id, wrapped ? *wrapped : *conn);
     } catch (const std::exception& e) {
         log(fmt::format("{}: failed: {}", who, e.what()));

@@ -522,6 +522,27 @@ TEST(Server, WrappedConnectionsAreServedAndStillStopped) {
     EXPECT_EQ(running.server().active_connections(), 0u);
 }
 
+TEST(Server, AWrapperThatThrowsCostsOnlyItsConnection) {
+    std::atomic<int> calls{0};
+    ServerConfig config = test_config();
+    config.wrap_connection = [&](std::unique_ptr<TcpConnection>) -> std::unique_ptr<Connection> {
+        ++calls;
+        throw std::runtime_error("wrapper refuses");
+    };
+    RunningServer running(config);
+    for (int i = 0; i < 3; ++i) {
+        auto conn = running.connect();
+        EXPECT_THAT(testing::recv_to_end(*conn), IsEmpty());
+    }
+    ASSERT_TRUE(running.wait_until_idle());
+    EXPECT_EQ(calls.load(), 3);
+    bool logged = false;
+    for (const auto& line : running.log()) {
+        logged = logged || line.find("wrapper refuses") != std::string::npos;
+    }
+    EXPECT_TRUE(logged);
+}
+
 TEST(Server, ManySequentialClientsAreServedAndReaped) {
     RunningServer running;
     for (int i = 0; i < 300; ++i) {
