@@ -5,7 +5,10 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <sched.h>
+#include <sys/mount.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <atomic>
@@ -363,6 +366,62 @@ DISK_STORE_TEST(ConcurrentUploadsOfTheSameNameLeaveOneWholeVersion) {
     const Bytes result = read_all(*store.open("same"));
     EXPECT_NE(std::find(versions.begin(), versions.end(), result), versions.end());
     EXPECT_THAT(entry_names(dir.path()), ElementsAre("same"));
+}
+
+/// What the disk-full child reports through its exit status.
+enum DiskFullOutcome : int {
+    disk_full_reported = 0,
+    cannot_mount = 77,
+    no_error = 1,
+    wrong_kind = 2,
+    left_temp_file = 3,
+    other_failure = 4,
+};
+
+/// In a child process with its own mount namespace: mounts a 64 KiB tmpfs on
+/// dir, writes more than fits, and reports how the store failed.
+int disk_full_child(const fs::path& dir) {
+    if (::unshare(CLONE_NEWNS) != 0)
+        return cannot_mount;
+    if (::mount(nullptr, "/", nullptr, MS_REC | MS_PRIVATE, nullptr) != 0)
+        return cannot_mount;
+    if (::mount("tmpfs", dir.c_str(), "tmpfs", 0, "size=64k") != 0)
+        return cannot_mount;
+    try {
+        DiskStore store(dir);
+        int outcome = no_error;
+        try {
+            auto upload = store.begin_upload("big");
+            const Bytes piece(16 * 1024);
+            for (int i = 0; i < 64; ++i)
+                upload->write(piece);
+            upload->commit();
+        } catch (const StoreError& e) {
+            outcome = e.kind() == StoreErrorKind::disk_full ? disk_full_reported : wrong_kind;
+        }
+        if (!entry_names(dir).empty())
+            return left_temp_file;
+        return outcome;
+    } catch (...) {
+        return other_failure;
+    }
+}
+
+DISK_STORE_TEST(RunningOutOfSpaceIsDiskFullAndLeavesNothing) {
+    TempDir dir;
+    const pid_t child = ::fork();
+    ASSERT_GE(child, 0);
+    if (child == 0)
+        ::_exit(disk_full_child(dir.path()));
+    int status = 0;
+    ASSERT_EQ(::waitpid(child, &status, 0), child);
+    ASSERT_TRUE(WIFEXITED(status)) << "child died, status " << status;
+    const int outcome = WEXITSTATUS(status);
+    if (outcome == cannot_mount) {
+        GTEST_SKIP() << "cannot mount a small tmpfs here (needs CAP_SYS_ADMIN)";
+    }
+    EXPECT_EQ(outcome, disk_full_reported)
+        << "1 no error, 2 another error kind, 3 a file left behind, 4 other failure";
 }
 
 DISK_STORE_TEST(MissingRootThrowsNamingIt) {
