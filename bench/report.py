@@ -41,6 +41,10 @@ def main():
         ferry = statistics.median(rates[("BM_RealPut256MiB", chunk)]) / 2**20
         print(f"{chunk:>9}  {raw:>10.0f}  {ferry:>11.0f}  {ferry / raw:>5.2f}")
 
+    print("stages alone (no network), MiB/s:")
+    for result in run(args.bench, ["--benchmark_filter=BM_TmpfsWrite|BM_DigestPass", *extra]):
+        print(f"  {result['name'].split('/min_time')[0]:<45} "
+              f"{result['bytes_per_second'] / 2**20:>8.0f}")
     for result in run(args.bench, ["--benchmark_filter=BM_ServerPeakRss1GiB", *extra]):
         print(f"server peak RSS during a 1 GiB upload: {result['server_peak_rss_MiB']:.1f} MiB "
               f"(upload at {result['bytes_per_second'] / 2**20:.0f} MiB/s)")

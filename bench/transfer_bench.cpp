@@ -7,6 +7,7 @@
 // to a DiskStore on tmpfs, fsyncs, renames, and acknowledges.
 
 #include <arpa/inet.h>
+#include <fcntl.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -22,6 +23,7 @@
 #include <benchmark/benchmark.h>
 
 #include "bench/bench_support.h"
+#include "protocol/digest.h"
 #include "protocol/ferry_client.h"
 #include "real/disk_store.h"
 #include "real/server.h"
@@ -154,6 +156,52 @@ void BM_RawLoopback256MiB(benchmark::State& state) {
     state.SetBytesProcessed(static_cast<std::int64_t>(state.iterations() * payload_bytes));
 }
 
+// Where ferry's time goes, one stage at a time (no network): what writing the
+// upload to tmpfs costs the server, and what the client's digest pass (a full
+// read of the file before the first byte is sent) costs the client.
+
+void BM_TmpfsWrite256MiB(benchmark::State& state) {
+    const auto chunk_bytes = static_cast<std::size_t>(state.range(0));
+    const std::vector<std::byte>& bytes = payload();
+    ScratchDir dir;
+    const std::string path = (dir.path() / "write.bin").string();
+    for (auto _ : state) {
+        const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+        if (fd < 0)
+            fail("open");
+        for (std::size_t done = 0; done < payload_bytes;) {
+            const std::size_t want = std::min(chunk_bytes, payload_bytes - done);
+            const ssize_t n = ::write(fd, bytes.data() + done, want);
+            if (n <= 0)
+                fail("write");
+            done += static_cast<std::size_t>(n);
+        }
+        ::fsync(fd);
+        ::close(fd);
+        state.PauseTiming();
+        ::unlink(path.c_str());
+        state.ResumeTiming();
+    }
+    state.SetBytesProcessed(static_cast<std::int64_t>(state.iterations() * payload_bytes));
+}
+
+void BM_DigestPass256MiB(benchmark::State& state) {
+    const auto chunk_bytes = static_cast<std::size_t>(state.range(0));
+    const MemoryFileReader reader(payload());
+    std::vector<std::byte> buffer(chunk_bytes);
+    for (auto _ : state) {
+        Digest digest;
+        for (std::uint64_t offset = 0; offset < payload_bytes;) {
+            const std::size_t got = reader.read_at(offset, buffer);
+            digest.update(std::span<const std::byte>(buffer.data(), got));
+            offset += got;
+        }
+        std::string hex = digest.hex();
+        benchmark::DoNotOptimize(hex);
+    }
+    state.SetBytesProcessed(static_cast<std::int64_t>(state.iterations() * payload_bytes));
+}
+
 void chunk_sizes(benchmark::internal::Benchmark* bench) {
     bench->ArgName("chunk_bytes");
     for (const std::int64_t chunk : {64 * 1024, 256 * 1024, 1024 * 1024})
@@ -163,6 +211,8 @@ void chunk_sizes(benchmark::internal::Benchmark* bench) {
 
 BENCHMARK(BM_RealPut256MiB)->Apply(chunk_sizes);
 BENCHMARK(BM_RawLoopback256MiB)->Apply(chunk_sizes);
+BENCHMARK(BM_TmpfsWrite256MiB)->Apply(chunk_sizes);
+BENCHMARK(BM_DigestPass256MiB)->Apply(chunk_sizes);
 
 }  // namespace
 }  // namespace ferry::bench
