@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cstring>
+#include <stdexcept>
 
 #include <fmt/core.h>
 
@@ -153,6 +154,9 @@ class ClientRunner {
             return failure(StepResult::Kind::corrupted, e.what());
         } catch (const ProtocolError& e) {
             drop_connection();
+            return failure(StepResult::Kind::connection_error, e.what());
+        } catch (const std::invalid_argument& e) {
+            // A name no request line can carry: the client cannot even ask.
             return failure(StepResult::Kind::connection_error, e.what());
         } catch (const ConnectionError& e) {
             drop_connection();

@@ -196,6 +196,9 @@ RunObservation run_on_real(const Scenario& scenario, std::uint64_t seed,
         watch.interrupt_all();
     for (auto& thread : clients)
         thread.join();
+    // Whatever the server still waits for (a stall for ever, a client that
+    // vanished) no longer matters: wake it, so stopping takes no time.
+    watch.interrupt_all();
     server.stop();
     server_thread.join();
     observation.files = read_all_files(disk);

@@ -152,6 +152,7 @@ ScenarioResult run_job(const Job& job, const RunnerOptions& options) {
         result.path = job.path;
         result.name = job.path.filename().string();
         result.passed = false;
+        result.bad_file = true;
         result.reasons = {job.parse_error};
         result.reproduce = fmt::format("ferry scenario run {}", job.path.string());
         return result;

@@ -1,6 +1,7 @@
 #include "protocol/ferry_client.h"
 
 #include <algorithm>
+#include <stdexcept>
 #include <vector>
 
 #include <fmt/core.h>
@@ -40,8 +41,23 @@ OkReply expect_ok(const std::string& line, std::string_view peer) {
 
 }  // namespace
 
+namespace {
+
+/// A name that would break the request line (or smuggle in a second request).
+void require_one_field(std::string_view name) {
+    if (name.empty() || name.find_first_of(" \r\n") != std::string_view::npos) {
+        throw std::invalid_argument(
+            fmt::format("{:?} cannot be sent as a name: it is empty or holds a space or a line "
+                        "break",
+                        name));
+    }
+}
+
+}  // namespace
+
 TransferResult FerryClient::put(std::string_view name, const FileReader& file,
                                 const ProgressFn& progress) {
+    require_one_field(name);
     std::vector<std::byte> buffer(std::max<std::size_t>(chunk_bytes_, 1));
     const std::uint64_t size = file.size_bytes();
 
@@ -100,6 +116,7 @@ TransferResult FerryClient::put(std::string_view name, const FileReader& file,
 }
 
 TransferResult FerryClient::get(std::string_view name, ByteSink& sink, const ProgressFn& progress) {
+    require_one_field(name);
     send_all(conn_, format_request(GetRequest{std::string(name)}));
     const OkReply ok = expect_ok(recv_reply_line(), conn_.peer_name());
     if (!ok.digest) {

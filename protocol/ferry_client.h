@@ -55,6 +55,11 @@ class FerryClient {
     explicit FerryClient(Connection& conn, std::size_t chunk_bytes = 64 * 1024)
         : conn_(conn), chunk_bytes_(chunk_bytes) {}
 
+    /// Names are sent as the server gets them, valid or not (the server is
+    /// the judge, and tests need to send it bad names); but a name that is
+    /// empty or holds a space, CR or LF cannot be one field of a request line,
+    /// so put and get throw std::invalid_argument for it before sending.
+    ///
     /// Uploads file as name. The digest is computed first (one read of the
     /// file) and sent in the header, so the server refuses to keep a corrupted
     /// upload. Throws RemoteError, ProtocolError, ConnectionError.

@@ -35,6 +35,24 @@ TEST(FerryClientPut, SendsHeaderWithDigestThenBodyAndReadsOk) {
     EXPECT_EQ(progress.back(), 1000u);
 }
 
+TEST(FerryClient, NameThatWouldBreakTheRequestLineIsRefusedBeforeSending) {
+    ScriptedConnection conn("");
+    FerryClient client(conn);
+    StringSink sink;
+    for (const char* name : {"", "x 0", "x\nDIR", "x\r"}) {
+        EXPECT_THROW(client.put(name, BytesReader("abc")), std::invalid_argument) << name;
+        EXPECT_THROW(client.get(name, sink), std::invalid_argument) << name;
+    }
+    EXPECT_EQ(conn.sent(), "");
+}
+
+TEST(FerryClient, OtherBadNamesAreSentForTheServerToJudge) {
+    ScriptedConnection conn("ERR 403 name not allowed\n");
+    FerryClient client(conn);
+    EXPECT_THROW(client.put("../x", BytesReader("abc")), RemoteError);
+    EXPECT_THAT(conn.sent(), ::testing::StartsWith("PUT ../x 3 "));
+}
+
 TEST(FerryClientPut, ZeroBytesSendsOnlyTheHeader) {
     ScriptedConnection conn(ok_line(""));
     FerryClient client(conn);
