@@ -43,10 +43,15 @@ void SimConnection::throw_timed_out(const char* call) const {
                           fmt::format("{} from {} timed out", call, peer_name()));
 }
 
+// send() and recv() have a fast path for the common case (room or data now,
+// no stall or reset fault aimed at this side) and a slow one that waits. The
+// deadline is worked out only when a call must wait: virtual time stands
+// still until then, so it is the same deadline.
+
 std::size_t SimConnection::send(std::span<const std::byte> bytes) {
-    throw_unless_usable("send");
     SimEndpoint& end = link_.end(side_);
-    if (end.send_shut) {
+    if (end.closed || end.reset || end.send_shut) [[unlikely]] {
+        throw_unless_usable("send");
         throw ConnectionError(ErrorKind::closed,
                               fmt::format("send to {} after shutdown_send", peer_name()));
     }
@@ -54,34 +59,37 @@ std::size_t SimConnection::send(std::span<const std::byte> bytes) {
         return 0;
     Simulation& sim = network_.simulation();
     const NetworkFaults& faults = network_.faults();
-    const Deadline deadline = call_deadline();
-
-    const std::optional<std::uint64_t> before_reset = network_.bytes_before_reset(link_, side_);
-    if (before_reset && *before_reset == 0) {
-        network_.fire_reset_fault(link_, side_);
-        throw_unless_usable("send");
-    }
-
     SimStream& stream = link_.from(side_);
-    std::uint64_t space = 0;
-    while (true) {
-        throw_unless_usable("send");
-        const std::uint64_t queued = stream.written - stream.transmitted;
-        space = queued < faults.send_buffer_bytes ? faults.send_buffer_bytes - queued : 0;
-        if (space > 0)
-            break;
-        if (deadline && sim.now() >= *deadline)
-            throw_timed_out("send");
-        sim.block(&stream.writers, deadline, WaitInfo{"send", &link_, side_});
+    const bool aimed_here = network_.has_faults_for(side_);
+
+    std::optional<std::uint64_t> before_reset;
+    if (aimed_here) [[unlikely]] {
+        before_reset = network_.bytes_before_reset(link_, side_);
+        if (before_reset && *before_reset == 0) {
+            network_.fire_reset_fault(link_, side_);
+            throw_unless_usable("send");
+        }
+    }
+    std::uint64_t queued = stream.written - stream.transmitted;
+    if (queued >= faults.send_buffer_bytes) [[unlikely]] {
+        const Deadline deadline = call_deadline();
+        do {
+            if (deadline && sim.now() >= *deadline)
+                throw_timed_out("send");
+            sim.block(&stream.writers, deadline, WaitInfo{"send", &link_, side_});
+            throw_unless_usable("send");
+            queued = stream.written - stream.transmitted;
+        } while (queued >= faults.send_buffer_bytes);
     }
 
-    std::uint64_t taken = std::min<std::uint64_t>(bytes.size(), space);
+    std::uint64_t taken = std::min<std::uint64_t>(bytes.size(), faults.send_buffer_bytes - queued);
     if (faults.max_send_bytes != 0)
         taken = std::min<std::uint64_t>(taken, faults.max_send_bytes);
     if (before_reset)
         taken = std::min(taken, *before_reset);
-    if (sim.decisions().chance(faults.partial_sends))
-        taken -= sim.decisions().choose(taken);
+    DecisionSource& decisions = sim.decisions();
+    if (decisions.chance(faults.partial_sends))
+        taken -= decisions.choose(taken);
 
     stream.bytes.write(stream.read, stream.written, bytes.first(taken));
     stream.written += taken;
@@ -94,54 +102,68 @@ std::size_t SimConnection::send(std::span<const std::byte> bytes) {
 }
 
 std::size_t SimConnection::recv(std::span<std::byte> buffer) {
-    throw_unless_usable("recv");
+    SimEndpoint& end = link_.end(side_);
+    if (end.closed || end.reset) [[unlikely]]
+        throw_unless_usable("recv");
     if (buffer.empty())
         return 0;
     Simulation& sim = network_.simulation();
     const NetworkFaults& faults = network_.faults();
-    const Deadline deadline = call_deadline();
-    SimEndpoint& end = link_.end(side_);
-
-    const std::optional<std::uint64_t> before_reset = network_.bytes_before_reset(link_, side_);
-    if (before_reset && *before_reset == 0) {
-        network_.fire_reset_fault(link_, side_);
-        throw_unless_usable("recv");
-    }
-
     SimStream& stream = link_.to(side_);
-    std::uint64_t available = 0;
-    while (true) {
-        throw_unless_usable("recv");
-        Deadline stall_end;
-        if (!network_.stalled(link_, side_, stall_end)) {
-            available = stream.delivered - stream.read;
-            if (available > 0)
-                break;
-            if (stream.fin_delivered) {  // and everything before it was read
-                sim.record(TraceKind::recv, link_.id, side_, buffer.size(), 0);
-                return 0;
+    const bool aimed_here = network_.has_faults_for(side_);
+
+    std::uint64_t available = stream.delivered - stream.read;
+    std::optional<std::uint64_t> before_reset;
+    if (available == 0 || aimed_here) [[unlikely]] {
+        if (aimed_here) {
+            before_reset = network_.bytes_before_reset(link_, side_);
+            if (before_reset && *before_reset == 0) {
+                network_.fire_reset_fault(link_, side_);
+                throw_unless_usable("recv");
             }
         }
-        if (deadline && sim.now() >= *deadline)
-            throw_timed_out("recv");
-        sim.block(&stream.readers, earliest(deadline, stall_end), WaitInfo{"recv", &link_, side_});
+        Deadline deadline;
+        bool deadline_known = false;
+        while (true) {
+            Deadline stall_end;
+            if (!network_.stalled(link_, side_, stall_end)) {
+                available = stream.delivered - stream.read;
+                if (available > 0)
+                    break;
+                if (stream.fin_delivered) {  // and everything before it was read
+                    sim.record(TraceKind::recv, link_.id, side_, buffer.size(), 0);
+                    return 0;
+                }
+            }
+            if (!deadline_known) {
+                deadline = call_deadline();
+                deadline_known = true;
+            }
+            if (deadline && sim.now() >= *deadline)
+                throw_timed_out("recv");
+            sim.block(&stream.readers, earliest(deadline, stall_end),
+                      WaitInfo{"recv", &link_, side_});
+            throw_unless_usable("recv");
+        }
+        if (const auto before_stall = network_.bytes_before_stall(link_, side_)) {
+            available = std::min(available, *before_stall);
+        }
+        if (before_reset)
+            available = std::min(available, *before_reset);
     }
 
     std::uint64_t taken = std::min<std::uint64_t>(buffer.size(), available);
-    if (const auto before_stall = network_.bytes_before_stall(link_, side_)) {
-        taken = std::min(taken, *before_stall);
-    }
-    if (before_reset)
-        taken = std::min(taken, *before_reset);
-    if (sim.decisions().chance(faults.short_reads))
-        taken -= sim.decisions().choose(taken);
+    DecisionSource& decisions = sim.decisions();
+    if (decisions.chance(faults.short_reads))
+        taken -= decisions.choose(taken);
 
     stream.bytes.read(stream.read, buffer.first(taken));
     stream.read += taken;
     end.bytes_read += taken;
     end.bytes_moved += taken;
     sim.record(TraceKind::recv, link_.id, side_, buffer.size(), taken);
-    network_.pump(link_, other(side_));  // the window opened
+    if (has_unsent(stream))
+        network_.pump(link_, other(side_));  // the window opened
     if (before_reset && *before_reset == taken)
         network_.fire_reset_fault(link_, side_);
     return taken;

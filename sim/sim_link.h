@@ -88,6 +88,11 @@ struct SimStream {
     WaitQueue writers;     ///< the sender, blocked in send()
 };
 
+/// Whether the sender has bytes or a FIN not yet on the wire.
+inline bool has_unsent(const SimStream& stream) {
+    return stream.transmitted < stream.written || (stream.fin_queued && !stream.fin_transmitted);
+}
+
 /// One end's state.
 struct SimEndpoint {
     ProcessId owner = 0;  ///< the process that connected or accepted it

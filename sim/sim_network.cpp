@@ -332,8 +332,6 @@ void SimNetwork::handle(EventKind kind, SimLink& link, std::uint64_t arg) {
             link.connect_waiters.wake_all();
             return;
         }
-        case EventKind::timer:
-            return;
     }
 }
 

@@ -66,6 +66,11 @@ class SimNetwork {
 
     // --- for SimConnection, SimListener and Simulation ---
 
+    /// Whether a stall or reset fault is aimed at side (the slow paths).
+    bool has_faults_for(Side side) const {
+        return (faults_.stall && faults_.stall->side == side) ||
+               (faults_.reset && faults_.reset->side == side);
+    }
     /// Puts what the window allows of side's send buffer on the wire, then
     /// the FIN if it is due.
     void pump(SimLink& link, Side from);

@@ -43,6 +43,9 @@ struct TransferSpec {
     DecisionSource* decisions = nullptr;
     /// Record every decision made into this list (for a replay).
     std::vector<std::uint64_t>* record_decisions = nullptr;
+    /// Compare the stored file with the payload byte for byte (a benchmark of
+    /// bulk speed may rely on the protocol's digest instead and check sizes).
+    bool check_stored_bytes = true;
     /// The payload; none = generated from the seed.
     std::shared_ptr<const std::vector<std::byte>> payload;
 };

@@ -221,6 +221,13 @@ std::optional<std::vector<std::byte>> SimStore::file(const std::string& name) co
     return bytes;
 }
 
+std::optional<std::uint64_t> SimStore::file_size(const std::string& name) const {
+    auto it = files_.find(name);
+    if (it == files_.end())
+        return std::nullopt;
+    return it->second->size_bytes;
+}
+
 void SimStore::put_file(const std::string& name, std::vector<std::byte> bytes) {
     auto contents = std::make_shared<Contents>();
     contents->append(bytes);

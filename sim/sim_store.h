@@ -36,6 +36,7 @@ class SimStore final : public Store {
     /// Test helpers: a committed file whole, or put one directly.
     std::optional<std::vector<std::byte>> file(const std::string& name) const;
     void put_file(const std::string& name, std::vector<std::byte> bytes);
+    std::optional<std::uint64_t> file_size(const std::string& name) const;
     /// Bytes written by uploads neither committed nor aborted.
     std::uint64_t pending_bytes() const { return pending_bytes_; }
     std::uint64_t uploads_in_progress() const { return uploads_in_progress_; }

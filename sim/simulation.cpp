@@ -31,7 +31,9 @@ class Process {
     void* fake_stack = nullptr;  ///< AddressSanitizer's, across switches
 
     std::uint64_t wait_generation = 0;
-    bool timer_live = false;  ///< a timer for the current wait is queued
+    bool timer_live = false;  ///< it waits with a deadline: in Simulation::timed_
+    Instant timer_at;
+    std::uint64_t timer_sequence = 0;
     WaitInfo wait;
     std::optional<std::string> failure;
 };
@@ -81,16 +83,23 @@ std::string_view to_string(RunStatus status) {
     return "?";
 }
 
-Simulation::Simulation(SimOptions options)
-    : options_(std::move(options)),
-      own_decisions_(std::make_unique<PrngDecisions>(options_.seed)),
-      decisions_(own_decisions_.get()),
-      network_(std::make_unique<SimNetwork>(*this, options_.faults)) {}
+Simulation::Simulation(SimOptions options) : Simulation(std::move(options), nullptr) {}
 
 Simulation::Simulation(SimOptions options, DecisionSource& decisions)
+    : Simulation(std::move(options), &decisions) {}
+
+Simulation::Simulation(SimOptions options, DecisionSource* decisions)
     : options_(std::move(options)),
-      decisions_(&decisions),
-      network_(std::make_unique<SimNetwork>(*this, options_.faults)) {}
+      own_decisions_(decisions == nullptr ? std::make_unique<PrngDecisions>(options_.seed)
+                                          : nullptr),
+      decisions_(decisions == nullptr ? own_decisions_.get() : decisions),
+      network_(std::make_unique<SimNetwork>(*this, options_.faults)) {
+    // Small simulations are the common case; spare them the first regrowths.
+    processes_.reserve(4);
+    runnable_.reserve(8);
+    timed_.reserve(8);
+    events_.reserve(32);
+}
 
 Simulation::~Simulation() {
     stop_processes();
@@ -139,6 +148,7 @@ ProcessId Simulation::spawn(std::string name, std::function<void()> body, bool d
 
 void Simulation::switch_to(Process& process) {
     current_ = &process;
+    current_id_ = process.id;
     process.state = Process::State::running;
     record(TraceKind::run);
     void* scheduler_fake_stack = nullptr;
@@ -148,6 +158,7 @@ void Simulation::switch_to(Process& process) {
     process.fiber = std::move(process.fiber).resume();
     sanitizer_finish_switch(scheduler_fake_stack, nullptr, nullptr);
     current_ = nullptr;
+    current_id_ = 0;
     if (!process.fiber)
         on_process_finished(process);
 }
@@ -160,10 +171,7 @@ void Simulation::yield_to_scheduler(Process& process) {
 
 void Simulation::on_process_finished(Process& process) {
     process.state = Process::State::finished;
-    if (process.timer_live) {
-        process.timer_live = false;
-        ++stale_timers_;
-    }
+    cancel_timer(process);
     if (!process.daemon)
         --unfinished_foreground_;
     if (tearing_down_)
@@ -189,8 +197,10 @@ void Simulation::block(WaitQueue* queue, Deadline wake_at, const WaitInfo& info)
     if (queue != nullptr)
         queue->add(process);
     if (wake_at) {
-        push_event(*wake_at, EventKind::timer, &process, process.wait_generation);
         process.timer_live = true;
+        process.timer_at = *wake_at;
+        process.timer_sequence = next_sequence_++;
+        timed_.push_back(&process);
     }
     yield_to_scheduler(process);
     process.wait = WaitInfo{};
@@ -203,10 +213,28 @@ void Simulation::wake(Process& process, std::uint64_t generation) {
         return;
     process.state = Process::State::runnable;
     runnable_.push_back(&process);
-    if (process.timer_live) {
-        process.timer_live = false;
-        ++stale_timers_;
+    cancel_timer(process);
+}
+
+void Simulation::cancel_timer(Process& process) {
+    if (!process.timer_live)
+        return;
+    process.timer_live = false;
+    auto it = std::find(timed_.begin(), timed_.end(), &process);
+    *it = timed_.back();
+    timed_.pop_back();
+}
+
+Process* Simulation::earliest_timer() const {
+    Process* earliest = nullptr;
+    for (Process* process : timed_) {
+        if (earliest == nullptr || process->timer_at < earliest->timer_at ||
+            (process->timer_at == earliest->timer_at &&
+             process->timer_sequence < earliest->timer_sequence)) {
+            earliest = process;
+        }
     }
+    return earliest;
 }
 
 void Simulation::delay(Duration duration) {
@@ -214,10 +242,6 @@ void Simulation::delay(Duration duration) {
     record(TraceKind::delay, 0, Side::client, static_cast<std::uint64_t>(duration.count()));
     while (now_ < until)
         block(nullptr, until, WaitInfo{"delay"});
-}
-
-ProcessId Simulation::current_process_id() const {
-    return current_ ? current_->id : 0;
 }
 
 std::string_view Simulation::process_name(ProcessId id) const {
@@ -231,12 +255,6 @@ bool Simulation::process_finished(ProcessId id) const {
            processes_[id - 1]->state == Process::State::finished;
 }
 
-void Simulation::record(TraceKind kind, std::uint64_t conn, Side side, std::uint64_t a,
-                        std::uint64_t b) {
-    trace_.record({static_cast<std::uint64_t>(now_.since_epoch.count()), kind, current_process_id(),
-                   conn, index_of(side), a, b});
-}
-
 void Simulation::record_network(TraceKind kind, std::uint64_t conn, Side side, std::uint64_t a,
                                 std::uint64_t b) {
     trace_.record({static_cast<std::uint64_t>(now_.since_epoch.count()), kind, 0, conn,
@@ -244,40 +262,8 @@ void Simulation::record_network(TraceKind kind, std::uint64_t conn, Side side, s
 }
 
 void Simulation::schedule(Instant at, EventKind kind, SimLink* link, std::uint64_t arg) {
-    push_event(at, kind, link, arg);
-}
-
-void Simulation::push_event(Instant at, EventKind kind, void* object, std::uint64_t arg) {
-    events_.push_back(Event{at, next_sequence_++, kind, object, arg});
+    events_.push_back(Event{at, next_sequence_++, kind, link, arg});
     std::push_heap(events_.begin(), events_.end(), EventLater{});
-}
-
-bool Simulation::pop_live_event(Event& event) {
-    while (!events_.empty()) {
-        std::pop_heap(events_.begin(), events_.end(), EventLater{});
-        event = events_.back();
-        events_.pop_back();
-        if (event.kind != EventKind::timer)
-            return true;
-        auto* process = static_cast<Process*>(event.object);
-        if (process->timer_live && process->wait_generation == event.arg &&
-            process->state == Process::State::blocked) {
-            return true;
-        }
-        --stale_timers_;
-    }
-    return false;
-}
-
-void Simulation::fire(const Event& event) {
-    if (event.kind == EventKind::timer) {
-        auto* process = static_cast<Process*>(event.object);
-        process->timer_live = false;
-        process->state = Process::State::runnable;
-        runnable_.push_back(process);
-        return;
-    }
-    network_->handle(event.kind, *static_cast<SimLink*>(event.object), event.arg);
 }
 
 SimResult Simulation::run() {
@@ -295,22 +281,37 @@ SimResult Simulation::run() {
             switch_to(*process);
             continue;
         }
-        Event event;
-        if (!pop_live_event(event)) {
+        // The next thing to happen: the earliest event or timer (by time, then
+        // by the order they were made).
+        Process* timer = earliest_timer();
+        const bool have_event = !events_.empty();
+        if (timer == nullptr && !have_event) {
             result.status = RunStatus::deadlock;
             result.report = describe_blocked();
             break;
         }
-        if (event.at > budget_end) {
-            events_.push_back(event);
-            std::push_heap(events_.begin(), events_.end(), EventLater{});
+        const bool timer_first =
+            timer != nullptr && (!have_event || timer->timer_at < events_.front().at ||
+                                 (timer->timer_at == events_.front().at &&
+                                  timer->timer_sequence < events_.front().sequence));
+        const Instant at = timer_first ? timer->timer_at : events_.front().at;
+        if (at > budget_end) {
             result.status = RunStatus::time_budget_exceeded;
             result.report = describe_blocked();
             break;
         }
-        if (now_ < event.at)
-            now_ = event.at;
-        fire(event);
+        if (now_ < at)
+            now_ = at;
+        if (timer_first) {
+            cancel_timer(*timer);
+            timer->state = Process::State::runnable;
+            runnable_.push_back(timer);
+        } else {
+            std::pop_heap(events_.begin(), events_.end(), EventLater{});
+            const Event event = events_.back();
+            events_.pop_back();
+            network_->handle(event.kind, *event.link, event.arg);
+        }
     }
     result.end_time = now_;
     result.digest = trace_.digest();

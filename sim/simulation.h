@@ -157,7 +157,7 @@ class Simulation final : public Clock {
     /// Waits for duration of virtual time.
     void delay(Duration duration);
     /// The running process's id; 0 outside any process.
-    ProcessId current_process_id() const;
+    ProcessId current_process_id() const { return current_id_; }
     std::string_view process_name(ProcessId id) const;
     bool process_finished(ProcessId id) const;
 
@@ -169,22 +169,26 @@ class Simulation final : public Clock {
     void block(WaitQueue* queue, Deadline wake_at, const WaitInfo& info);
     /// Records an event at the current time by the running process.
     void record(TraceKind kind, std::uint64_t conn = 0, Side side = Side::client,
-                std::uint64_t a = 0, std::uint64_t b = 0);
+                std::uint64_t a = 0, std::uint64_t b = 0) {
+        trace_.record({static_cast<std::uint64_t>(now_.since_epoch.count()), kind, current_id_,
+                       conn, index_of(side), a, b});
+    }
     /// Records an event by the network (no process).
     void record_network(TraceKind kind, std::uint64_t conn, Side side, std::uint64_t a = 0,
                         std::uint64_t b = 0);
 
     /// Events the network schedules; fired in (time, order scheduled) order.
-    enum class EventKind : std::uint32_t { timer, segment, fin, rst, syn, syn_ack };
+    enum class EventKind : std::uint32_t { segment, fin, rst, syn, syn_ack };
     void schedule(Instant at, EventKind kind, SimLink* link, std::uint64_t arg);
 
   private:
     friend class WaitQueue;
+    Simulation(SimOptions options, DecisionSource* decisions);
     struct Event {
         Instant at;
         std::uint64_t sequence = 0;
-        EventKind kind = EventKind::timer;
-        void* object = nullptr;
+        EventKind kind = EventKind::segment;
+        SimLink* link = nullptr;
         std::uint64_t arg = 0;
     };
     struct EventLater {
@@ -199,9 +203,9 @@ class Simulation final : public Clock {
     void switch_to(Process& process);
     void yield_to_scheduler(Process& process);
     void on_process_finished(Process& process);
-    void push_event(Instant at, EventKind kind, void* object, std::uint64_t arg);
-    bool pop_live_event(Event& event);
-    void fire(const Event& event);
+    /// The blocked process whose timer is due first, if any.
+    Process* earliest_timer() const;
+    void cancel_timer(Process& process);
     DeadlockReport describe_blocked() const;
 
     SimOptions options_;
@@ -214,11 +218,14 @@ class Simulation final : public Clock {
     std::vector<std::unique_ptr<Process>> processes_;  ///< index = id - 1
     std::vector<Process*> runnable_;
     Process* current_ = nullptr;
+    ProcessId current_id_ = 0;  ///< current_'s id, 0 when none runs
     std::size_t unfinished_foreground_ = 0;
 
-    std::vector<Event> events_;  ///< a binary heap, earliest first
-    std::uint64_t next_sequence_ = 0;
-    std::size_t stale_timers_ = 0;  ///< timers in events_ that will do nothing
+    std::vector<Event> events_;        ///< a binary heap, earliest first
+    std::uint64_t next_sequence_ = 0;  ///< orders events and timers of one instant
+    /// Blocked processes with a deadline: at most one timer each, so they
+    /// live here rather than as (mostly cancelled) events in the heap.
+    std::vector<Process*> timed_;
 
     const void* scheduler_stack_bottom_ = nullptr;
     std::size_t scheduler_stack_size_ = 0;

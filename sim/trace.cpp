@@ -1,5 +1,6 @@
 #include "sim/trace.h"
 
+#include <algorithm>
 #include <ostream>
 
 #include <fmt/core.h>
@@ -74,8 +75,7 @@ struct Trace::HashState {
 };
 
 Trace::Trace() : hash_(std::make_unique<HashState>()) {
-    texts_.emplace_back();  // id 0: no text
-    text_ids_.emplace("", 0);
+    process_names_.reserve(4);
     process_names_.push_back(intern("network"));
 }
 
@@ -85,25 +85,29 @@ void Trace::record(const TraceEvent& event) {
     if (stopped_)
         return;
     static_assert(sizeof(TraceEvent) == 7 * sizeof(std::uint64_t), "no padding in TraceEvent");
-    XXH3_64bits_update(hash_->state, &event, sizeof event);
     recent_[event_count_ % recent_capacity] = event;
     ++event_count_;
+    if (event_count_ - hashed_count_ == recent_capacity)
+        flush_hash();
     if (json_out_ != nullptr)
         *json_out_ << format_json(event) << '\n';
 }
 
 std::uint64_t Trace::intern(std::string_view text) {
-    auto it = text_ids_.find(text);
-    if (it != text_ids_.end())
-        return it->second;
-    const std::uint64_t id = texts_.size();
-    texts_.emplace_back(text);
-    text_ids_.emplace(std::string(text), id);
-    if (!stopped_) {
-        XXH3_64bits_update(hash_->state, &id, sizeof id);
-        XXH3_64bits_update(hash_->state, text.data(), text.size());
-    }
+    if (text.empty())
+        return 0;
+    const std::uint64_t id = XXH3_64bits(text.data(), text.size());
+    auto it = texts_.lower_bound(id);
+    if (it == texts_.end() || it->first != id)
+        texts_.emplace_hint(it, id, text);
     return id;
+}
+
+std::string_view Trace::text(std::uint64_t id) const {
+    if (id == 0)
+        return "";
+    auto it = texts_.find(id);
+    return it == texts_.end() ? std::string_view("?") : std::string_view(it->second);
 }
 
 void Trace::name_process(std::uint64_t process, std::string_view name) {
@@ -115,10 +119,20 @@ void Trace::name_process(std::uint64_t process, std::string_view name) {
 std::string_view Trace::process_name(std::uint64_t process) const {
     if (process >= process_names_.size())
         return "?";
-    return texts_[process_names_[process]];
+    return text(process_names_[process]);
 }
 
-std::uint64_t Trace::digest() const {
+void Trace::flush_hash() {
+    while (hashed_count_ < event_count_) {
+        const std::uint64_t start = hashed_count_ % recent_capacity;
+        const std::uint64_t count = std::min(event_count_ - hashed_count_, recent_capacity - start);
+        XXH3_64bits_update(hash_->state, &recent_[start], count * sizeof(TraceEvent));
+        hashed_count_ += count;
+    }
+}
+
+std::uint64_t Trace::digest() {
+    flush_hash();
     return XXH3_64bits_digest(hash_->state);
 }
 
@@ -141,8 +155,7 @@ std::string Trace::format_readable(const TraceEvent& event) const {
                 return;
             case Field::text:
             case Field::call:
-                line +=
-                    fmt::format(" {}=\"{}\"", label, value < texts_.size() ? texts_[value] : "?");
+                line += fmt::format(" {}=\"{}\"", label, text(value));
                 return;
         }
     };
@@ -171,7 +184,7 @@ std::string Trace::format_json(const TraceEvent& event) const {
                 return;
             case Field::text:
             case Field::call:
-                json[std::string(label)] = value < texts_.size() ? texts_[value] : "?";
+                json[std::string(label)] = text(value);
                 return;
         }
     };

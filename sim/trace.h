@@ -5,8 +5,8 @@
 // lines.
 //
 // Events are fixed-size records of integers; text (process names, addresses,
-// file names, messages) is interned once, and the digest covers the text when
-// it is interned.
+// file names, messages) goes in as its own 64-bit XXH3 hash, so the digest
+// covers the text, and a table maps hashes back to text for printing.
 
 #include <array>
 #include <cstdint>
@@ -55,15 +55,16 @@ enum class TraceKind : std::uint64_t {
 
 std::string_view to_string(TraceKind kind);
 
-/// One event; only integers, so it hashes the same everywhere.
+/// One event; only integers, so it hashes the same everywhere. (No default
+/// member values: the ring of recent events is left uninitialised.)
 struct TraceEvent {
-    std::uint64_t time_ns = 0;
-    TraceKind kind = TraceKind::run;
-    std::uint64_t process = 0;  ///< 0 = the network itself
-    std::uint64_t conn = 0;     ///< 0 = none
-    std::uint64_t side = 0;     ///< 0 client, 1 server
-    std::uint64_t a = 0;
-    std::uint64_t b = 0;
+    std::uint64_t time_ns;
+    TraceKind kind;
+    std::uint64_t process;  ///< 0 = the network itself
+    std::uint64_t conn;     ///< 0 = none
+    std::uint64_t side;     ///< 0 client, 1 server
+    std::uint64_t a;
+    std::uint64_t b;
 };
 
 class Trace {
@@ -75,9 +76,10 @@ class Trace {
 
     void record(const TraceEvent& event);
 
-    /// An id for text, the same for the same text; the digest covers the text.
+    /// An id for text: its hash, so the same for the same text in any run.
     std::uint64_t intern(std::string_view text);
-    const std::string& text(std::uint64_t id) const { return texts_.at(id); }
+    /// The text of an id from intern(); "?" for an unknown one.
+    std::string_view text(std::uint64_t id) const;
 
     /// Names process id (ids start at 1, in spawn order).
     void name_process(std::uint64_t process, std::string_view name);
@@ -88,7 +90,7 @@ class Trace {
     /// Stops recording (used while a simulation is torn down).
     void stop() { stopped_ = true; }
 
-    std::uint64_t digest() const;
+    std::uint64_t digest();
     std::uint64_t event_count() const { return event_count_; }
 
     /// The last events (at most recent_capacity), oldest first, one per line.
@@ -99,13 +101,18 @@ class Trace {
     static constexpr std::size_t recent_capacity = 64;
 
   private:
+    /// Folds the events not yet hashed into the digest. Events are hashed a
+    /// ring-full at a time: XXH3 streaming gives the same digest however the
+    /// bytes are split, and one call per 64 events is much cheaper.
+    void flush_hash();
+
     struct HashState;
     std::unique_ptr<HashState> hash_;
-    std::array<TraceEvent, recent_capacity> recent_{};
+    std::array<TraceEvent, recent_capacity> recent_;  ///< only [count - 64, count) are set
     std::uint64_t event_count_ = 0;
-    std::map<std::string, std::uint64_t, std::less<>> text_ids_;
-    std::vector<std::string> texts_;
-    std::vector<std::uint64_t> process_names_;  ///< text id per process id
+    std::uint64_t hashed_count_ = 0;
+    std::map<std::uint64_t, std::string> texts_;  ///< by id
+    std::vector<std::uint64_t> process_names_;    ///< text id per process id
     std::ostream* json_out_ = nullptr;
     bool stopped_ = false;
 };
