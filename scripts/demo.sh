@@ -2,7 +2,8 @@
 # The main job: sets everything up, builds ferry, starts `ferry serve` on
 # 127.0.0.1 in a temporary root, puts, gets and lists files of awkward sizes
 # (0, 1024, 1025 bytes and a few MiB), checks every copy byte for byte with
-# cmp, shows a few refusals and the chapter's protocol, and stops the server.
+# cmp, shows a few refusals and the chapter's protocol, and stops the server;
+# then lets the simulator find the chapter's bugs that real sockets hide.
 #   scripts/demo.sh [BUILD_DIR]
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -117,6 +118,28 @@ echo "  1024 bytes is exactly one CHUNK_SIZE: the chapter's server waits for a s
 echo "  read that never comes while the client waits for its reply (its known deadlock):"
 show_failure put chunk-1024.bin --protocol naive --server "$address" --timeout-ms 1500
 stop_server
+
+# The simulator: the same protocol code on a simulated network where one seed
+# decides every partial send, short read and delay.
+if "$ferry" sim --help >/dev/null 2>&1; then
+  echo
+  echo "== the simulator: the same protocol code, every schedule decided by a seed"
+  show_sim() {
+    echo "  \$ ferry sim $*"
+    local status=0
+    "$ferry" sim "$@" >"$work/sim.out" 2>&1 || status=$?
+    grep -v -e '^  t=' -e '^last events:' "$work/sim.out" | head -n 12 | sed 's/^/    /'
+    echo "    exit status $status"
+    sim_status=$status
+  }
+  echo "  the chapter's deadlock on exactly CHUNK_SIZE bytes, found and explained:"
+  show_sim --protocol naive --size 1024
+  echo "  the chapter's truncation when a recv comes back short:"
+  show_sim --protocol naive --size 5000 --short-reads --seeds 1..20
+  echo "  ferry/1 under the same faults, 50 seeds:"
+  show_sim --protocol ferry --size 100000 --partial-sends --short-reads --seeds 1..50
+  [ "$sim_status" -eq 0 ]
+fi
 
 echo
 echo "demo: all transfers byte-identical"
