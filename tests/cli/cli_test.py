@@ -11,6 +11,7 @@ import signal
 import socket
 import sys
 import threading
+import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from ferry_harness import (TempDir, Server, check, describe, expect_exit, main, run,
@@ -241,6 +242,36 @@ def case_max_bytes_413(ferry):
             write_random(small, 1000, seed=8)
             expect_exit(run(client(ferry, server, "put", small)), EXIT_OK)
         check(sorted(snapshot(root)) == ["small.bin"], f"root holds {snapshot(root)}")
+
+
+def case_limits_and_timeouts(ferry):
+    """Past --max-connections a client gets ERR 503 (exit 1); a header line
+    that stalls past --header-timeout-ms, or a client idle past
+    --idle-timeout-ms, gets ERR 408 and the connection closes."""
+    with TempDir() as root:
+        with Server(ferry, root, ["--max-connections", "1", "--header-timeout-ms", "300",
+                                  "--idle-timeout-ms", "1000"]) as server:
+            with socket.create_connection((server.host, server.port), timeout=10) as busy:
+                # The accept loop must have taken the first client before the second.
+                time.sleep(0.3)
+                result = expect_exit(run(client(ferry, server, "dir")), EXIT_FAILED)
+                check(b"ERR 503" in result.stderr and server.address.encode() in result.stderr,
+                      describe(result))
+                busy.sendall(b"PUT a")
+                started = time.monotonic()
+                reply = busy.recv(100)
+                waited = time.monotonic() - started
+                check(reply == b"ERR 408 timed out\n", f"stalled header got {reply!r}")
+                check(0.2 < waited < 0.9, f"header timeout after {waited:.2f} s")
+                check(busy.recv(100) == b"", "the connection stayed open after ERR 408")
+            time.sleep(0.3)
+            with socket.create_connection((server.host, server.port), timeout=10) as idle:
+                started = time.monotonic()
+                reply = idle.recv(100)
+                waited = time.monotonic() - started
+                check(reply == b"ERR 408 timed out\n", f"idle client got {reply!r}")
+                check(0.8 < waited < 3, f"idle timeout after {waited:.2f} s")
+        check(snapshot(root) == {}, f"root holds {snapshot(root)}")
 
 
 def case_signals_stop_server(ferry):
