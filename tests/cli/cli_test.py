@@ -262,7 +262,7 @@ def case_limits_and_timeouts(ferry):
                 reply = busy.recv(100)
                 waited = time.monotonic() - started
                 check(reply == b"ERR 408 timed out\n", f"stalled header got {reply!r}")
-                check(0.2 < waited < 0.9, f"header timeout after {waited:.2f} s")
+                check(0.25 < waited < 5, f"header timeout after {waited:.2f} s")
                 check(busy.recv(100) == b"", "the connection stayed open after ERR 408")
             time.sleep(0.3)
             with socket.create_connection((server.host, server.port), timeout=10) as idle:
@@ -270,7 +270,7 @@ def case_limits_and_timeouts(ferry):
                 reply = idle.recv(100)
                 waited = time.monotonic() - started
                 check(reply == b"ERR 408 timed out\n", f"idle client got {reply!r}")
-                check(0.8 < waited < 3, f"idle timeout after {waited:.2f} s")
+                check(0.9 < waited < 8, f"idle timeout after {waited:.2f} s")
         check(snapshot(root) == {}, f"root holds {snapshot(root)}")
 
 
