@@ -21,6 +21,11 @@
 #include "real/steady_clock.h"
 #include "real/tcp_connection.h"
 
+// CMake passes the path of the ferry it built; otherwise look it up on PATH.
+#ifndef FERRY_EXECUTABLE
+#define FERRY_EXECUTABLE "ferry"
+#endif
+
 namespace ferry::bench {
 namespace {
 
@@ -39,8 +44,8 @@ class ServeProcess {
             const int null_fd = ::open("/dev/null", O_WRONLY);
             if (null_fd >= 0)
                 ::dup2(null_fd, STDERR_FILENO);
-            ::execl(FERRY_EXECUTABLE, "ferry", "serve", "--root", root.c_str(), "--port", "0",
-                    static_cast<char*>(nullptr));
+            ::execlp(FERRY_EXECUTABLE, "ferry", "serve", "--root", root.c_str(), "--port", "0",
+                     static_cast<char*>(nullptr));
             ::_exit(127);
         }
         ::close(out[1]);
