@@ -164,13 +164,22 @@ void SimNetwork::pump(SimLink& link, Side from) {
     if (end.reset || end.rst_sent || link.phase == LinkPhase::refused)
         return;
     bool moved = false;
+    // Like TCP's silly-window avoidance, a segment goes out only when it
+    // carries everything queued or a decent share of the window; otherwise a
+    // reader taking a byte at a time would draw a segment per byte.
+    const std::uint64_t window = faults_.receive_window_bytes;
+    const std::uint64_t worth_sending =
+        std::min<std::uint64_t>(std::max<std::uint64_t>(window / 2, 1), faults_.segment_bytes_max);
     while (stream.transmitted < stream.written) {
         const std::uint64_t window_used = stream.transmitted - stream.read;
-        if (window_used >= faults_.receive_window_bytes)
+        if (window_used >= window)
             break;
-        const std::uint64_t bytes = std::min<std::uint64_t>(
-            {stream.written - stream.transmitted, faults_.receive_window_bytes - window_used,
-             faults_.segment_bytes_max});
+        const std::uint64_t space = window - window_used;
+        const std::uint64_t queued = stream.written - stream.transmitted;
+        if (space < queued && space < worth_sending)
+            break;
+        const std::uint64_t bytes =
+            std::min({queued, space, std::uint64_t{faults_.segment_bytes_max}});
         stream.transmitted += bytes;
         moved = true;
         const Instant at = arrival_time(stream);

@@ -1,0 +1,326 @@
+// The runtime: fibers in virtual time, failures kept inside processes,
+// deadlock and time-budget detection with a report, and determinism.
+
+#include "sim/simulation.h"
+
+#include <gtest/gtest.h>
+
+#include <set>
+#include <sstream>
+
+#include "protocol/connection.h"
+#include "sim/sim_run.h"
+#include "sim_test_support.h"
+
+namespace ferry::sim {
+namespace {
+
+using testing::ms;
+using testing::seconds;
+using testing::spawn_pair;
+
+TEST(Simulation, DelayAdvancesVirtualTimeOnly) {
+    Simulation sim({});
+    Instant woke;
+    sim.spawn("sleeper", [&] {
+        sim.delay(seconds(300));
+        woke = sim.now();
+    });
+    const SimResult result = sim.run();
+    EXPECT_EQ(result.status, RunStatus::completed);
+    EXPECT_EQ(woke, testing::at(seconds(300)));
+    EXPECT_EQ(result.end_time, testing::at(seconds(300)));
+}
+
+TEST(Simulation, ProcessesInterleaveOnlyWhereTheyBlock) {
+    Simulation sim({});
+    std::vector<std::string> log;
+    sim.spawn("a", [&] {
+        log.push_back("a1");
+        log.push_back("a2");
+        sim.delay(ms(10));
+        log.push_back("a3");
+    });
+    sim.spawn("b", [&] {
+        log.push_back("b1");
+        sim.delay(ms(5));
+        log.push_back("b2");
+    });
+    ASSERT_EQ(sim.run().status, RunStatus::completed);
+    // a1 and a2 stay together: nothing runs between them.
+    auto a1 = std::find(log.begin(), log.end(), "a1");
+    ASSERT_NE(a1, log.end());
+    EXPECT_EQ(*(a1 + 1), "a2");
+    EXPECT_EQ(log.back(), "a3");  // at 10 ms, after b2 at 5 ms
+}
+
+TEST(Simulation, WhichRunnableProcessGoesFirstIsADecision) {
+    std::set<std::string> first_runners;
+    for (std::uint64_t seed = 1; seed <= 20; ++seed) {
+        SimOptions options;
+        options.seed = seed;
+        Simulation sim(options);
+        std::string first;
+        for (const char* name : {"a", "b", "c"}) {
+            sim.spawn(name, [&first, name] {
+                if (first.empty())
+                    first = name;
+            });
+        }
+        ASSERT_EQ(sim.run().status, RunStatus::completed);
+        first_runners.insert(first);
+    }
+    EXPECT_EQ(first_runners.size(), 3u);
+}
+
+TEST(Simulation, AnExceptionStaysInsideItsProcess) {
+    Simulation sim({});
+    bool other_finished = false;
+    sim.spawn("thrower", [&] {
+        sim.delay(ms(1));
+        throw std::runtime_error("boom");
+    });
+    sim.spawn("other", [&] {
+        sim.delay(ms(5));
+        other_finished = true;
+    });
+    const SimResult result = sim.run();
+    EXPECT_EQ(result.status, RunStatus::completed);
+    EXPECT_TRUE(other_finished);
+    ASSERT_EQ(result.failures.size(), 1u);
+    EXPECT_EQ(result.failures[0].process, "thrower");
+    EXPECT_EQ(result.failures[0].message, "boom");
+}
+
+TEST(Simulation, DeadlockReportNamesEachCallConnectionAndTheCycle) {
+    Simulation sim({});
+    spawn_pair(
+        sim,
+        [&](SimConnection& conn) {
+            std::byte byte;
+            conn.recv(std::span(&byte, 1));
+        },
+        [&](SimConnection& conn) {
+            std::byte byte;
+            conn.recv(std::span(&byte, 1));
+        });
+    const SimResult result = sim.run();
+    ASSERT_EQ(result.status, RunStatus::deadlock);
+    EXPECT_EQ(result.report.cycle,
+              "server recv(conn 1) waits on client; client recv(conn 1) waits on server");
+    ASSERT_EQ(result.report.blocked.size(), 2u);
+    EXPECT_EQ(result.report.blocked[0].process, "server");
+    EXPECT_EQ(result.report.blocked[0].call, "recv");
+    EXPECT_EQ(result.report.blocked[0].conn, 1u);
+    EXPECT_EQ(result.report.blocked[0].waits_on, "client");
+    const std::string text = result.report.text();
+    EXPECT_NE(text.find("client is blocked in recv on conn 1 to server:1"), std::string::npos)
+        << text;
+    EXPECT_NE(text.find("0 bytes in its receive buffer"), std::string::npos) << text;
+}
+
+TEST(Simulation, DeadlockReportCountsBufferedAndQueuedBytes) {
+    SimOptions options;
+    options.faults.send_buffer_bytes = 1000;
+    options.faults.receive_window_bytes = 2000;
+    Simulation sim(options);
+    // Both send and nobody reads: each fills its send buffer and the peer's
+    // window, then waits for the other to read.
+    const auto data = testing::random_bytes(10'000, 1);
+    spawn_pair(
+        sim, [&](SimConnection& conn) { send_all(conn, data); },
+        [&](SimConnection& conn) { send_all(conn, data); });
+    const SimResult result = sim.run();
+    ASSERT_EQ(result.status, RunStatus::deadlock);
+    EXPECT_EQ(result.report.cycle,
+              "server send(conn 1) waits on client; client send(conn 1) waits on server");
+    for (const BlockedProcess& blocked : result.report.blocked) {
+        EXPECT_EQ(blocked.receive_buffer_bytes, 2000u) << blocked.process;
+        EXPECT_EQ(blocked.in_flight_bytes, 0u) << blocked.process;
+        EXPECT_EQ(blocked.peer_send_buffer_bytes, 1000u) << blocked.process;
+        EXPECT_EQ(blocked.send_buffer_bytes, 1000u) << blocked.process;
+    }
+}
+
+TEST(Simulation, DeadlockReportSaysWhenThePeerHasFinished) {
+    Simulation sim({});
+    auto listener = sim.network().listen("server:1");
+    std::unique_ptr<SimConnection> kept;  // accepted, never used, never closed
+    sim.spawn("server", [&] { kept = listener->accept(); });
+    sim.spawn("client", [&] {
+        auto conn = sim.network().connect("server:1");
+        std::byte byte;
+        conn->recv(std::span(&byte, 1));
+    });
+    const SimResult result = sim.run();
+    ASSERT_EQ(result.status, RunStatus::deadlock);
+    EXPECT_EQ(result.report.cycle, "client recv(conn 1) waits on server (finished)");
+    sim.stop_processes();
+}
+
+TEST(Simulation, StalledReaderShowsInTheReport) {
+    SimOptions options;
+    options.faults.stall = StallFault{Side::server, 0, std::nullopt, std::nullopt};
+    Simulation sim(options);
+    spawn_pair(
+        sim,
+        [&](SimConnection& conn) {
+            send_all(conn, "hello");
+            std::byte byte;
+            conn.recv(std::span(&byte, 1));
+        },
+        [&](SimConnection& conn) {
+            std::byte byte;
+            conn.recv(std::span(&byte, 1));
+        });
+    const SimResult result = sim.run();
+    ASSERT_EQ(result.status, RunStatus::deadlock);
+    EXPECT_NE(result.report.text().find("its reads are stalled by a fault"), std::string::npos);
+    EXPECT_NE(result.report.text().find("5 bytes in its receive buffer"), std::string::npos);
+}
+
+TEST(Simulation, TimeBudgetEndsARunThatNeverFinishes) {
+    SimOptions options;
+    options.time_budget = seconds(60);
+    Simulation sim(options);
+    sim.spawn("spinner", [&] {
+        while (true)
+            sim.delay(seconds(1));
+    });
+    const SimResult result = sim.run();
+    EXPECT_EQ(result.status, RunStatus::time_budget_exceeded);
+    EXPECT_EQ(result.end_time, testing::at(seconds(60)));
+    ASSERT_EQ(result.report.blocked.size(), 1u);
+    EXPECT_EQ(result.report.blocked[0].call, "delay");
+}
+
+TEST(Simulation, StoppingUnwindsBlockedProcesses) {
+    struct Guard {
+        bool* unwound;
+        ~Guard() { *unwound = true; }
+    };
+    bool unwound = false;
+    {
+        Simulation sim({});
+        spawn_pair(
+            sim,
+            [&](SimConnection& conn) {
+                Guard guard{&unwound};
+                std::byte byte;
+                conn.recv(std::span(&byte, 1));
+            },
+            [&](SimConnection& conn) {
+                std::byte byte;
+                conn.recv(std::span(&byte, 1));
+            });
+        EXPECT_EQ(sim.run().status, RunStatus::deadlock);
+        EXPECT_FALSE(unwound);
+    }
+    EXPECT_TRUE(unwound);
+}
+
+TEST(Simulation, BlockingOutsideAProcessIsAnError) {
+    Simulation sim({});
+    EXPECT_THROW(sim.delay(ms(1)), std::logic_error);
+}
+
+TEST(Simulation, SameSeedGivesTheSameDigest) {
+    for (std::uint64_t seed = 1; seed <= 100; ++seed) {
+        TransferSpec spec;
+        spec.size_bytes = 5000 + seed * 37;
+        spec.chunk_bytes = 1000;
+        spec.seed = seed;
+        spec.faults.partial_sends = Ratio{1, 2};
+        spec.faults.short_reads = Ratio{1, 2};
+        spec.faults.latency_ms_min = 0;
+        spec.faults.latency_ms_max = 20;
+        const TransferReport first = run_transfer(spec);
+        const TransferReport second = run_transfer(spec);
+        EXPECT_EQ(first.digest, second.digest) << "seed " << seed;
+        EXPECT_EQ(first.events, second.events) << "seed " << seed;
+    }
+}
+
+TEST(Simulation, DifferentSeedsGiveDifferentDigests) {
+    // The digest covers what happened, not the seed: seeds whose choices come
+    // out the same would share one. With this many choices, they do not.
+    std::set<std::uint64_t> digests;
+    for (std::uint64_t seed = 1; seed <= 50; ++seed) {
+        TransferSpec spec;
+        spec.size_bytes = 50'000;
+        spec.chunk_bytes = 4096;
+        spec.seed = seed;
+        spec.faults.short_reads = Ratio{1, 2};
+        spec.faults.latency_ms_min = 1;
+        spec.faults.latency_ms_max = 20;
+        digests.insert(run_transfer(spec).digest);
+    }
+    EXPECT_EQ(digests.size(), 50u);
+}
+
+TEST(Simulation, RecordedDecisionsReplayAPrngRun) {
+    for (std::uint64_t seed = 1; seed <= 20; ++seed) {
+        TransferSpec spec;
+        spec.size_bytes = 20'000;
+        spec.chunk_bytes = 3000;
+        spec.seed = seed;
+        spec.faults.partial_sends = Ratio{1, 3};
+        spec.faults.short_reads = Ratio{1, 3};
+        spec.faults.latency_ms_min = 1;
+        spec.faults.latency_ms_max = 9;
+        std::vector<std::uint64_t> choices;
+        spec.record_decisions = &choices;
+        const TransferReport original = run_transfer(spec);
+        EXPECT_FALSE(choices.empty());
+
+        RecordedDecisions replay(choices);
+        spec.record_decisions = nullptr;
+        spec.decisions = &replay;
+        const TransferReport replayed = run_transfer(spec);
+        EXPECT_EQ(replayed.digest, original.digest) << "seed " << seed;
+        EXPECT_TRUE(replay.exhausted());
+    }
+}
+
+TEST(Simulation, AnEmptyRecordingRunsTheCalmDefault) {
+    TransferSpec spec;
+    spec.size_bytes = 20'000;
+    spec.faults.partial_sends = Ratio{1, 2};
+    spec.faults.short_reads = Ratio{1, 2};
+    spec.faults.latency_ms_min = 1;
+    spec.faults.latency_ms_max = 50;
+    RecordedDecisions nothing({});
+    spec.decisions = &nothing;
+    const TransferReport calm_by_default = run_transfer(spec);
+    EXPECT_EQ(calm_by_default.outcome, Outcome::passed);
+
+    TransferSpec calm;
+    calm.size_bytes = 20'000;
+    RecordedDecisions nothing_either({});
+    calm.decisions = &nothing_either;
+    // Same events: no cut sends, no short reads, least latency (1 ms).
+    EXPECT_EQ(run_transfer(calm).events, calm_by_default.events);
+}
+
+TEST(Simulation, TraceJsonIsTheSameByteForByte) {
+    auto trace_of = [](std::uint64_t seed) {
+        TransferSpec spec;
+        spec.size_bytes = 3000;
+        spec.seed = seed;
+        spec.faults.short_reads = Ratio{1, 2};
+        spec.faults.partial_sends = Ratio{1, 2};
+        std::ostringstream out;
+        spec.trace_json = &out;
+        run_transfer(spec);
+        return out.str();
+    };
+    const std::string first = trace_of(7);
+    EXPECT_EQ(first, trace_of(7));
+    EXPECT_NE(first, trace_of(8));
+    EXPECT_NE(first.find("{\"t_ns\":0,\"event\":\"spawn\""), std::string::npos);
+    EXPECT_NE(first.find("\"event\":\"store_commit\""), std::string::npos);
+    EXPECT_NE(first.find("\"event\":\"segment\""), std::string::npos);
+}
+
+}  // namespace
+}  // namespace ferry::sim
