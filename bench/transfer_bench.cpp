@@ -14,8 +14,10 @@
 
 #include <cerrno>
 #include <filesystem>
+#include <memory>
 #include <stdexcept>
 #include <string>
+#include <string_view>
 #include <system_error>
 #include <thread>
 #include <vector>
@@ -40,14 +42,38 @@ const std::vector<std::byte>& payload() {
     return bytes;
 }
 
-/// A ferry/1 server on 127.0.0.1 with a DiskStore on tmpfs, running in this
-/// process on its own thread.
+/// A Store that keeps nothing: uploads are hashed and acknowledged by the
+/// server as usual, but their bytes go nowhere. Takes the disk out of the
+/// measurement, to show what the network and the protocol cost alone.
+class NullStore : public Store {
+  public:
+    std::unique_ptr<Upload> begin_upload(std::string_view) override {
+        return std::make_unique<NullUpload>();
+    }
+    std::unique_ptr<FileReader> open(std::string_view name) override {
+        throw StoreError(StoreErrorKind::not_found, std::string(name));
+    }
+    std::vector<FileInfo> list() override { return {}; }
+
+  private:
+    struct NullUpload : Upload {
+        void write(std::span<const std::byte> bytes) override { benchmark::DoNotOptimize(bytes); }
+        void commit() override {}
+        void abort() noexcept override {}
+    };
+};
+
+enum class StoreKind { disk, null };
+
+/// A ferry/1 server on 127.0.0.1 with a DiskStore on tmpfs (or a NullStore),
+/// running in this process on its own thread.
 class InProcessServer {
   public:
-    explicit InProcessServer(std::size_t chunk_bytes)
-        : store_(dir_.path()),
+    InProcessServer(std::size_t chunk_bytes, StoreKind kind)
+        : store_(kind == StoreKind::disk ? std::unique_ptr<Store>(new DiskStore(dir_.path()))
+                                         : std::unique_ptr<Store>(new NullStore)),
           listener_(HostPort{"127.0.0.1", 0}, SteadyClock::instance()),
-          server_(listener_, store_, config(chunk_bytes)),
+          server_(listener_, *store_, config(chunk_bytes)),
           thread_([this] { server_.run(); }) {}
     ~InProcessServer() {
         server_.stop();
@@ -64,16 +90,16 @@ class InProcessServer {
     }
 
     ScratchDir dir_;
-    DiskStore store_;
+    std::unique_ptr<Store> store_;
     TcpListener listener_;
     Server server_;
     std::thread thread_;
 };
 
-void BM_RealPut256MiB(benchmark::State& state) {
+void put_256mib(benchmark::State& state, StoreKind kind) {
     const auto chunk_bytes = static_cast<std::size_t>(state.range(0));
     const MemoryFileReader reader(payload());
-    InProcessServer server(chunk_bytes);
+    InProcessServer server(chunk_bytes, kind);
     std::uint64_t upload = 0;
     for (auto _ : state) {
         // A new name each time, deleted untimed: replacing one file would
@@ -86,11 +112,22 @@ void BM_RealPut256MiB(benchmark::State& state) {
         conn->close();
         if (result.size_bytes != payload_bytes)
             state.SkipWithError("short upload");
-        state.PauseTiming();
-        std::filesystem::remove(server.root() / name);
-        state.ResumeTiming();
+        if (kind == StoreKind::disk) {
+            state.PauseTiming();
+            std::filesystem::remove(server.root() / name);
+            state.ResumeTiming();
+        }
     }
     state.SetBytesProcessed(static_cast<std::int64_t>(state.iterations() * payload_bytes));
+}
+
+void BM_RealPut256MiB(benchmark::State& state) {
+    put_256mib(state, StoreKind::disk);
+}
+
+/// The same upload into a NullStore: ferry without the disk.
+void BM_RealPut256MiBNullStore(benchmark::State& state) {
+    put_256mib(state, StoreKind::null);
 }
 
 [[noreturn]] void fail(const char* what) {
@@ -211,6 +248,7 @@ void chunk_sizes(benchmark::internal::Benchmark* bench) {
 
 BENCHMARK(BM_RealPut256MiB)->Apply(chunk_sizes);
 BENCHMARK(BM_RawLoopback256MiB)->Apply(chunk_sizes);
+BENCHMARK(BM_RealPut256MiBNullStore)->Apply(chunk_sizes);
 BENCHMARK(BM_TmpfsWrite256MiB)->Apply(chunk_sizes);
 BENCHMARK(BM_DigestPass256MiB)->Apply(chunk_sizes);
 
