@@ -13,7 +13,10 @@ build_dir=${1:-build}
 echo "== build ($build_dir)"
 cmake -S . -B "$build_dir" -G Ninja -DFERRY_WERROR=ON >/dev/null
 cmake --build "$build_dir" -j "$(nproc)" --target ferry >/dev/null
-ferry=$(pwd)/$build_dir/cli/ferry
+case "$build_dir" in
+  /*) ferry=$build_dir/cli/ferry ;;
+  *) ferry=$(pwd)/$build_dir/cli/ferry ;;
+esac
 
 work=$(mktemp -d "${TMPDIR:-/tmp}/ferry-demo-XXXXXX")
 server_pid=""
