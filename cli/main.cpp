@@ -18,6 +18,7 @@ int main(int argc, char** argv) {
     ferry::cli::add_client_commands(app, status);
     ferry::cli::add_sim_command(app, status);
     ferry::cli::add_scenario_command(app, status);
+    ferry::cli::add_explore_command(app, status);
 
     try {
         app.parse(argc, argv);
