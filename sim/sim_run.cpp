@@ -88,7 +88,7 @@ std::optional<std::size_t> first_difference(const std::vector<std::byte>& a,
                                             const std::vector<std::byte>& b) {
     const std::size_t common = std::min(a.size(), b.size());
     // memcmp: std::equal on std::byte compares a byte at a time.
-    if (a.size() == b.size() && std::memcmp(a.data(), b.data(), common) == 0)
+    if (a.size() == b.size() && (common == 0 || std::memcmp(a.data(), b.data(), common) == 0))
         return std::nullopt;
     const auto differ =
         std::mismatch(a.begin(), a.begin() + static_cast<std::ptrdiff_t>(common), b.begin());
