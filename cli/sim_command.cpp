@@ -34,6 +34,7 @@ struct SimCommandOptions {
     std::optional<std::uint64_t> stall_for_ms;
     std::optional<std::string> reset;
     std::optional<std::string> trace_path;
+    std::optional<std::uint64_t> time_budget_s;
 };
 
 /// How often --partial-sends and --short-reads cut a call short.
@@ -150,6 +151,12 @@ Plan make_plan(const SimCommandOptions& options) {
         const auto [side, after] = parse_side(*options.reset, "--reset", true);
         spec.faults.reset = sim::ResetFault{side, *after};
         plan.flags += fmt::format(" --reset {}:{}", sim::to_string(side), *after);
+    }
+    if (options.time_budget_s) {
+        if (*options.time_budget_s == 0)
+            throw UsageError("--time-budget-s must be at least 1");
+        spec.time_budget = std::chrono::seconds(*options.time_budget_s);
+        plan.flags += fmt::format(" --time-budget-s {}", *options.time_budget_s);
     }
     if (options.seed && options.seeds)
         throw UsageError("give --seed or --seeds, not both");
@@ -287,6 +294,9 @@ void add_sim_command(CLI::App& app, ExitStatus& status) {
                     "server|client:AFTER_BYTES: the connection is reset once that side has "
                     "sent and received AFTER_BYTES");
     sim->add_option("--trace", options->trace_path, "Write the trace as JSON lines to FILE");
+    sim->add_option("--time-budget-s", options->time_budget_s,
+                    "Virtual seconds after which a run that has not ended is a liveness failure "
+                    "(default 3600)");
     sim->callback([options, &status] { status.code = run_sim(*options); });
 }
 

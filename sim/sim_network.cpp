@@ -366,6 +366,10 @@ ProcessId SimNetwork::describe(const WaitInfo& wait, BlockedProcess& out) const 
     out.reads_stalled =
         end.stall_started && faults_.stall &&
         (!faults_.stall->duration || sim_.now() < end.stall_began + *faults_.stall->duration);
+    if (out.reads_stalled && std::string_view(wait.call) == "recv") {
+        out.waits_on = "a stall fault";
+        return 0;
+    }
     ProcessId peer = link.end(other(side)).owner;
     if (peer == 0) {
         // Not accepted yet: whoever listens would have to accept it.

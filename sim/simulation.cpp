@@ -327,6 +327,7 @@ DeadlockReport Simulation::describe_blocked() const {
     DeadlockReport report;
     std::map<ProcessId, ProcessId> waits_on;  // blocked process -> the one it waits on
     std::map<ProcessId, std::string> what;    // "client recv(conn 1)"
+    std::map<ProcessId, std::string> reason;  // who or what, when no process
     for (const auto& process : processes_) {
         if (process->state != Process::State::blocked)
             continue;
@@ -342,12 +343,13 @@ DeadlockReport Simulation::describe_blocked() const {
         }
         what[process->id] = fmt::format("{} {}", process->name, call);
         waits_on[process->id] = target;
+        reason[process->id] = blocked.waits_on.empty() ? "nobody" : blocked.waits_on;
         report.blocked.push_back(std::move(blocked));
     }
     auto edge_text = [&](ProcessId id) {
         const ProcessId target = waits_on[id];
         if (target == 0)
-            return what[id] + " waits on nobody";
+            return what[id] + " waits on " + reason[id];
         std::string text = fmt::format("{} waits on {}", what[id], process_name(target));
         if (process_finished(target))
             text += " (finished)";

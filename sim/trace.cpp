@@ -11,7 +11,7 @@ namespace ferry::sim {
 
 namespace {
 
-enum class Field { none, number, text, ns, call };
+enum class Field { none, number, text, ns };
 
 struct KindInfo {
     std::string_view name;
@@ -154,7 +154,6 @@ std::string Trace::format_readable(const TraceEvent& event) const {
                 line += fmt::format(" {}={}s", label, seconds_text(value));
                 return;
             case Field::text:
-            case Field::call:
                 line += fmt::format(" {}=\"{}\"", label, text(value));
                 return;
         }
@@ -183,7 +182,6 @@ std::string Trace::format_json(const TraceEvent& event) const {
                 json[std::string(label)] = value;
                 return;
             case Field::text:
-            case Field::call:
                 json[std::string(label)] = text(value);
                 return;
         }
