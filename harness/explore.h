@@ -74,8 +74,6 @@ struct ExploreCase {
     /// Replayed through a RecordedDecisions; past its end every choice is 0,
     /// the calm default.
     std::vector<std::uint64_t> choices;
-
-    friend bool operator==(const ExploreCase&, const ExploreCase&) = default;
 };
 
 /// Faults that may legitimately end a transfer in an error: stalls, resets,
