@@ -240,8 +240,8 @@ TransferReport run_transfer(const TransferSpec& spec) {
     } else {
         report.outcome = Outcome::passed;
     }
-    if (report.outcome != Outcome::passed)
-        report.recent_events = sim.trace().recent_text(24);
+    if (report.outcome != Outcome::passed && spec.recent_events_count != 0)
+        report.recent_events = sim.trace().recent_text(spec.recent_events_count);
     sim.stop_processes();
     return report;
 }

@@ -46,6 +46,10 @@ struct TransferSpec {
     /// Compare the stored file with the payload byte for byte (a benchmark of
     /// bulk speed may rely on the protocol's digest instead and check sizes).
     bool check_stored_bytes = true;
+    /// How many of the trace's last events a report that is not passed
+    /// carries as text (0 = none: explorers running many failing cases skip
+    /// the formatting, about a third of such a run's cost).
+    std::size_t recent_events_count = 24;
     /// The payload; none = generated from the seed.
     std::shared_ptr<const std::vector<std::byte>> payload;
 };
