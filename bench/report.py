@@ -30,16 +30,19 @@ def main():
 
     rates = {}  # (benchmark, chunk) -> [bytes/s]
     for _ in range(args.repetitions):
-        for name in ("BM_RawLoopback256MiB", "BM_RealPut256MiB"):
-            for result in run(args.bench, [f"--benchmark_filter={name}", *extra]):
+        for name in ("BM_RawLoopback256MiB", "BM_RealPut256MiB", "BM_RealPut256MiBNullStore"):
+            for result in run(args.bench, [f"--benchmark_filter={name}/", *extra]):
                 chunk = result["name"].split("chunk_bytes:")[1].split("/")[0]
                 rates.setdefault((name, int(chunk)), []).append(result["bytes_per_second"])
 
-    print(f"{'chunk':>9}  {'raw MiB/s':>10}  {'ferry MiB/s':>11}  {'ratio':>5}")
+    print(f"{'chunk':>9}  {'raw MiB/s':>10}  {'ferry MiB/s':>11}  {'ratio':>5}"
+          f"  {'ferry, no disk':>14}  {'ratio':>5}")
     for chunk in sorted({chunk for _, chunk in rates}):
         raw = statistics.median(rates[("BM_RawLoopback256MiB", chunk)]) / 2**20
         ferry = statistics.median(rates[("BM_RealPut256MiB", chunk)]) / 2**20
-        print(f"{chunk:>9}  {raw:>10.0f}  {ferry:>11.0f}  {ferry / raw:>5.2f}")
+        null = statistics.median(rates[("BM_RealPut256MiBNullStore", chunk)]) / 2**20
+        print(f"{chunk:>9}  {raw:>10.0f}  {ferry:>11.0f}  {ferry / raw:>5.2f}"
+              f"  {null:>14.0f}  {null / raw:>5.2f}")
 
     print("stages alone (no network), MiB/s:")
     for result in run(args.bench, ["--benchmark_filter=BM_TmpfsWrite|BM_DigestPass", *extra]):
