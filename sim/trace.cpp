@@ -81,16 +81,10 @@ Trace::Trace() : hash_(std::make_unique<HashState>()) {
 
 Trace::~Trace() = default;
 
-void Trace::record(const TraceEvent& event) {
-    if (stopped_)
-        return;
-    static_assert(sizeof(TraceEvent) == 7 * sizeof(std::uint64_t), "no padding in TraceEvent");
-    recent_[event_count_ % recent_capacity] = event;
-    ++event_count_;
-    if (event_count_ - hashed_count_ == recent_capacity)
-        flush_hash();
-    if (json_out_ != nullptr)
-        *json_out_ << format_json(event) << '\n';
+static_assert(sizeof(TraceEvent) == 7 * sizeof(std::uint64_t), "no padding in TraceEvent");
+
+void Trace::write_json(const TraceEvent& event) {
+    *json_out_ << format_json(event) << '\n';
 }
 
 std::uint64_t Trace::intern(std::string_view text) {

@@ -74,7 +74,16 @@ class Trace {
     Trace(const Trace&) = delete;
     Trace& operator=(const Trace&) = delete;
 
-    void record(const TraceEvent& event);
+    void record(const TraceEvent& event) {
+        if (stopped_)
+            return;
+        recent_[event_count_ % recent_capacity] = event;
+        ++event_count_;
+        if (event_count_ - hashed_count_ == recent_capacity)
+            flush_hash();
+        if (json_out_ != nullptr)
+            write_json(event);
+    }
 
     /// An id for text: its hash, so the same for the same text in any run.
     std::uint64_t intern(std::string_view text);
@@ -105,6 +114,7 @@ class Trace {
     /// ring-full at a time: XXH3 streaming gives the same digest however the
     /// bytes are split, and one call per 64 events is much cheaper.
     void flush_hash();
+    void write_json(const TraceEvent& event);
 
     struct HashState;
     std::unique_ptr<HashState> hash_;
