@@ -246,8 +246,10 @@ int run_explore(const ExploreCommandOptions& o) {
     line.clear();
     const double rate =
         summary.seconds > 0 ? static_cast<double>(summary.runs) / summary.seconds : 0;
-    fmt::print("{} runs in {:.2f} s ({:.0f} runs/s), {} {} found{}\n", summary.runs,
-               summary.seconds, rate, summary.findings.size(),
+    const double cpu_rate =
+        summary.cpu_seconds > 0 ? static_cast<double>(summary.runs) / summary.cpu_seconds : 0;
+    fmt::print("{} runs in {:.2f} s ({:.0f} runs/s; {:.0f} per CPU-second), {} {} found{}\n",
+               summary.runs, summary.seconds, rate, cpu_rate, summary.findings.size(),
                summary.findings.size() == 1 ? "kind of failure" : "kinds of failure",
                options.strategy == harness::Strategy::exhaustive && summary.exhausted
                    ? "; the enumeration is complete"

@@ -1,6 +1,7 @@
 #include "harness/explore.h"
 
 #include <algorithm>
+#include <ctime>
 #include <map>
 #include <set>
 #include <tuple>
@@ -270,12 +271,14 @@ void draw_faults(sim::DecisionSource& source, FaultSet enabled, std::size_t chun
         faults.latency_ms_max = faults.latency_ms_min + source.between(0, 50);
     }
     if (on(FaultKnob::buffers)) {
-        // Small enough to cut every chunk and header, large enough that a
-        // 4 KiB transfer still ends well inside the protocol's timeouts (a
-        // 1-byte window at 50 ms moves 10 bytes a second: a timeout, rightly,
-        // and thousands of events per run).
-        static constexpr std::size_t buffer_sizes[] = {16, 64, 100, 512, 1024, 4096};
-        static constexpr std::size_t segment_sizes[] = {7, 16, 100, 536, 1460};
+        // From smaller than a header line to the default. A 16-byte window
+        // or segment cuts everything but makes a 4 KiB run ten times longer,
+        // so the tiny sizes are one pick in five or seven; a 1-byte window
+        // at 50 ms moves 10 bytes a second, which is a timeout, rightly, and
+        // nothing to explore at speed.
+        static constexpr std::size_t buffer_sizes[] = {16,   64,        512,       1024,
+                                                       4096, 64 * 1024, 256 * 1024};
+        static constexpr std::size_t segment_sizes[] = {16, 100, 536, 1460, 64 * 1024};
         faults.send_buffer_bytes = buffer_sizes[source.choose(std::size(buffer_sizes))];
         faults.receive_window_bytes = buffer_sizes[source.choose(std::size(buffer_sizes))];
         faults.segment_bytes_max = segment_sizes[source.choose(std::size(segment_sizes))];
@@ -331,7 +334,7 @@ std::string_view to_string(CaseVerdict verdict) {
 }
 
 CaseResult run_case(const ExploreCase& c, sim::DecisionSource* decisions,
-                    std::vector<std::uint64_t>* record) {
+                    std::vector<std::uint64_t>* record, bool with_recent_events) {
     std::optional<sim::RecordedDecisions> replay;
     if (decisions == nullptr)
         decisions = &replay.emplace(c.choices);
@@ -350,6 +353,7 @@ CaseResult run_case(const ExploreCase& c, sim::DecisionSource* decisions,
     spec.time_budget = case_time_budget;
     spec.decisions = decisions;
     spec.record_decisions = record;
+    spec.recent_events_count = with_recent_events ? 24 : 0;
 
     CaseResult result;
     result.report = sim::run_transfer(spec);
@@ -453,14 +457,14 @@ ShrinkResult shrink_case(const ExploreCase& failing, const CaseResult& result,
             return false;
         ++out.runs;
         std::vector<std::uint64_t> used;
-        CaseResult r = run_case(cand, nullptr, &used);
+        CaseResult r = run_case(cand, nullptr, &used, false);
         for (int tries = 0; reseed && tries < 16 && out.runs < max_runs &&
                             (r.verdict == CaseVerdict::ok || r.signature != signature);
              ++tries) {
             ++out.runs;
             sim::PrngDecisions fresh(case_seed(0x5348524b, ++reseeds));  // "SHRK"
             used.clear();
-            r = run_case(cand, &fresh, &used);
+            r = run_case(cand, &fresh, &used, false);
         }
         if (r.verdict == CaseVerdict::ok || r.signature != signature)
             return false;
@@ -1171,6 +1175,7 @@ ExploreSummary explore(const ExploreOptions& options,
                        const std::function<void(const Finding&)>& on_finding) {
     using clock = std::chrono::steady_clock;
     const auto start = clock::now();
+    const std::clock_t cpu_start = std::clock();
     auto elapsed = [&] { return std::chrono::duration<double>(clock::now() - start).count(); };
 
     ExploreSummary summary;
@@ -1200,15 +1205,20 @@ ExploreSummary explore(const ExploreOptions& options,
         if (options.shrink) {
             ShrinkResult shrunk = shrink_case(c, result);
             finding.minimal = std::move(shrunk.minimal);
-            finding.minimal_result = std::move(shrunk.result);
             finding.shrink_runs = shrunk.runs;
         } else {
             finding.minimal = c;
-            finding.minimal_result = std::move(result);
         }
+        // Once more, with the trace's tail for the report.
+        finding.minimal_result = run_case(finding.minimal);
         summary.findings.push_back(finding);
         if (on_finding)
             on_finding(summary.findings.back());
+        if (!options.stop_when_found.empty() &&
+            std::all_of(options.stop_when_found.begin(), options.stop_when_found.end(),
+                        [&](const std::string& s) { return signatures.contains(s); })) {
+            return true;
+        }
         return !options.keep_going;
     };
 
@@ -1254,7 +1264,8 @@ ExploreSummary explore(const ExploreOptions& options,
                 }
                 EnumeratingDecisions source(prefix);
                 recorded.clear();
-                CaseResult result = run_case(c, &source, &recorded);
+                CaseResult result = run_case(c, &source, &recorded, false);
+                summary.events += result.report.events;
                 ExploreCase ran = c;
                 ran.choices = recorded;
                 if (handle(ran, std::move(result), summary.runs)) {
@@ -1291,11 +1302,12 @@ ExploreSummary explore(const ExploreOptions& options,
                 const std::uint64_t depth =
                     1 + global % std::max<std::uint64_t>(options.pct_depth_max, 1);
                 PctDecisions pct(rng.next_u64(), depth, pct_horizon(c));
-                result = run_case(c, &pct, &recorded);
+                result = run_case(c, &pct, &recorded, false);
             } else {
-                result = run_case(c, &rng, &recorded);
+                result = run_case(c, &rng, &recorded, false);
             }
             summary.runs = i + 1;
+            summary.events += result.report.events;
             if (result.verdict != CaseVerdict::ok) {
                 c.choices = recorded;
                 stop = handle(c, std::move(result), i);
@@ -1303,6 +1315,7 @@ ExploreSummary explore(const ExploreOptions& options,
         }
     }
     summary.seconds = elapsed();
+    summary.cpu_seconds = static_cast<double>(std::clock() - cpu_start) / CLOCKS_PER_SEC;
     if (progress)
         progress(ExploreProgress{summary.runs, failures, summary.seconds});
     return summary;

@@ -118,9 +118,11 @@ struct CaseResult {
 };
 
 /// Runs c once. decisions: where choices come from (none = c.choices through
-/// a RecordedDecisions); record: every choice made is appended here.
+/// a RecordedDecisions); record: every choice made is appended here;
+/// with_recent_events: a failure's report carries the trace's tail as text
+/// (the search skips it: formatting costs a third of a failing run).
 CaseResult run_case(const ExploreCase& c, sim::DecisionSource* decisions = nullptr,
-                    std::vector<std::uint64_t>* record = nullptr);
+                    std::vector<std::uint64_t>* record = nullptr, bool with_recent_events = true);
 
 struct ShrinkResult {
     ExploreCase minimal;
@@ -170,6 +172,9 @@ struct ExploreOptions {
     std::uint64_t exhaustive_cuts_max = 2;
     /// PCT: bug depths tried in turn, 1..pct_depth_max.
     std::uint64_t pct_depth_max = 3;
+    /// With keep_going: stop once every one of these signatures was found
+    /// (benchmarks: how many runs until the chapter's two bugs).
+    std::vector<std::string> stop_when_found;
 };
 
 struct Finding {
@@ -190,6 +195,9 @@ struct ExploreProgress {
 
 struct ExploreSummary {
     std::uint64_t runs = 0;
+    std::uint64_t events = 0;  ///< simulated events over all runs (not shrinking)
+    double cpu_seconds =
+        0;  ///< this process's CPU time meanwhile (a busy machine's wall time lies)
     double seconds = 0;
     std::vector<Finding> findings;
     bool exhausted = false;  ///< exhaustive mode covered everything up to its bound
