@@ -9,6 +9,7 @@
 // list of zeros) still describes a complete, quiet run.
 
 #include <cstdint>
+#include <span>
 #include <vector>
 
 namespace ferry::sim {
@@ -56,12 +57,30 @@ class DecisionSource {
         return low + choose(high - low + 1);
     }
 
+    /// Which runnable process goes next, as an index into runnable_ids (the
+    /// runnable processes' ids, in the order they became runnable). Like
+    /// choose(runnable_ids.size()) unless a source overrides
+    /// next_process_choice: a priority-based one (PCT) needs to know that
+    /// this choice is a process, and which.
+    std::uint64_t choose_process(std::span<const std::uint64_t> runnable_ids) {
+        if (runnable_ids.size() <= 1)
+            return 0;
+        const std::uint64_t choice = next_process_choice(runnable_ids);
+        if (record_ != nullptr)
+            record_->push_back(choice);
+        return choice;
+    }
+
     /// Appends every choice made from now on to choices (none to stop).
     void record_into(std::vector<std::uint64_t>* choices) { record_ = choices; }
 
   protected:
     /// A choice in [0, option_count), option_count >= 2.
     virtual std::uint64_t next_choice(std::uint64_t option_count) = 0;
+    /// An index into runnable_ids, which holds at least two.
+    virtual std::uint64_t next_process_choice(std::span<const std::uint64_t> runnable_ids) {
+        return next_choice(runnable_ids.size());
+    }
 
   private:
     std::vector<std::uint64_t>* record_ = nullptr;

@@ -90,10 +90,10 @@ Simulation::Simulation(SimOptions options, DecisionSource& decisions)
 
 Simulation::Simulation(SimOptions options, DecisionSource* decisions)
     : options_(std::move(options)),
-      own_decisions_(decisions == nullptr ? std::make_unique<PrngDecisions>(options_.seed)
-                                          : nullptr),
-      decisions_(decisions == nullptr ? own_decisions_.get() : decisions),
+      decisions_(decisions),
       network_(std::make_unique<SimNetwork>(*this, options_.faults)) {
+    if (decisions_ == nullptr)
+        decisions_ = &own_decisions_.emplace(options_.seed);
     // Small simulations are the common case; spare them the first regrowths.
     processes_.reserve(4);
     runnable_.reserve(8);
@@ -257,8 +257,8 @@ bool Simulation::process_finished(ProcessId id) const {
 
 void Simulation::record_network(TraceKind kind, std::uint64_t conn, Side side, std::uint64_t a,
                                 std::uint64_t b) {
-    trace_.record({static_cast<std::uint64_t>(now_.since_epoch.count()), kind, 0, conn,
-                   index_of(side), a, b});
+    trace_.record(static_cast<std::uint64_t>(now_.since_epoch.count()), kind, 0, conn,
+                  index_of(side), a, b);
 }
 
 void Simulation::schedule(Instant at, EventKind kind, SimLink* link, std::uint64_t arg) {
@@ -275,7 +275,13 @@ SimResult Simulation::run() {
             break;
         }
         if (!runnable_.empty()) {
-            const std::size_t index = decisions_->choose(runnable_.size());
+            std::size_t index = 0;
+            if (runnable_.size() >= 2) {
+                runnable_ids_.clear();
+                for (const Process* p : runnable_)
+                    runnable_ids_.push_back(p->id);
+                index = decisions_->choose_process(runnable_ids_);
+            }
             Process* process = runnable_[index];
             runnable_.erase(runnable_.begin() + static_cast<std::ptrdiff_t>(index));
             switch_to(*process);

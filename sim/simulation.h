@@ -23,6 +23,7 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -170,8 +171,8 @@ class Simulation final : public Clock {
     /// Records an event at the current time by the running process.
     void record(TraceKind kind, std::uint64_t conn = 0, Side side = Side::client,
                 std::uint64_t a = 0, std::uint64_t b = 0) {
-        trace_.record({static_cast<std::uint64_t>(now_.since_epoch.count()), kind, current_id_,
-                       conn, index_of(side), a, b});
+        trace_.record(static_cast<std::uint64_t>(now_.since_epoch.count()), kind, current_id_, conn,
+                      index_of(side), a, b);
     }
     /// Records an event by the network (no process).
     void record_network(TraceKind kind, std::uint64_t conn, Side side, std::uint64_t a = 0,
@@ -209,7 +210,7 @@ class Simulation final : public Clock {
     DeadlockReport describe_blocked() const;
 
     SimOptions options_;
-    std::unique_ptr<PrngDecisions> own_decisions_;
+    std::optional<PrngDecisions> own_decisions_;
     DecisionSource* decisions_;
     Trace trace_;
     Instant now_;
@@ -217,6 +218,7 @@ class Simulation final : public Clock {
 
     std::vector<std::unique_ptr<Process>> processes_;  ///< index = id - 1
     std::vector<Process*> runnable_;
+    std::vector<ProcessId> runnable_ids_;  ///< scratch for DecisionSource::choose_process
     Process* current_ = nullptr;
     ProcessId current_id_ = 0;  ///< current_'s id, 0 when none runs
     std::size_t unfinished_foreground_ = 0;
