@@ -137,6 +137,9 @@ SimRun run_on_sim(const Scenario& scenario, std::uint64_t seed, std::ostream* tr
         }
     }
     observation.files = read_all_files(store);
+    // Unwind the processes still blocked (daemons, a deadlock) now, while the
+    // store, the listener and the connections they use are still alive.
+    sim.stop_processes();
     run.observation = std::move(observation);
     if (result.status != sim::RunStatus::completed)
         run.recent_events = sim.trace().recent_text(20);
