@@ -7,11 +7,14 @@
 //                                    <= 4 KiB: runs/s (target >= 50,000) and
 //                                    simulated events per run
 //   BM_ExploreFerryCalm              the same with no faults: the floor
-//   BM_ExploreStrategyRunsToFind     random vs PCT: mean runs until the first
-//                                    deadlock and truncation over 20 seeds
+//   BM_ExploreStrategyRunsToFind     random vs PCT (scheduler) vs PCT (calm
+//                                    stream): mean runs until the first deadlock
+//                                    and truncation over 20 seeds, all faults
+//                                    or short reads only
 //   BM_ReplayMinimalCase             replaying a shrunk case (target < 1 s)
 
 #include <benchmark/benchmark.h>
+#include <fmt/core.h>
 
 #include "harness/explore.h"
 
@@ -96,7 +99,9 @@ void BM_ExploreFerryCalm(benchmark::State& state) {
 }
 
 void BM_ExploreStrategyRunsToFind(benchmark::State& state) {
-    const auto strategy = static_cast<harness::Strategy>(state.range(0));
+    // 0 random, 1 PCT over the scheduler, 2 PCT over the whole choice stream.
+    const auto strategy = state.range(0) == 0 ? harness::Strategy::random : harness::Strategy::pct;
+    const bool calm_data = state.range(0) == 2;
     constexpr std::uint64_t seeds = 20;
     double deadlock_runs = 0;
     double truncation_runs = 0;
@@ -111,6 +116,9 @@ void BM_ExploreStrategyRunsToFind(benchmark::State& state) {
             options.runs = 100'000;
             options.keep_going = true;
             options.shrink = false;
+            options.pct_calm_data = calm_data;
+            options.faults =
+                harness::parse_fault_list(state.range(1) == 0 ? "all" : "short_reads").value();
             options.stop_when_found = {"deadlock", "truncated file"};
             const harness::ExploreSummary summary = harness::explore(options);
             const harness::Finding* d = find(summary, "deadlock");
@@ -119,7 +127,9 @@ void BM_ExploreStrategyRunsToFind(benchmark::State& state) {
             truncation_runs += t ? static_cast<double>(t->run_index + 1) : 100'000.0;
         }
     }
-    state.SetLabel(std::string(harness::to_string(strategy)));
+    state.SetLabel(fmt::format("{} faults={}",
+                               calm_data ? "pct-calm" : harness::to_string(strategy),
+                               state.range(1) == 0 ? "all" : "short_reads"));
     state.counters["deadlock_mean_runs"] = deadlock_runs / seeds;
     state.counters["truncation_mean_runs"] = truncation_runs / seeds;
 }
@@ -139,8 +149,7 @@ BENCHMARK(BM_ExploreNaiveFindsChapterBugs)->Unit(benchmark::kMillisecond)->Itera
 BENCHMARK(BM_ExploreFerryAllFaults)->Arg(20'000)->Unit(benchmark::kMillisecond)->Iterations(3);
 BENCHMARK(BM_ExploreFerryCalm)->Arg(20'000)->Unit(benchmark::kMillisecond)->Iterations(3);
 BENCHMARK(BM_ExploreStrategyRunsToFind)
-    ->Arg(static_cast<int>(harness::Strategy::random))
-    ->Arg(static_cast<int>(harness::Strategy::pct))
+    ->ArgsProduct({{0, 1, 2}, {0, 1}})
     ->Unit(benchmark::kMillisecond)
     ->Iterations(1);
 BENCHMARK(BM_ReplayMinimalCase)->Unit(benchmark::kMicrosecond);
