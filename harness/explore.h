@@ -208,6 +208,8 @@ struct ExploreSummary {
     bool exhausted = false;  ///< exhaustive mode covered everything up to its bound
 };
 
+/// Random and PCT begin with every edge size once on a calm network (global
+/// runs 0..edges−1), then draw sizes and fault plans.
 /// Runs cases until runs or time_limit is reached, the first failure (unless
 /// keep_going), or the exhaustive enumeration is done. progress is called
 /// every few thousand runs; on_finding as each new failure is shrunk.
