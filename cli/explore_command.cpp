@@ -37,7 +37,7 @@ struct ExploreCommandOptions {
     bool no_shrink = false;
     std::optional<std::string> save_failures;
     std::optional<std::string> replay;
-    std::uint64_t cuts_max = 2;
+    std::uint64_t cuts_max = 1;
 };
 
 /// Runs without --runs or --time-s (random and pct; exhaustive runs to its end).

@@ -171,7 +171,7 @@ struct ExploreOptions {
     bool keep_going = false;  ///< on after a failure, reporting each new signature once
     bool shrink = true;
     /// Exhaustive: at most this many non-calm choices per run.
-    std::uint64_t exhaustive_cuts_max = 2;
+    std::uint64_t exhaustive_cuts_max = 1;
     /// PCT: bug depths tried in turn, 1..pct_depth_max.
     std::uint64_t pct_depth_max = 3;
     /// PCT over the whole choice stream rather than the scheduler (see
