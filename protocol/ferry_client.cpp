@@ -6,6 +6,7 @@
 
 #include <fmt/core.h>
 
+#include "protocol/chunk_buffer.h"
 #include "protocol/digest.h"
 #include "protocol/ferry_wire.h"
 
@@ -58,8 +59,8 @@ void require_one_field(std::string_view name) {
 TransferResult FerryClient::put(std::string_view name, const FileReader& file,
                                 const ProgressFn& progress) {
     require_one_field(name);
-    std::vector<std::byte> buffer(std::max<std::size_t>(chunk_bytes_, 1));
     const std::uint64_t size = file.size_bytes();
+    ChunkBuffer buffer(std::min<std::uint64_t>(chunk_bytes_, size));
 
     auto read_chunk = [&](std::uint64_t offset) {
         const std::size_t want = std::min<std::uint64_t>(buffer.size(), size - offset);
@@ -123,7 +124,7 @@ TransferResult FerryClient::get(std::string_view name, ByteSink& sink, const Pro
         throw ProtocolError(fmt::format("{} answered GET without a digest", conn_.peer_name()));
     }
 
-    std::vector<std::byte> buffer(std::max<std::size_t>(chunk_bytes_, 1));
+    ChunkBuffer buffer(std::min<std::uint64_t>(chunk_bytes_, ok.number));
     Digest digest;
     std::uint64_t done = 0;
     while (done < ok.number) {

@@ -5,6 +5,7 @@
 
 #include <fmt/core.h>
 
+#include "protocol/chunk_buffer.h"
 #include "protocol/digest.h"
 #include "protocol/ferry_wire.h"
 
@@ -32,10 +33,7 @@ ErrCode err_code_for(StoreErrorKind kind) {
 class Session {
   public:
     Session(Connection& conn, Store& store, const FerryServerConfig& config)
-        : conn_(conn),
-          store_(store),
-          config_(config),
-          buffer_(std::max<std::size_t>(config.chunk_bytes, 1)) {}
+        : conn_(conn), store_(store), config_(config), buffer_(config.chunk_bytes) {}
 
     void run() {
         conn_.set_timeout(config_.idle_timeout);
@@ -241,7 +239,7 @@ class Session {
             conn_.set_deadline(conn_.clock().now() + config_.linger_timeout);
             std::uint64_t discarded = 0;
             while (discarded < linger_bytes_max) {
-                const std::size_t got = conn_.recv(std::span(buffer_));
+                const std::size_t got = conn_.recv(buffer_.all());
                 if (got == 0)
                     break;
                 discarded += got;
@@ -256,7 +254,7 @@ class Session {
     Connection& conn_;
     Store& store_;
     const FerryServerConfig& config_;
-    std::vector<std::byte> buffer_;
+    ChunkBuffer buffer_;
 };
 
 }  // namespace

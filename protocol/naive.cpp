@@ -5,16 +5,18 @@
 
 #include <fmt/core.h>
 
+#include "protocol/chunk_buffer.h"
+
 namespace ferry {
 
 NaiveServerResult serve_naive_upload(Connection& conn, Store& store, const std::string& name,
                                      std::size_t chunk_bytes) {
     auto upload = store.begin_upload(name);
-    std::vector<std::byte> buffer(chunk_bytes);
+    ChunkBuffer buffer(chunk_bytes);
     std::uint64_t total = 0;
     // The chapter's loop: a recv shorter than CHUNK_SIZE means "that was all".
     while (true) {
-        const std::size_t got = conn.recv(std::span(buffer));
+        const std::size_t got = conn.recv(buffer.all());
         upload->write(std::span<const std::byte>(buffer.data(), got));
         total += got;
         if (got < chunk_bytes)
