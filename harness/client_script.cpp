@@ -8,27 +8,12 @@
 
 #include "protocol/ferry_client.h"
 #include "protocol/naive.h"
+#include "protocol/span_reader.h"
 #include "sim/decisions.h"
 
 namespace ferry::harness {
 
 namespace {
-
-class StringReader : public FileReader {
-  public:
-    explicit StringReader(const std::string& bytes) : bytes_(bytes) {}
-    std::uint64_t size_bytes() const override { return bytes_.size(); }
-    std::size_t read_at(std::uint64_t offset, std::span<std::byte> buffer) const override {
-        if (offset >= bytes_.size())
-            return 0;
-        const std::size_t n = std::min<std::uint64_t>(buffer.size(), bytes_.size() - offset);
-        std::memcpy(buffer.data(), bytes_.data() + offset, n);
-        return n;
-    }
-
-  private:
-    const std::string& bytes_;
-};
 
 class StringSink : public ByteSink {
   public:
@@ -190,7 +175,7 @@ class ClientRunner {
         switch (step.kind) {
             case Step::Kind::put: {
                 const std::string content = step_content(step, seed_, client_index_, index);
-                client.put(step.name, StringReader(content));
+                client.put(step.name, SpanReader(as_bytes(content)));
                 return {};
             }
             case Step::Kind::get: {
@@ -231,7 +216,7 @@ class ClientRunner {
         const std::string content = step_content(step, seed_, client_index_, index);
         auto& conn = connection(false);
         const NaiveClientResult result =
-            naive_put(conn, StringReader(content), scenario_.chunk_size);
+            naive_put(conn, SpanReader(as_bytes(content)), scenario_.chunk_size);
         drop_connection();
         if (result.reply != std::to_string(content.size())) {
             return failure(StepResult::Kind::corrupted,

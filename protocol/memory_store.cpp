@@ -6,6 +6,7 @@
 #include <fmt/core.h>
 
 #include "protocol/names.h"
+#include "protocol/span_reader.h"
 
 namespace ferry {
 
@@ -26,11 +27,7 @@ class MemoryFileReader : public FileReader {
     std::uint64_t size_bytes() const override { return bytes_->size(); }
 
     std::size_t read_at(std::uint64_t offset, std::span<std::byte> buffer) const override {
-        if (offset >= bytes_->size())
-            return 0;
-        const std::size_t n = std::min<std::uint64_t>(buffer.size(), bytes_->size() - offset);
-        std::memcpy(buffer.data(), bytes_->data() + offset, n);
-        return n;
+        return copy_at(*bytes_, offset, buffer);
     }
 
   private:

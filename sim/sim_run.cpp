@@ -8,6 +8,7 @@
 #include "protocol/ferry_client.h"
 #include "protocol/ferry_server.h"
 #include "protocol/naive.h"
+#include "protocol/span_reader.h"
 #include "sim/sim_connection.h"
 #include "sim/sim_network.h"
 #include "sim/sim_store.h"
@@ -53,11 +54,7 @@ class PayloadReader final : public FileReader {
         : bytes_(std::move(bytes)) {}
     std::uint64_t size_bytes() const override { return bytes_->size(); }
     std::size_t read_at(std::uint64_t offset, std::span<std::byte> buffer) const override {
-        if (offset >= bytes_->size())
-            return 0;
-        const std::size_t n = std::min<std::uint64_t>(buffer.size(), bytes_->size() - offset);
-        std::memcpy(buffer.data(), bytes_->data() + offset, n);
-        return n;
+        return copy_at(*bytes_, offset, buffer);
     }
 
   private:

@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "protocol/connection.h"
+#include "protocol/span_reader.h"
 #include "protocol/store.h"
 
 namespace ferry::testing {
@@ -127,21 +128,15 @@ class MockConnection : public Connection {
     ManualClock clock_;
 };
 
-/// A FileReader over bytes held in memory.
-class BytesReader : public FileReader {
+/// A FileReader that owns its bytes (the string is a base, so it exists
+/// before the SpanReader that views it).
+struct OwnedString {
+    std::string text;
+};
+class BytesReader : private OwnedString, public SpanReader {
   public:
-    explicit BytesReader(std::string bytes) : bytes_(std::move(bytes)) {}
-    std::uint64_t size_bytes() const override { return bytes_.size(); }
-    std::size_t read_at(std::uint64_t offset, std::span<std::byte> buffer) const override {
-        if (offset >= bytes_.size())
-            return 0;
-        const std::size_t n = std::min<std::uint64_t>(buffer.size(), bytes_.size() - offset);
-        std::memcpy(buffer.data(), bytes_.data() + offset, n);
-        return n;
-    }
-
-  private:
-    std::string bytes_;
+    explicit BytesReader(std::string bytes)
+        : OwnedString{std::move(bytes)}, SpanReader(as_bytes(text)) {}
 };
 
 /// Deterministic test payload: byte i of a payload of size n for seed s.
