@@ -7,6 +7,8 @@ cd "$(dirname "$0")/.."
 scripts/setup.sh
 
 jobs=$(nproc)
+# Property tests (rapidcheck) take their case count from RC_PARAMS.
+export RC_PARAMS=${RC_PARAMS:-max_success=300}
 echo "== build (RelWithDebInfo, -Werror)"
 scripts/build.sh build
 echo "== tests"
