@@ -19,21 +19,6 @@ void require_valid_name(std::string_view name) {
     }
 }
 
-class MemoryFileReader : public FileReader {
-  public:
-    explicit MemoryFileReader(std::shared_ptr<const std::vector<std::byte>> bytes)
-        : bytes_(std::move(bytes)) {}
-
-    std::uint64_t size_bytes() const override { return bytes_->size(); }
-
-    std::size_t read_at(std::uint64_t offset, std::span<std::byte> buffer) const override {
-        return copy_at(*bytes_, offset, buffer);
-    }
-
-  private:
-    std::shared_ptr<const std::vector<std::byte>> bytes_;
-};
-
 }  // namespace
 
 class MemoryStore::MemoryUpload : public Upload {
@@ -94,7 +79,7 @@ std::unique_ptr<FileReader> MemoryStore::open(std::string_view name) {
     if (it == files_.end()) {
         throw StoreError(StoreErrorKind::not_found, fmt::format("no such file: \"{}\"", name));
     }
-    return std::make_unique<MemoryFileReader>(it->second);
+    return std::make_unique<SharedBytesReader>(it->second);
 }
 
 std::vector<FileInfo> MemoryStore::list() {

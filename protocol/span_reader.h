@@ -6,7 +6,9 @@
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
+#include <memory>
 #include <span>
+#include <vector>
 
 #include "protocol/store.h"
 
@@ -34,6 +36,20 @@ class SpanReader : public FileReader {
 
   private:
     std::span<const std::byte> bytes_;
+};
+
+/// Reads bytes it shares the ownership of, so they outlive every reader.
+class SharedBytesReader : public FileReader {
+public:
+    explicit SharedBytesReader(std::shared_ptr<const std::vector<std::byte>> bytes)
+        : bytes_(std::move(bytes)) {}
+    std::uint64_t size_bytes() const override { return bytes_->size(); }
+    std::size_t read_at(std::uint64_t offset, std::span<std::byte> buffer) const override {
+        return copy_at(*bytes_, offset, buffer);
+    }
+
+private:
+    std::shared_ptr<const std::vector<std::byte>> bytes_;
 };
 
 }  // namespace ferry

@@ -48,19 +48,6 @@ std::vector<std::byte> payload_for_seed(std::uint64_t seed, std::uint64_t size) 
 
 namespace {
 
-class PayloadReader final : public FileReader {
-  public:
-    explicit PayloadReader(std::shared_ptr<const std::vector<std::byte>> bytes)
-        : bytes_(std::move(bytes)) {}
-    std::uint64_t size_bytes() const override { return bytes_->size(); }
-    std::size_t read_at(std::uint64_t offset, std::span<std::byte> buffer) const override {
-        return copy_at(*bytes_, offset, buffer);
-    }
-
-  private:
-    std::shared_ptr<const std::vector<std::byte>> bytes_;
-};
-
 /// Runs body, turning the errors protocol code may throw into a message.
 template <typename Body>
 std::string capture_error(Body&& body) {
@@ -98,7 +85,7 @@ TransferReport run_transfer(const TransferSpec& spec) {
     auto payload = spec.payload ? spec.payload
                                 : std::make_shared<const std::vector<std::byte>>(
                                       payload_for_seed(spec.seed, spec.size_bytes));
-    const PayloadReader reader(payload);
+    const SharedBytesReader reader(payload);
 
     SimOptions options;
     options.seed = spec.seed;
