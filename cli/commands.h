@@ -20,9 +20,9 @@ struct ExitStatus {
     int code = exit_ok;
 };
 
-void add_serve_command(CLI::App& app, ExitStatus& status);    // serve_command.cpp
-void add_client_commands(CLI::App& app, ExitStatus& status);  // client_commands.cpp: put, get, dir
-void add_sim_command(CLI::App& app, ExitStatus& status);      // sim_command.cpp
+void add_serve_command(CLI::App& app, ExitStatus& status);     // serve_command.cpp
+void add_client_commands(CLI::App& app, ExitStatus& status);   // client_commands.cpp: put, get, dir
+void add_sim_command(CLI::App& app, ExitStatus& status);       // sim_command.cpp
 void add_scenario_command(CLI::App& app, ExitStatus& status);  // scenario_command.cpp
 void add_explore_command(CLI::App& app, ExitStatus& status);   // explore_command.cpp
 

@@ -40,7 +40,7 @@ struct ScenarioResult {
     std::uint64_t seed_first = 0;
     std::uint64_t seed_last = 0;
     bool passed = true;
-    bool bad_file = false;  ///< the file did not parse: reasons holds the error
+    bool bad_file = false;            ///< the file did not parse: reasons holds the error
     Outcome outcome = Outcome::pass;  ///< of the first failing seed, else of the last
     std::optional<std::uint64_t> failed_seed;
     std::vector<std::string> reasons;  ///< for the failing seed

@@ -40,7 +40,7 @@ class SpanReader : public FileReader {
 
 /// Reads bytes it shares the ownership of, so they outlive every reader.
 class SharedBytesReader : public FileReader {
-public:
+  public:
     explicit SharedBytesReader(std::shared_ptr<const std::vector<std::byte>> bytes)
         : bytes_(std::move(bytes)) {}
     std::uint64_t size_bytes() const override { return bytes_->size(); }
@@ -48,7 +48,7 @@ public:
         return copy_at(*bytes_, offset, buffer);
     }
 
-private:
+  private:
     std::shared_ptr<const std::vector<std::byte>> bytes_;
 };
 
