@@ -37,6 +37,12 @@ std::string seeds_text(const harness::ScenarioResult& r) {
 void print_result(const harness::ScenarioResult& r, bool color) {
     const char* mark = r.passed ? (color ? "\033[32mPASS\033[0m" : "PASS")
                                 : (color ? "\033[31mFAIL\033[0m" : "FAIL");
+    if (r.bad_file) {
+        fmt::print("{}  file  {}  (cannot be read)\n      {}\n", mark, r.path.string(),
+                   r.reasons.empty() ? "" : r.reasons.front());
+        std::fflush(stdout);
+        return;
+    }
     fmt::print("{}  {:<4}  {}  ({}, {}, {} ms)  {}\n", mark, harness::to_string(r.backend),
                r.path.string(), seeds_text(r), harness::to_string(r.outcome), r.wall.count(),
                r.name);

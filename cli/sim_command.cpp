@@ -297,6 +297,15 @@ void add_sim_command(CLI::App& app, ExitStatus& status) {
     sim->add_option("--time-budget-s", options->time_budget_s,
                     "Virtual seconds after which a run that has not ended is a liveness failure "
                     "(default 3600)");
+    sim->footer(
+        "Every choice (scheduling, cuts, latency, faults) comes from the seed: the same command\n"
+        "gives the same run, trace and digest.\n\n"
+        "Examples:\n"
+        "  ferry sim --protocol naive --size 1024                  # the chapter's deadlock (exit "
+        "3)\n"
+        "  ferry sim --protocol naive --size 1025 --short-reads --seeds 1..50\n"
+        "  ferry sim --protocol ferry --size 100000 --partial-sends --short-reads --seeds 1..200\n"
+        "  ferry sim --protocol ferry --size 4096 --stall server:1000 --trace run.jsonl");
     sim->callback([options, &status] { status.code = run_sim(*options); });
 }
 

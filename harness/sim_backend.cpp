@@ -136,13 +136,16 @@ SimRun run_on_sim(const Scenario& scenario, std::uint64_t seed, std::ostream* tr
                 fmt::format("\n{} threw: {}", failure.process, failure.message);
         }
     }
+    // The trace's tail as the run left it, before reading the files adds to it.
+    std::string recent;
+    if (result.status != sim::RunStatus::completed)
+        recent = sim.trace().recent_text(20);
     observation.files = read_all_files(store);
     // Unwind the processes still blocked (daemons, a deadlock) now, while the
     // store, the listener and the connections they use are still alive.
     sim.stop_processes();
     run.observation = std::move(observation);
-    if (result.status != sim::RunStatus::completed)
-        run.recent_events = sim.trace().recent_text(20);
+    run.recent_events = std::move(recent);
     return run;
 }
 

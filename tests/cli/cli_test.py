@@ -304,7 +304,8 @@ def case_ipv6(ferry):
 
 
 def case_help(ferry):
-    for command in [[], ["serve"], ["put"], ["get"], ["dir"]]:
+    for command in [[], ["serve"], ["put"], ["get"], ["dir"], ["sim"], ["scenario", "run"],
+                    ["explore"]]:
         result = expect_exit(run([ferry, *command, "--help"]), EXIT_OK)
         check(b"Usage" in result.stdout or b"usage" in result.stdout.lower(), describe(result))
         if command:
@@ -336,6 +337,37 @@ def case_naive_deadlock_explained(ferry):
                                 timeout_ms=1000), timeout=30)
             expect_exit(result, EXIT_FAILED)
             check(b"multiple of the chunk size" in result.stderr, describe(result))
+
+
+def case_scenario_exit_codes(ferry):
+    """A scenario that holds exits 0, one whose expectation fails exits 1 with
+    the seed and the reproduce command, a bad file exits 2 at its line, and
+    --junit writes XML."""
+    import xml.dom.minidom
+    with TempDir() as work:
+        def write(name, text):
+            path = os.path.join(work, name)
+            with open(path, "w") as out:
+                out.write(text)
+            return path
+        holds = write("holds.toml", 'name = "zero bytes deadlock"\nprotocol = "naive"\n'
+                      '[[client]]\nsteps = [{ put = "a", size = 0 }]\n'
+                      '[expect]\noutcome = "deadlock"\n')
+        wrong = write("wrong.toml", 'name = "wrongly expects a pass"\nprotocol = "naive"\n'
+                      'seed = 3\n[[client]]\nsteps = [{ put = "a", size = 1024 }]\n')
+        typo = write("typo.toml", 'name = "typo"\n[network]\nshort_read = true\n'
+                     '[[client]]\nsteps = [{ dir = true }]\n')
+        junit = os.path.join(work, "out.xml")
+        result = expect_exit(run([ferry, "scenario", "run", holds, "--junit", junit]), EXIT_OK)
+        check(b"1 passed, 0 failed" in result.stdout, describe(result))
+        xml.dom.minidom.parse(junit)
+        result = expect_exit(run([ferry, "scenario", "run", wrong]), EXIT_FAILED)
+        check(b"expected outcome pass, got deadlock" in result.stdout, describe(result))
+        check(b"wait-for:" in result.stdout, describe(result))
+        check(b"--backend sim --seed 3" in result.stdout, describe(result))
+        result = expect_exit(run([ferry, "scenario", "run", typo]), EXIT_USAGE)
+        check(b"typo.toml:3:1: unknown key \"short_read\"" in result.stdout, describe(result))
+        expect_exit(run([ferry, "scenario", "run", os.path.join(work, "missing")]), EXIT_USAGE)
 
 
 if __name__ == "__main__":
