@@ -253,16 +253,23 @@ int DiskStore::open_beneath(const std::string& name, int flags, unsigned mode) c
     }
 }
 
-void DiskStore::remove_stale_temp_files() {
+DIR* DiskStore::open_root_listing(const char* verb) const {
+    // A descriptor of its own: sharing root_fd_'s offset would race with
+    // another thread's listing.
     const int dir_fd = ::openat(root_fd_, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
     DIR* dir = dir_fd < 0 ? nullptr : ::fdopendir(dir_fd);
     if (dir == nullptr) {
         const int failure = errno;
         if (dir_fd >= 0)
             ::close(dir_fd);
-        throw StoreError(StoreErrorKind::io, fmt::format("cannot read store directory '{}': {}",
+        throw StoreError(StoreErrorKind::io, fmt::format("cannot {} store directory '{}': {}", verb,
                                                          root_.string(), error_text(failure)));
     }
+    return dir;
+}
+
+void DiskStore::remove_stale_temp_files() {
+    DIR* dir = open_root_listing("read");
     std::vector<std::string> stale;
     while (const dirent* entry = ::readdir(dir)) {
         const std::string_view name = entry->d_name;
@@ -325,17 +332,7 @@ std::unique_ptr<FileReader> DiskStore::open(std::string_view name) {
 }
 
 std::vector<FileInfo> DiskStore::list() {
-    // A descriptor of its own: sharing root_fd_'s offset would race with
-    // another thread's listing.
-    const int dir_fd = ::openat(root_fd_, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    DIR* dir = dir_fd < 0 ? nullptr : ::fdopendir(dir_fd);
-    if (dir == nullptr) {
-        const int failure = errno;
-        if (dir_fd >= 0)
-            ::close(dir_fd);
-        throw StoreError(StoreErrorKind::io, fmt::format("cannot list store directory '{}': {}",
-                                                         root_.string(), error_text(failure)));
-    }
+    DIR* dir = open_root_listing("list");
     std::vector<FileInfo> files;
     for (;;) {
         errno = 0;

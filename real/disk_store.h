@@ -12,6 +12,8 @@
 // Thread-safe: the server's connection threads share one DiskStore. Uploads
 // and readers use the store's root descriptor, so the store must outlive them.
 
+#include <dirent.h>
+
 #include <filesystem>
 
 #include "protocol/store.h"
@@ -39,6 +41,9 @@ class DiskStore : public Store {
     /// errno set.
     int open_beneath(const std::string& name, int flags, unsigned mode) const;
     void remove_stale_temp_files();
+    /// A fresh directory stream over the root; throws StoreError (io) saying
+    /// what it could not do ("read", "list").
+    DIR* open_root_listing(const char* verb) const;
 
     std::filesystem::path root_;
     int root_fd_ = -1;
