@@ -1,7 +1,9 @@
 #pragma once
-// A transfer's buffer of one chunk, left uninitialised: protocol code always
-// fills bytes before it reads them, and zeroing 64 KiB per transfer is a
-// sixth of a small simulated PUT.
+// A transfer's buffer of up to one chunk. It is allocated on first use and
+// only as large as asked for (a 2 KiB PUT to a server with 64 KiB chunks
+// takes 2 KiB), and left uninitialised: protocol code always fills bytes
+// before it reads them, and zeroing 64 KiB per transfer is a sixth of a small
+// simulated PUT.
 
 #include <algorithm>
 #include <cstddef>
@@ -12,18 +14,28 @@ namespace ferry {
 
 class ChunkBuffer {
   public:
-    /// At least one byte, so a recv into it is never a request for nothing.
-    explicit ChunkBuffer(std::size_t bytes)
-        : size_(std::max<std::size_t>(bytes, 1)),
-          data_(std::make_unique_for_overwrite<std::byte[]>(size_)) {}
+    /// A chunk of at least one byte, so a recv into it is never a request
+    /// for nothing.
+    explicit ChunkBuffer(std::size_t chunk_bytes) : size_(std::max<std::size_t>(chunk_bytes, 1)) {}
 
-    std::byte* data() { return data_.get(); }
+    /// The chunk size: the most that a span from this buffer holds.
     std::size_t size() const { return size_; }
-    std::span<std::byte> first(std::size_t bytes) { return {data_.get(), std::min(bytes, size_)}; }
-    std::span<std::byte> all() { return {data_.get(), size_}; }
+
+    /// The first min(bytes, size()) bytes, at least one. Growing the buffer
+    /// invalidates spans handed out before.
+    std::span<std::byte> first(std::size_t bytes) {
+        const std::size_t n = std::clamp<std::size_t>(bytes, 1, size_);
+        if (n > allocated_bytes_) {
+            data_ = std::make_unique_for_overwrite<std::byte[]>(n);
+            allocated_bytes_ = n;
+        }
+        return {data_.get(), n};
+    }
+    std::span<std::byte> all() { return first(size_); }
 
   private:
     std::size_t size_;
+    std::size_t allocated_bytes_ = 0;
     std::unique_ptr<std::byte[]> data_;
 };
 

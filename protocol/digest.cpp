@@ -7,20 +7,37 @@
 
 namespace ferry {
 
-struct Digest::State {
-    XXH3_state_t xxh;
-};
+namespace {
 
-Digest::Digest() : state_(std::make_unique<State>()) {
-    if (XXH3_128bits_reset(&state_->xxh) != XXH_OK)
+XXH3_state_t* state_of(std::byte* storage) {
+    return reinterpret_cast<XXH3_state_t*>(storage);
+}
+const XXH3_state_t* state_of(const std::byte* storage) {
+    return reinterpret_cast<const XXH3_state_t*>(storage);
+}
+
+}  // namespace
+
+Digest::Digest() {
+    static_assert(sizeof(XXH3_state_t) <= state_bytes && alignof(XXH3_state_t) <= 64,
+                  "Digest::state_ must hold an XXH3_state_t");
+    if (XXH3_128bits_reset(state_of(state_)) != XXH_OK)
         throw std::runtime_error("XXH3 reset failed");
 }
+
 Digest::~Digest() = default;
-Digest::Digest(Digest&&) noexcept = default;
-Digest& Digest::operator=(Digest&&) noexcept = default;
+
+Digest::Digest(const Digest& other) noexcept {
+    XXH3_copyState(state_of(state_), state_of(other.state_));
+}
+
+Digest& Digest::operator=(const Digest& other) noexcept {
+    XXH3_copyState(state_of(state_), state_of(other.state_));
+    return *this;
+}
 
 void Digest::update(std::span<const std::byte> bytes) {
-    XXH3_128bits_update(&state_->xxh, bytes.data(), bytes.size());
+    XXH3_128bits_update(state_of(state_), bytes.data(), bytes.size());
 }
 
 namespace {
@@ -28,18 +45,18 @@ std::string to_hex(XXH128_hash_t hash) {
     XXH128_canonical_t canonical;
     XXH128_canonicalFromHash(&canonical, hash);
     static constexpr char digits[] = "0123456789abcdef";
-    std::string hex;
-    hex.reserve(digest_hex_digits);
-    for (unsigned char byte : canonical.digest) {
-        hex.push_back(digits[byte >> 4]);
-        hex.push_back(digits[byte & 0xf]);
+    std::string hex(digest_hex_digits, '0');
+    for (std::size_t i = 0; i < sizeof canonical.digest; ++i) {
+        hex[2 * i] = digits[canonical.digest[i] >> 4];
+        hex[2 * i + 1] = digits[canonical.digest[i] & 0xf];
     }
     return hex;
 }
+
 }  // namespace
 
 std::string Digest::hex() const {
-    return to_hex(XXH3_128bits_digest(&state_->xxh));
+    return to_hex(XXH3_128bits_digest(state_of(state_)));
 }
 
 std::string digest_hex(std::span<const std::byte> bytes) {

@@ -2,7 +2,7 @@
 // XXH3-128 digests, written as 32 lowercase hex digits (the canonical,
 // big-endian form), computed incrementally as bytes stream past.
 
-#include <memory>
+#include <cstddef>
 #include <span>
 #include <string>
 #include <string_view>
@@ -15,16 +15,18 @@ class Digest {
   public:
     Digest();
     ~Digest();
-    Digest(Digest&&) noexcept;
-    Digest& operator=(Digest&&) noexcept;
+    Digest(const Digest&) noexcept;
+    Digest& operator=(const Digest&) noexcept;
 
     void update(std::span<const std::byte> bytes);
     /// The digest of everything updated so far, as 32 lowercase hex digits.
     std::string hex() const;
 
   private:
-    struct State;
-    std::unique_ptr<State> state_;
+    /// xxHash's XXH3_state_t, held in place (no allocation per transfer);
+    /// digest.cpp checks that it fits.
+    static constexpr std::size_t state_bytes = 576;
+    alignas(64) std::byte state_[state_bytes];
 };
 
 std::string digest_hex(std::span<const std::byte> bytes);

@@ -21,7 +21,7 @@ namespace {
 }  // namespace
 
 std::string FerryClient::recv_reply_line() {
-    auto line = recv_line(conn_, header_line_bytes_max);
+    auto line = reader_.recv_line(header_line_bytes_max);
     if (!line) {
         throw ProtocolError(
             fmt::format("{} closed the connection without replying", conn_.peer_name()));
@@ -63,13 +63,13 @@ TransferResult FerryClient::put(std::string_view name, const FileReader& file,
     ChunkBuffer buffer(std::min<std::uint64_t>(chunk_bytes_, size));
 
     auto read_chunk = [&](std::uint64_t offset) {
-        const std::size_t want = std::min<std::uint64_t>(buffer.size(), size - offset);
-        const std::size_t got = file.read_at(offset, std::span(buffer.data(), want));
+        const std::span<std::byte> space = buffer.first(size - offset);
+        const std::size_t got = file.read_at(offset, space);
         if (got == 0) {
             throw StoreError(StoreErrorKind::io,
                              fmt::format("file shrank to {} bytes while being sent", offset));
         }
-        return std::span<const std::byte>(buffer.data(), got);
+        return std::span<const std::byte>(space.first(got));
     };
 
     Digest digest;
@@ -96,7 +96,7 @@ TransferResult FerryClient::put(std::string_view name, const FileReader& file,
             throw;
         std::optional<std::string> line;
         try {
-            line = recv_line(conn_, header_line_bytes_max);
+            line = reader_.recv_line(header_line_bytes_max);
         } catch (const std::exception&) {
             throw e;
         }
@@ -128,13 +128,13 @@ TransferResult FerryClient::get(std::string_view name, ByteSink& sink, const Pro
     Digest digest;
     std::uint64_t done = 0;
     while (done < ok.number) {
-        const std::size_t want = std::min<std::uint64_t>(buffer.size(), ok.number - done);
-        const std::size_t got = conn_.recv(std::span(buffer.data(), want));
+        const std::span<std::byte> space = buffer.first(ok.number - done);
+        const std::size_t got = reader_.recv(space);
         if (got == 0) {
             throw ProtocolError(fmt::format("{} ended the stream after {} of {} bytes of {}",
                                             conn_.peer_name(), done, ok.number, name));
         }
-        const std::span<const std::byte> chunk(buffer.data(), got);
+        const std::span<const std::byte> chunk = space.first(got);
         sink.write(chunk);
         digest.update(chunk);
         done += got;

@@ -11,6 +11,7 @@
 #include <string_view>
 #include <vector>
 
+#include "protocol/buffered_reader.h"
 #include "protocol/connection.h"
 #include "protocol/store.h"
 
@@ -53,7 +54,7 @@ struct TransferResult {
 class FerryClient {
   public:
     explicit FerryClient(Connection& conn, std::size_t chunk_bytes = 64 * 1024)
-        : conn_(conn), chunk_bytes_(chunk_bytes) {}
+        : conn_(conn), reader_(conn), chunk_bytes_(chunk_bytes) {}
 
     /// Names are sent as the server gets them, valid or not (the server is
     /// the judge, and tests need to send it bad names); but a name that is
@@ -75,6 +76,10 @@ class FerryClient {
     std::string recv_reply_line();
 
     Connection& conn_;
+    /// Every read of conn_ goes through it. A reply is read to its end, so
+    /// nothing stays buffered between requests and several clients may use
+    /// one connection in turn.
+    BufferedReader reader_;
     std::size_t chunk_bytes_;
 };
 

@@ -5,6 +5,7 @@
 
 #include <fmt/core.h>
 
+#include "protocol/buffered_reader.h"
 #include "protocol/chunk_buffer.h"
 #include "protocol/digest.h"
 #include "protocol/ferry_wire.h"
@@ -33,7 +34,7 @@ ErrCode err_code_for(StoreErrorKind kind) {
 class Session {
   public:
     Session(Connection& conn, Store& store, const FerryServerConfig& config)
-        : conn_(conn), store_(store), config_(config), buffer_(config.chunk_bytes) {}
+        : conn_(conn), reader_(conn), store_(store), config_(config), buffer_(config.chunk_bytes) {}
 
     void run() {
         conn_.set_timeout(config_.idle_timeout);
@@ -77,17 +78,12 @@ class Session {
     /// timeout then covers the rest of its line.
     std::optional<std::string> read_request_line() {
         conn_.set_deadline(std::nullopt);
-        std::byte first{};
-        if (conn_.recv(std::span(&first, 1)) == 0)
+        if (!reader_.fill())
             return std::nullopt;
-        if (first == std::byte{'\n'})
-            return std::string();
         conn_.set_deadline(conn_.clock().now() + config_.header_timeout);
-        auto rest = recv_line(conn_, header_line_bytes_max - 1);
+        auto line = reader_.recv_line(header_line_bytes_max);
         conn_.set_deadline(std::nullopt);
-        if (!rest)
-            throw ProtocolError("the stream ended in the middle of a request line");
-        return static_cast<char>(first) + *rest;
+        return line;
     }
 
     Next serve(const std::string& line) {
@@ -129,15 +125,15 @@ class Session {
         Digest digest;
         std::uint64_t remaining = put.size_bytes;
         while (remaining > 0) {
-            const std::size_t want = std::min<std::uint64_t>(buffer_.size(), remaining);
-            const std::size_t got = conn_.recv(std::span(buffer_.data(), want));
+            const std::span<std::byte> space = buffer_.first(remaining);
+            const std::size_t got = reader_.recv(space);
             if (got == 0) {
                 upload->abort();
                 throw ConnectionError(ErrorKind::reset,
                                       fmt::format("PUT {} ended after {} of {} bytes", put.name,
                                                   put.size_bytes - remaining, put.size_bytes));
             }
-            const std::span<const std::byte> chunk(buffer_.data(), got);
+            const std::span<const std::byte> chunk = space.first(got);
             try {
                 upload->write(chunk);
             } catch (const StoreError& e) {
@@ -179,9 +175,9 @@ class Session {
         Digest digest;
         try {
             for (std::uint64_t offset = 0; offset < size;) {
-                const std::size_t got = read_chunk(*reader, offset, size);
-                digest.update(std::span(buffer_.data(), got));
-                offset += got;
+                const auto chunk = read_chunk(*reader, offset, size);
+                digest.update(chunk);
+                offset += chunk.size();
             }
         } catch (const StoreError& e) {
             return refuse(err_code_for(e.kind()), e.what(), Next::keep_going);
@@ -189,9 +185,9 @@ class Session {
         send_all(conn_, format_ok(size, digest.hex()));
         for (std::uint64_t offset = 0; offset < size;) {
             // A store failure now, after OK, can only end the connection.
-            const std::size_t got = read_chunk(*reader, offset, size);
-            send_all(conn_, std::span<const std::byte>(buffer_.data(), got));
-            offset += got;
+            const auto chunk = read_chunk(*reader, offset, size);
+            send_all(conn_, chunk);
+            offset += chunk.size();
         }
         log("GET {} -> OK {}", get.name, size);
         return Next::keep_going;
@@ -199,12 +195,13 @@ class Session {
 
     /// Reads the next chunk at offset into buffer_; a file shorter than it
     /// said is an I/O error.
-    std::size_t read_chunk(const FileReader& reader, std::uint64_t offset, std::uint64_t size) {
-        const std::size_t want = std::min<std::uint64_t>(buffer_.size(), size - offset);
-        const std::size_t got = reader.read_at(offset, std::span(buffer_.data(), want));
+    std::span<const std::byte> read_chunk(const FileReader& reader, std::uint64_t offset,
+                                          std::uint64_t size) {
+        const std::span<std::byte> space = buffer_.first(size - offset);
+        const std::size_t got = reader.read_at(offset, space);
         if (got == 0)
             throw StoreError(StoreErrorKind::io, "file shrank while being read");
-        return got;
+        return space.first(got);
     }
 
     Next serve_dir() {
@@ -239,7 +236,7 @@ class Session {
             conn_.set_deadline(conn_.clock().now() + config_.linger_timeout);
             std::uint64_t discarded = 0;
             while (discarded < linger_bytes_max) {
-                const std::size_t got = conn_.recv(buffer_.all());
+                const std::size_t got = reader_.recv(buffer_.first(linger_read_bytes));
                 if (got == 0)
                     break;
                 discarded += got;
@@ -250,8 +247,11 @@ class Session {
     }
 
     static constexpr std::uint64_t linger_bytes_max = 4 * 1024 * 1024;
+    /// What one read while lingering takes; the bytes are thrown away.
+    static constexpr std::size_t linger_read_bytes = 16 * 1024;
 
     Connection& conn_;
+    BufferedReader reader_;  ///< every read of conn_ goes through it
     Store& store_;
     const FerryServerConfig& config_;
     ChunkBuffer buffer_;

@@ -1,7 +1,7 @@
 #include "protocol/ferry_wire.h"
 
+#include <array>
 #include <charconv>
-#include <vector>
 
 #include <fmt/core.h>
 
@@ -12,18 +12,38 @@ namespace ferry {
 
 namespace {
 
+/// A header line's fields. No line of ferry/1 has more than four, so they
+/// live in place and parsing a request allocates nothing; room for a few
+/// more lets a line with too many arguments still get its usage message.
+class Fields {
+  public:
+    static constexpr std::size_t capacity = 8;
+
+    std::size_t size() const { return count_; }
+    std::string_view operator[](std::size_t i) const { return fields_[i]; }
+    bool add(std::string_view field) {
+        if (count_ == capacity)
+            return false;
+        fields_[count_++] = field;
+        return true;
+    }
+
+  private:
+    std::array<std::string_view, capacity> fields_{};
+    std::size_t count_ = 0;
+};
+
 /// Splits on single spaces; an empty field (two spaces, leading or trailing
-/// space) makes the line malformed.
-std::optional<std::vector<std::string_view>> split_fields(std::string_view line) {
-    std::vector<std::string_view> fields;
+/// space) makes the line malformed, and so do more fields than Fields holds.
+std::optional<Fields> split_fields(std::string_view line) {
+    Fields fields;
     std::size_t start = 0;
     while (true) {
         const std::size_t space = line.find(' ', start);
         const std::string_view field =
             line.substr(start, space == std::string_view::npos ? line.npos : space - start);
-        if (field.empty())
+        if (field.empty() || !fields.add(field))
             return std::nullopt;
-        fields.push_back(field);
         if (space == std::string_view::npos)
             return fields;
         start = space + 1;

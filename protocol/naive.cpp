@@ -16,8 +16,9 @@ NaiveServerResult serve_naive_upload(Connection& conn, Store& store, const std::
     std::uint64_t total = 0;
     // The chapter's loop: a recv shorter than CHUNK_SIZE means "that was all".
     while (true) {
-        const std::size_t got = conn.recv(buffer.all());
-        upload->write(std::span<const std::byte>(buffer.data(), got));
+        const std::span<std::byte> space = buffer.all();
+        const std::size_t got = conn.recv(space);
+        upload->write(space.first(got));
         total += got;
         if (got < chunk_bytes)
             break;

@@ -67,18 +67,6 @@ std::string capture_error(Body&& body) {
     return {};
 }
 
-/// Where two byte strings first differ.
-std::optional<std::size_t> first_difference(const std::vector<std::byte>& a,
-                                            const std::vector<std::byte>& b) {
-    const std::size_t common = std::min(a.size(), b.size());
-    // memcmp: std::equal on std::byte compares a byte at a time.
-    if (a.size() == b.size() && (common == 0 || std::memcmp(a.data(), b.data(), common) == 0))
-        return std::nullopt;
-    const auto differ =
-        std::mismatch(a.begin(), a.begin() + static_cast<std::ptrdiff_t>(common), b.begin());
-    return static_cast<std::size_t>(differ.first - a.begin());
-}
-
 }  // namespace
 
 TransferReport run_transfer(const TransferSpec& spec) {
@@ -160,9 +148,9 @@ TransferReport run_transfer(const TransferSpec& spec) {
     // What the server kept, compared with what the client sent.
     const std::optional<std::uint64_t> stored_size = store.file_size(transfer_file_name);
     report.stored_bytes = stored_size.value_or(0);
-    std::optional<std::size_t> differs_at;  // when the sizes agree
+    std::optional<std::uint64_t> differs_at;  // when the sizes agree
     if (stored_size && *stored_size == payload->size() && spec.check_stored_bytes) {
-        differs_at = first_difference(*store.file(transfer_file_name), *payload);
+        differs_at = store.first_difference(transfer_file_name, *payload);
     }
     const bool stored_intact = stored_size && *stored_size == payload->size() && !differs_at;
 

@@ -221,6 +221,27 @@ std::optional<std::vector<std::byte>> SimStore::file(const std::string& name) co
     return bytes;
 }
 
+std::optional<std::uint64_t> SimStore::first_difference(const std::string& name,
+                                                        std::span<const std::byte> expected) const {
+    const Contents& contents = *files_.at(name);
+    std::uint64_t offset = 0;
+    for (const std::vector<std::byte>& chunk : contents.chunks) {
+        const std::size_t common = std::min<std::uint64_t>(chunk.size(), expected.size() - offset);
+        // memcmp first: std::mismatch on std::byte compares a byte at a time.
+        if (common != 0 && std::memcmp(chunk.data(), expected.data() + offset, common) != 0) {
+            const auto differ =
+                std::mismatch(chunk.begin(), chunk.begin() + common, expected.begin() + offset);
+            return offset + static_cast<std::uint64_t>(differ.first - chunk.begin());
+        }
+        offset += common;
+        if (common < chunk.size())
+            return offset;  // expected ends inside this chunk
+    }
+    if (offset < expected.size())
+        return offset;
+    return std::nullopt;
+}
+
 std::optional<std::uint64_t> SimStore::file_size(const std::string& name) const {
     auto it = files_.find(name);
     if (it == files_.end())

@@ -37,6 +37,10 @@ class SimStore final : public Store {
     std::optional<std::vector<std::byte>> file(const std::string& name) const;
     void put_file(const std::string& name, std::vector<std::byte> bytes);
     std::optional<std::uint64_t> file_size(const std::string& name) const;
+    /// Where committed file name first differs from expected, compared in
+    /// place (no copy); none when they are equal. Name must exist.
+    std::optional<std::uint64_t> first_difference(const std::string& name,
+                                                  std::span<const std::byte> expected) const;
     /// Bytes written by uploads neither committed nor aborted.
     std::uint64_t pending_bytes() const { return pending_bytes_; }
     std::uint64_t uploads_in_progress() const { return uploads_in_progress_; }

@@ -4,6 +4,7 @@
 #include <ostream>
 
 #include <fmt/core.h>
+#define XXH_STATIC_LINKING_ONLY
 #include <xxhash.h>
 #include <nlohmann/json.hpp>
 
@@ -66,15 +67,19 @@ std::string_view to_string(TraceKind kind) {
     return info(kind).name;
 }
 
-struct Trace::HashState {
-    XXH3_state_t* state = XXH3_createState();
-    HashState() { XXH3_64bits_reset(state); }
-    ~HashState() { XXH3_freeState(state); }
-    HashState(const HashState&) = delete;
-    HashState& operator=(const HashState&) = delete;
-};
+namespace {
 
-Trace::Trace() : hash_(std::make_unique<HashState>()) {
+XXH3_state_t* hash_state(std::byte* storage) {
+    return reinterpret_cast<XXH3_state_t*>(storage);
+}
+
+}  // namespace
+
+Trace::Trace() {
+    static_assert(sizeof(XXH3_state_t) <= hash_state_bytes && alignof(XXH3_state_t) <= 64,
+                  "Trace::hash_state_ must hold an XXH3_state_t");
+    XXH3_64bits_reset(hash_state(hash_state_));
+    texts_.reserve(16);
     process_names_.reserve(4);
     process_names_.push_back(intern("network"));
 }
@@ -87,21 +92,30 @@ void Trace::write_json(const TraceEvent& event) {
     *json_out_ << format_json(event) << '\n';
 }
 
+namespace {
+
+bool id_less(const std::pair<std::uint64_t, std::string>& entry, std::uint64_t id) {
+    return entry.first < id;
+}
+
+}  // namespace
+
 std::uint64_t Trace::intern(std::string_view text) {
     if (text.empty())
         return 0;
     const std::uint64_t id = XXH3_64bits(text.data(), text.size());
-    auto it = texts_.lower_bound(id);
+    auto it = std::lower_bound(texts_.begin(), texts_.end(), id, id_less);
     if (it == texts_.end() || it->first != id)
-        texts_.emplace_hint(it, id, text);
+        texts_.emplace(it, id, std::string(text));
     return id;
 }
 
 std::string_view Trace::text(std::uint64_t id) const {
     if (id == 0)
         return "";
-    auto it = texts_.find(id);
-    return it == texts_.end() ? std::string_view("?") : std::string_view(it->second);
+    auto it = std::lower_bound(texts_.begin(), texts_.end(), id, id_less);
+    return it == texts_.end() || it->first != id ? std::string_view("?")
+                                                 : std::string_view(it->second);
 }
 
 void Trace::name_process(std::uint64_t process, std::string_view name) {
@@ -120,14 +134,14 @@ void Trace::flush_hash() {
     while (hashed_count_ < event_count_) {
         const std::uint64_t start = hashed_count_ % recent_capacity;
         const std::uint64_t count = std::min(event_count_ - hashed_count_, recent_capacity - start);
-        XXH3_64bits_update(hash_->state, &recent_[start], count * sizeof(TraceEvent));
+        XXH3_64bits_update(hash_state(hash_state_), &recent_[start], count * sizeof(TraceEvent));
         hashed_count_ += count;
     }
 }
 
 std::uint64_t Trace::digest() {
     flush_hash();
-    return XXH3_64bits_digest(hash_->state);
+    return XXH3_64bits_digest(hash_state(hash_state_));
 }
 
 std::string Trace::format_readable(const TraceEvent& event) const {

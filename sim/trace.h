@@ -11,7 +11,6 @@
 #include <array>
 #include <cstdint>
 #include <iosfwd>
-#include <map>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -129,13 +128,16 @@ class Trace {
     void flush_hash();
     void write_json(const TraceEvent& event);
 
-    struct HashState;
-    std::unique_ptr<HashState> hash_;
+    /// xxHash's XXH3_state_t, in place (trace.cpp checks that it fits): a
+    /// simulation is made per run, and each allocation shows.
+    static constexpr std::size_t hash_state_bytes = 576;
+    alignas(64) std::byte hash_state_[hash_state_bytes];
     std::array<TraceEvent, recent_capacity> recent_;  ///< only [count - 64, count) are set
     std::uint64_t event_count_ = 0;
     std::uint64_t hashed_count_ = 0;
-    std::map<std::uint64_t, std::string> texts_;  ///< by id
-    std::vector<std::uint64_t> process_names_;    ///< text id per process id
+    /// (id, text), sorted by id: a handful per run, so a flat vector.
+    std::vector<std::pair<std::uint64_t, std::string>> texts_;
+    std::vector<std::uint64_t> process_names_;  ///< text id per process id
     std::ostream* json_out_ = nullptr;
     bool stopped_ = false;
 };
