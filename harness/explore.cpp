@@ -365,16 +365,6 @@ CaseResult run_case(const ExploreCase& c, sim::DecisionSource* decisions,
             result.verdict = CaseVerdict::ok;
             return result;
         case sim::Outcome::deadlock:
-            // run_transfer's server waits in accept for ever; when the client
-            // gave up (its connect was refused) that is the harness waiting,
-            // not the protocol.
-            if (std::all_of(r.deadlock.blocked.begin(), r.deadlock.blocked.end(),
-                            [](const sim::BlockedProcess& b) { return b.call == "accept"; }) &&
-                !r.client_error.empty()) {
-                result.verdict = has_disruptive_faults(c) ? CaseVerdict::ok : CaseVerdict::failed;
-                result.signature = "the client gave up before connecting";
-                return result;
-            }
             result.verdict = CaseVerdict::deadlock;
             result.signature = "deadlock";
             return result;

@@ -87,7 +87,14 @@ class DecisionSource {
 };
 
 /// splitmix64: expands a seed into the xoshiro state (and is a fine mixer).
-std::uint64_t splitmix64(std::uint64_t& state);
+/// Inline: payloads are made of it, eight bytes a call.
+inline std::uint64_t splitmix64(std::uint64_t& state) {
+    state += 0x9e3779b97f4a7c15ULL;
+    std::uint64_t z = state;
+    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+    z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+    return z ^ (z >> 31);
+}
 
 /// xoshiro256** seeded through splitmix64: the same seed gives the same
 /// choices on every machine and standard library.

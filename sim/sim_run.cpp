@@ -36,12 +36,16 @@ std::string_view to_string(Outcome outcome) {
 std::vector<std::byte> payload_for_seed(std::uint64_t seed, std::uint64_t size) {
     std::vector<std::byte> bytes(size);
     std::uint64_t state = seed ^ 0x7061796c6f616400ULL;  // "payload"
-    std::size_t at = 0;
-    while (at < bytes.size()) {
+    std::byte* out = bytes.data();
+    std::size_t left = bytes.size();
+    for (; left >= sizeof(std::uint64_t); left -= sizeof(std::uint64_t)) {
         const std::uint64_t word = splitmix64(state);
-        const std::size_t n = std::min<std::size_t>(sizeof word, bytes.size() - at);
-        std::memcpy(bytes.data() + at, &word, n);
-        at += n;
+        std::memcpy(out, &word, sizeof word);
+        out += sizeof word;
+    }
+    if (left != 0) {
+        const std::uint64_t word = splitmix64(state);
+        std::memcpy(out, &word, left);
     }
     return bytes;
 }
@@ -102,12 +106,28 @@ TransferReport run_transfer(const TransferSpec& spec) {
     const std::size_t chunk = spec.chunk_bytes != 0                  ? spec.chunk_bytes
                               : spec.protocol == ProtocolKind::naive ? naive_chunk_bytes_default
                                                                      : config.chunk_bytes;
+    // The server listens; a client that ends without having connected (its
+    // connect refused or timed out) closes the listener, so the server's
+    // accept returns instead of waiting for a client that will never come.
+    std::unique_ptr<SimListener> listener;
+    auto accept_client = [&] {
+        listener = sim.network().listen(transfer_server_address);
+        auto conn = listener->accept();
+        listener->close();
+        if (!conn)
+            report.server_error = "no client connected";
+        return conn;
+    };
+    auto client_done = [&] {
+        if (listener)
+            listener->close();
+    };
     if (spec.protocol == ProtocolKind::naive) {
         sim.spawn("server", [&] {
             report.server_error = capture_error([&] {
-                auto listener = sim.network().listen(transfer_server_address);
-                auto conn = listener->accept();
-                listener->close();
+                auto conn = accept_client();
+                if (!conn)
+                    return;
                 serve_naive_upload(*conn, store, transfer_file_name, chunk);
                 conn->close();
             });
@@ -119,13 +139,14 @@ TransferReport run_transfer(const TransferSpec& spec) {
                 naive_reply = result.reply;
                 conn->close();
             });
+            client_done();
         });
     } else {
         sim.spawn("server", [&] {
             report.server_error = capture_error([&] {
-                auto listener = sim.network().listen(transfer_server_address);
-                auto conn = listener->accept();
-                listener->close();
+                auto conn = accept_client();
+                if (!conn)
+                    return;
                 serve_ferry_connection(*conn, store, config);
             });
         });
@@ -137,6 +158,7 @@ TransferReport run_transfer(const TransferSpec& spec) {
                 client.put(transfer_file_name, reader);
                 conn->close();
             });
+            client_done();
         });
     }
 
