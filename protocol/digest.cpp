@@ -25,8 +25,6 @@ Digest::Digest() {
         throw std::runtime_error("XXH3 reset failed");
 }
 
-Digest::~Digest() = default;
-
 Digest::Digest(const Digest& other) noexcept {
     XXH3_copyState(state_of(state_), state_of(other.state_));
 }

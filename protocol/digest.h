@@ -14,7 +14,6 @@ inline constexpr std::size_t digest_hex_digits = 32;
 class Digest {
   public:
     Digest();
-    ~Digest();
     Digest(const Digest&) noexcept;
     Digest& operator=(const Digest&) noexcept;
 

@@ -6,7 +6,7 @@ packages=(
   build-essential cmake ninja-build pkg-config clang-format
   libgtest-dev libgmock-dev librapidcheck-dev libbenchmark-dev
   libboost-context-dev libtomlplusplus-dev libcli11-dev libfmt-dev
-  nlohmann-json3-dev libxxhash-dev python3
+  nlohmann-json3-dev libxxhash-dev libgoogle-perftools-dev python3
 )
 
 missing=()

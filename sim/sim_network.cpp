@@ -65,7 +65,7 @@ std::unique_ptr<SimConnection> SimListener::accept(std::optional<Duration> timeo
         sim.block(&acceptors_, deadline, WaitInfo{"accept", nullptr, Side::server, this});
     }
     SimLink* link = backlog_.front();
-    backlog_.pop_front();
+    backlog_.erase(backlog_.begin());
     SimEndpoint& end = link->end(Side::server);
     end.owner = sim.current_process_id();
     sim.record(TraceKind::accept, link->id, Side::server,

@@ -4,7 +4,6 @@
 // from the decision source, in order per direction, through the faults of
 // NetworkFaults.
 
-#include <deque>
 #include <map>
 #include <memory>
 #include <optional>
@@ -41,7 +40,7 @@ class SimListener {
     SimNetwork& network_;
     std::string address_;
     ProcessId owner_;
-    std::deque<SimLink*> backlog_;
+    std::vector<SimLink*> backlog_;  ///< oldest first; a handful at most
     WaitQueue acceptors_;
     bool closed_ = false;
 };
