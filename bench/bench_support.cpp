@@ -25,14 +25,6 @@ std::vector<std::byte> random_bytes(std::size_t size_bytes, std::uint64_t seed) 
     return bytes;
 }
 
-std::size_t MemoryFileReader::read_at(std::uint64_t offset, std::span<std::byte> buffer) const {
-    if (offset >= bytes_.size())
-        return 0;
-    const std::size_t n = std::min<std::uint64_t>(buffer.size(), bytes_.size() - offset);
-    std::memcpy(buffer.data(), bytes_.data() + offset, n);
-    return n;
-}
-
 RepeatingFileReader::RepeatingFileReader(std::uint64_t size_bytes, std::size_t block_bytes,
                                          std::uint64_t seed)
     : size_bytes_(size_bytes), block_(random_bytes(block_bytes, seed)) {}

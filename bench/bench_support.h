@@ -13,6 +13,7 @@
 #include <string>
 #include <vector>
 
+#include "protocol/span_reader.h"
 #include "protocol/store.h"
 
 namespace ferry::bench {
@@ -23,15 +24,7 @@ inline constexpr std::uint64_t mib = 1024 * 1024;
 std::vector<std::byte> random_bytes(std::size_t size_bytes, std::uint64_t seed);
 
 /// A FileReader over bytes in memory: what the raw benchmark sends too.
-class MemoryFileReader : public FileReader {
-  public:
-    explicit MemoryFileReader(std::span<const std::byte> bytes) : bytes_(bytes) {}
-    std::uint64_t size_bytes() const override { return bytes_.size(); }
-    std::size_t read_at(std::uint64_t offset, std::span<std::byte> buffer) const override;
-
-  private:
-    std::span<const std::byte> bytes_;
-};
+using MemoryFileReader = SpanReader;
 
 /// A FileReader of size_bytes whose content is a repeated random block, so a
 /// 1 GiB upload needs only the block in memory.

@@ -11,6 +11,10 @@
 
 #include <malloc.h>
 
+#ifdef FERRY_WITH_TCMALLOC
+#include <gperftools/malloc_extension.h>
+#endif
+
 #include <map>
 #include <memory>
 #include <thread>
@@ -96,6 +100,9 @@ void BM_SimBulk256MiB(benchmark::State& state) {
     // kernel's page allocator, not the simulator.
     mallopt(M_TRIM_THRESHOLD, 1 << 30);
     mallopt(M_MMAP_THRESHOLD, 1 << 30);
+#ifdef FERRY_WITH_TCMALLOC
+    MallocExtension::instance()->SetMemoryReleaseRate(0);  // the same, for tcmalloc
+#endif
     for (auto _ : state) {
         const sim::TransferReport report = sim::run_transfer(spec);
         if (report.outcome != sim::Outcome::passed || report.stored_bytes != size_bytes) {

@@ -10,6 +10,8 @@
 #include <memory>
 #include <span>
 
+#include "protocol/store.h"
+
 namespace ferry {
 
 class ChunkBuffer {
@@ -38,5 +40,18 @@ class ChunkBuffer {
     std::size_t allocated_bytes_ = 0;
     std::unique_ptr<std::byte[]> data_;
 };
+
+/// The piece of file at offset, at most max_bytes (and at most a chunk): in
+/// place when the reader can view it, else read into buffer. Empty only at
+/// the end of the file.
+inline std::span<const std::byte> read_piece(const FileReader& file, std::uint64_t offset,
+                                             std::uint64_t max_bytes, ChunkBuffer& buffer) {
+    const std::size_t want = std::min<std::uint64_t>(max_bytes, buffer.size());
+    const std::span<const std::byte> view = file.view_at(offset, want);
+    if (!view.empty())
+        return view;
+    const std::span<std::byte> space = buffer.first(want);
+    return space.first(file.read_at(offset, space));
+}
 
 }  // namespace ferry

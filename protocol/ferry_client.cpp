@@ -62,14 +62,15 @@ TransferResult FerryClient::put(std::string_view name, const FileReader& file,
     const std::uint64_t size = file.size_bytes();
     ChunkBuffer buffer(std::min<std::uint64_t>(chunk_bytes_, size));
 
+    // In place when the file is in memory: no copy for the digest pass or
+    // for sending.
     auto read_chunk = [&](std::uint64_t offset) {
-        const std::span<std::byte> space = buffer.first(size - offset);
-        const std::size_t got = file.read_at(offset, space);
-        if (got == 0) {
+        const std::span<const std::byte> piece = read_piece(file, offset, size - offset, buffer);
+        if (piece.empty()) {
             throw StoreError(StoreErrorKind::io,
                              fmt::format("file shrank to {} bytes while being sent", offset));
         }
-        return std::span<const std::byte>(space.first(got));
+        return piece;
     };
 
     Digest digest;

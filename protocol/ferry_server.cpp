@@ -193,15 +193,14 @@ class Session {
         return Next::keep_going;
     }
 
-    /// Reads the next chunk at offset into buffer_; a file shorter than it
-    /// said is an I/O error.
+    /// The next chunk at offset, in place or read into buffer_; a file
+    /// shorter than it said is an I/O error.
     std::span<const std::byte> read_chunk(const FileReader& reader, std::uint64_t offset,
                                           std::uint64_t size) {
-        const std::span<std::byte> space = buffer_.first(size - offset);
-        const std::size_t got = reader.read_at(offset, space);
-        if (got == 0)
+        const std::span<const std::byte> piece = read_piece(reader, offset, size - offset, buffer_);
+        if (piece.empty())
             throw StoreError(StoreErrorKind::io, "file shrank while being read");
-        return space.first(got);
+        return piece;
     }
 
     Next serve_dir() {

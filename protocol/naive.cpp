@@ -35,17 +35,16 @@ NaiveClientResult naive_put(Connection& conn, const FileReader& file, std::size_
     // apart.
     constexpr std::size_t piece_bytes_max = 1024 * 1024;
     const std::uint64_t size = file.size_bytes();
-    std::vector<std::byte> piece(std::min<std::uint64_t>(size, piece_bytes_max));
+    ChunkBuffer buffer(std::min<std::uint64_t>(size, piece_bytes_max));
     NaiveClientResult result;
     while (result.sent_bytes < size) {
-        const std::size_t want = std::min<std::uint64_t>(piece.size(), size - result.sent_bytes);
-        const std::size_t got = file.read_at(result.sent_bytes, std::span(piece.data(), want));
-        if (got == 0) {
+        std::span<const std::byte> remaining =
+            read_piece(file, result.sent_bytes, size - result.sent_bytes, buffer);
+        if (remaining.empty()) {
             throw StoreError(
                 StoreErrorKind::io,
                 fmt::format("file shrank to {} bytes while being sent", result.sent_bytes));
         }
-        std::span<const std::byte> remaining(piece.data(), got);
         while (!remaining.empty()) {
             const std::size_t sent = conn.send(remaining);
             remaining = remaining.subspan(sent);

@@ -25,6 +25,14 @@ inline std::size_t copy_at(std::span<const std::byte> from, std::uint64_t offset
     return n;
 }
 
+/// The piece of from at offset, at most max_bytes (empty at or past the end).
+inline std::span<const std::byte> view_of(std::span<const std::byte> from, std::uint64_t offset,
+                                          std::size_t max_bytes) {
+    if (offset >= from.size())
+        return {};
+    return from.subspan(offset, std::min<std::uint64_t>(max_bytes, from.size() - offset));
+}
+
 /// Reads bytes the caller keeps alive for as long as the reader is used.
 class SpanReader : public FileReader {
   public:
@@ -32,6 +40,9 @@ class SpanReader : public FileReader {
     std::uint64_t size_bytes() const override { return bytes_.size(); }
     std::size_t read_at(std::uint64_t offset, std::span<std::byte> buffer) const override {
         return copy_at(bytes_, offset, buffer);
+    }
+    std::span<const std::byte> view_at(std::uint64_t offset, std::size_t max_bytes) const override {
+        return view_of(bytes_, offset, max_bytes);
     }
 
   private:
@@ -46,6 +57,9 @@ class SharedBytesReader : public FileReader {
     std::uint64_t size_bytes() const override { return bytes_->size(); }
     std::size_t read_at(std::uint64_t offset, std::span<std::byte> buffer) const override {
         return copy_at(*bytes_, offset, buffer);
+    }
+    std::span<const std::byte> view_at(std::uint64_t offset, std::size_t max_bytes) const override {
+        return view_of(*bytes_, offset, max_bytes);
     }
 
   private:

@@ -66,6 +66,15 @@ class FileReader {
     /// Reads up to buffer.size() bytes at offset; returns how many (0 at or
     /// past the end). Throws StoreError (io).
     virtual std::size_t read_at(std::uint64_t offset, std::span<std::byte> buffer) const = 0;
+    /// Up to max_bytes at offset in place, without a copy, for a reader that
+    /// holds its bytes in memory; valid as long as the reader. Empty when the
+    /// reader has no such view (the default) or at the end: callers then use
+    /// read_at.
+    virtual std::span<const std::byte> view_at(std::uint64_t offset, std::size_t max_bytes) const {
+        (void)offset;
+        (void)max_bytes;
+        return {};
+    }
 };
 
 class Store {

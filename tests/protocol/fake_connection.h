@@ -139,6 +139,25 @@ class BytesReader : private OwnedString, public SpanReader {
         : OwnedString{std::move(bytes)}, SpanReader(as_bytes(text)) {}
 };
 
+/// A file that cannot be viewed in place and hands out at most
+/// read_bytes_max bytes per read_at, like a slow disk.
+class CopyOnlyReader : public FileReader {
+  public:
+    CopyOnlyReader(std::string bytes, std::size_t read_bytes_max)
+        : bytes_(std::move(bytes)), read_bytes_max_(read_bytes_max) {}
+    std::uint64_t size_bytes() const override { return bytes_.size(); }
+    std::size_t read_at(std::uint64_t offset, std::span<std::byte> buffer) const override {
+        ++reads;
+        return copy_at(as_bytes(bytes_), offset,
+                       buffer.first(std::min(buffer.size(), read_bytes_max_)));
+    }
+    mutable int reads = 0;
+
+  private:
+    std::string bytes_;
+    std::size_t read_bytes_max_;
+};
+
 /// Deterministic test payload: byte i of a payload of size n for seed s.
 inline std::string payload(std::size_t size, std::uint64_t seed = 1) {
     std::string bytes(size, '\0');

@@ -35,6 +35,33 @@ TEST(FerryClientPut, SendsHeaderWithDigestThenBodyAndReadsOk) {
     EXPECT_EQ(progress.back(), 1000u);
 }
 
+TEST(FerryClientPut, SendsTheSameBytesFromAFileThatCanOnlyBeCopiedAPieceAtATime) {
+    const std::string body = payload(1000);
+    ScriptedConnection conn(ok_line(body));
+    FerryClient client(conn, 64);
+    const CopyOnlyReader file(body, 13);
+    client.put("a.bin", file);
+    EXPECT_EQ(conn.sent(), fmt::format("PUT a.bin 1000 {}\n{}", digest_hex(as_bytes(body)), body));
+    EXPECT_GT(file.reads, 2 * 1000 / 13);  // a digest pass, then the send pass
+}
+
+TEST(FerryClientPut, FileInMemoryIsSentInPlace) {
+    // A reader that can view its bytes is never asked to copy them.
+    class ViewOnlyReader : public SpanReader {
+      public:
+        using SpanReader::SpanReader;
+        std::size_t read_at(std::uint64_t, std::span<std::byte>) const override {
+            ADD_FAILURE() << "read_at called on a file that can be viewed";
+            return 0;
+        }
+    };
+    const std::string body = payload(1000);
+    ScriptedConnection conn(ok_line(body));
+    FerryClient client(conn, 64);
+    client.put("a.bin", ViewOnlyReader(as_bytes(body)));
+    EXPECT_EQ(conn.sent(), fmt::format("PUT a.bin 1000 {}\n{}", digest_hex(as_bytes(body)), body));
+}
+
 TEST(FerryClient, NameThatWouldBreakTheRequestLineIsRefusedBeforeSending) {
     ScriptedConnection conn("");
     FerryClient client(conn);

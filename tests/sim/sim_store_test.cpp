@@ -57,6 +57,47 @@ TEST(SimStore, ReaderReadsAcrossWriteBoundaries) {
     EXPECT_EQ(reader->read_at(10, buffer), 0u);
 }
 
+TEST(SimStore, ManyWritesReadBackWholeAtEveryOffsetAndInPlace) {
+    // Enough writes of uneven sizes to fill several of the store's growing
+    // blocks; every read and view must agree with the bytes written.
+    Simulation sim({});
+    SimStore store(sim);
+    const auto bytes = testing::random_bytes(300'000, 7);
+    auto upload = store.begin_upload("big");
+    for (std::size_t at = 0, n = 1; at < bytes.size(); at += n, n = n * 3 % 5003 + 1) {
+        n = std::min(n, bytes.size() - at);
+        upload->write(std::span(bytes).subspan(at, n));
+    }
+    upload->commit();
+    EXPECT_EQ(store.file("big"), bytes);
+    EXPECT_EQ(store.first_difference("big", bytes), std::nullopt);
+    auto reader = store.open("big");
+    for (std::uint64_t offset = 0; offset < bytes.size(); offset += 4093) {
+        std::vector<std::byte> buffer(5000);
+        const std::size_t got = reader->read_at(offset, buffer);
+        ASSERT_EQ(got, std::min<std::size_t>(5000, bytes.size() - offset));
+        ASSERT_TRUE(std::equal(buffer.begin(), buffer.begin() + got, bytes.begin() + offset));
+        const auto view = reader->view_at(offset, 5000);
+        ASSERT_FALSE(view.empty());
+        ASSERT_LE(view.size(), 5000u);
+        ASSERT_TRUE(std::equal(view.begin(), view.end(), bytes.begin() + offset));
+    }
+    EXPECT_TRUE(reader->view_at(bytes.size(), 10).empty());
+}
+
+TEST(SimStore, FirstDifferenceNamesTheFirstByteThatDiffers) {
+    Simulation sim({});
+    SimStore store(sim);
+    auto upload = store.begin_upload("a");
+    upload->write(as_bytes("hello "));
+    upload->write(as_bytes("world"));
+    upload->commit();
+    EXPECT_EQ(store.first_difference("a", as_bytes("hello world")), std::nullopt);
+    EXPECT_EQ(store.first_difference("a", as_bytes("hello World")), 6u);
+    EXPECT_EQ(store.first_difference("a", as_bytes("hello")), 5u);
+    EXPECT_EQ(store.first_difference("a", as_bytes("hello world!")), 11u);
+}
+
 TEST(SimStore, ReaderKeepsTheVersionItOpened) {
     Simulation sim({});
     SimStore store(sim);
