@@ -334,7 +334,7 @@ std::string_view to_string(CaseVerdict verdict) {
 }
 
 CaseResult run_case(const ExploreCase& c, sim::DecisionSource* decisions,
-                    std::vector<std::uint64_t>* record, bool with_recent_events) {
+                    std::vector<std::uint64_t>* record, bool full_report) {
     std::optional<sim::RecordedDecisions> replay;
     if (decisions == nullptr)
         decisions = &replay.emplace(c.choices);
@@ -353,7 +353,8 @@ CaseResult run_case(const ExploreCase& c, sim::DecisionSource* decisions,
     spec.time_budget = case_time_budget;
     spec.decisions = decisions;
     spec.record_decisions = record;
-    spec.recent_events_count = with_recent_events ? 24 : 0;
+    spec.recent_events_count = full_report ? 24 : 0;
+    spec.trace_digest = full_report;
 
     CaseResult result;
     result.report = sim::run_transfer(spec);

@@ -121,10 +121,12 @@ struct CaseResult {
 
 /// Runs c once. decisions: where choices come from (none = c.choices through
 /// a RecordedDecisions); record: every choice made is appended here;
-/// with_recent_events: a failure's report carries the trace's tail as text
-/// (the search skips it: formatting costs a third of a failing run).
+/// full_report: a failure's report carries the trace's tail as text, and the
+/// run its trace digest. The search and the shrinker skip both (formatting
+/// costs a third of a failing run, hashing the trace a twentieth of any run)
+/// and run what they find once more with them.
 CaseResult run_case(const ExploreCase& c, sim::DecisionSource* decisions = nullptr,
-                    std::vector<std::uint64_t>* record = nullptr, bool with_recent_events = true);
+                    std::vector<std::uint64_t>* record = nullptr, bool full_report = true);
 
 struct ShrinkResult {
     ExploreCase minimal;

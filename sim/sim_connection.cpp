@@ -101,9 +101,15 @@ std::size_t SimConnection::send(std::span<const std::byte> bytes) {
     return taken;
 }
 
+bool SimConnection::readable_after_reset() const {
+    const SimEndpoint& end = link_.end(side_);
+    const SimStream& stream = link_.to(side_);
+    return !end.closed && end.reset_by_peer && stream.delivered > stream.read;
+}
+
 std::size_t SimConnection::recv(std::span<std::byte> buffer) {
     SimEndpoint& end = link_.end(side_);
-    if (end.closed || end.reset) [[unlikely]]
+    if ((end.closed || end.reset) && !readable_after_reset()) [[unlikely]]
         throw_unless_usable("recv");
     if (buffer.empty())
         return 0;
@@ -143,7 +149,8 @@ std::size_t SimConnection::recv(std::span<std::byte> buffer) {
                 throw_timed_out("recv");
             sim.block(&stream.readers, earliest(deadline, stall_end),
                       WaitInfo{"recv", &link_, side_});
-            throw_unless_usable("recv");
+            if (!readable_after_reset())
+                throw_unless_usable("recv");
         }
         if (const auto before_stall = network_.bytes_before_stall(link_, side_)) {
             available = std::min(available, *before_stall);

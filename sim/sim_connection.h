@@ -35,6 +35,9 @@ class SimConnection final : public Connection {
 
   private:
     void throw_unless_usable(const char* call) const;
+    /// Reset by the peer with bytes that arrived before the RST still unread:
+    /// recv() returns them first, as a kernel does.
+    bool readable_after_reset() const;
     [[noreturn]] void throw_timed_out(const char* call) const;
 
     SimNetwork& network_;

@@ -100,6 +100,9 @@ struct SimEndpoint {
     bool send_shut = false;  ///< shutdown_send() or close() was called
     bool closed = false;     ///< close() or reset(): later calls fail with closed
     bool reset = false;      ///< an RST arrived (or a reset fault fired here)
+    /// The reset came from the peer (an RST arrived): like a kernel, recv()
+    /// still returns what had arrived before it, then fails with reset.
+    bool reset_by_peer = false;
     bool rst_sent = false;
     std::uint64_t bytes_read = 0;   ///< by recv(), for stalls
     std::uint64_t bytes_moved = 0;  ///< by send() and recv(), for reset faults

@@ -312,6 +312,7 @@ void SimNetwork::handle(EventKind kind, SimLink& link, std::uint64_t arg) {
             if (end.reset)
                 return;
             end.reset = true;
+            end.reset_by_peer = true;
             sim_.record_network(TraceKind::rst, link.id, to);
             link.to(to).readers.wake_all();
             link.from(to).writers.wake_all();

@@ -92,6 +92,7 @@ TransferReport run_transfer(const TransferSpec& spec) {
     Simulation& sim = *sim_storage;
     sim.decisions().record_into(spec.record_decisions);
     sim.trace().write_json_lines_to(spec.trace_json);
+    sim.trace().set_digest_enabled(spec.trace_digest);
     SimStore store(sim, spec.store_faults);
 
     TransferReport report;

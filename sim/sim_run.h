@@ -50,6 +50,9 @@ struct TransferSpec {
     /// carries as text (0 = none: explorers running many failing cases skip
     /// the formatting, about a third of such a run's cost).
     std::size_t recent_events_count = 24;
+    /// Fold every event into the report's digest (false: digest 0, for a
+    /// search that only wants the verdict and replays what it finds).
+    bool trace_digest = true;
     /// The payload; none = generated from the seed.
     std::shared_ptr<const std::vector<std::byte>> payload;
 };

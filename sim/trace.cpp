@@ -131,6 +131,10 @@ std::string_view Trace::process_name(std::uint64_t process) const {
 }
 
 void Trace::flush_hash() {
+    if (!digest_enabled_) {
+        hashed_count_ = event_count_;
+        return;
+    }
     while (hashed_count_ < event_count_) {
         const std::uint64_t start = hashed_count_ % recent_capacity;
         const std::uint64_t count = std::min(event_count_ - hashed_count_, recent_capacity - start);
@@ -141,6 +145,8 @@ void Trace::flush_hash() {
 
 std::uint64_t Trace::digest() {
     flush_hash();
+    if (!digest_enabled_)
+        return 0;
     return XXH3_64bits_digest(hash_state(hash_state_));
 }
 

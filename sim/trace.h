@@ -110,6 +110,9 @@ class Trace {
     void write_json_lines_to(std::ostream* out) { json_out_ = out; }
     /// Stops recording (used while a simulation is torn down).
     void stop() { stopped_ = true; }
+    /// Whether events are folded into digest() (on by default); off, the
+    /// ring of recent events still fills and digest() is 0.
+    void set_digest_enabled(bool enabled) { digest_enabled_ = enabled; }
 
     std::uint64_t digest();
     std::uint64_t event_count() const { return event_count_; }
@@ -140,6 +143,7 @@ class Trace {
     std::vector<std::uint64_t> process_names_;  ///< text id per process id
     std::ostream* json_out_ = nullptr;
     bool stopped_ = false;
+    bool digest_enabled_ = true;
 };
 
 /// A digest as 16 lowercase hex digits.

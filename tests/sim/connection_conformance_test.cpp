@@ -266,6 +266,35 @@ TYPED_TEST(ConnectionConformance, APeerResetIsSeenAsReset) {
         });
 }
 
+TYPED_TEST(ConnectionConformance, BytesThatArrivedBeforeAResetAreStillRead) {
+    // As the kernel does: a reset does not take back what was delivered, so a
+    // client whose upload is cut off still reads the server's ERR line.
+    TypeParam::run(
+        [&](Connection& conn) {
+            send_all(conn, "x");
+            TypeParam::pause(50ms);  // the line and the reset have arrived
+            std::string got;
+            EXPECT_EQ(error_kind_of([&] {
+                          std::byte buffer[64];
+                          while (true) {
+                              const std::size_t n = conn.recv(buffer);
+                              if (n == 0)
+                                  break;
+                              got += as_text(std::span<const std::byte>(buffer, n));
+                          }
+                      }),
+                      ErrorKind::reset);
+            EXPECT_EQ(got, "ERR 507 disk full\n");
+        },
+        [&](Connection& conn) {
+            std::byte byte;
+            EXPECT_EQ(conn.recv(std::span(&byte, 1)), 1u);
+            send_all(conn, "ERR 507 disk full\n");
+            TypeParam::pause(10ms);
+            TypeParam::reset(conn);
+        });
+}
+
 TYPED_TEST(ConnectionConformance, ClosingWithUnreadDataResetsThePeer) {
     TypeParam::run(
         [&](Connection& conn) {
