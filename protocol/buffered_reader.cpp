@@ -37,6 +37,14 @@ bool BufferedReader::fill() {
 }
 
 std::optional<std::string> BufferedReader::recv_line(std::size_t max_bytes) {
+    std::string line;
+    if (!recv_line_into(line, max_bytes))
+        return std::nullopt;
+    return line;
+}
+
+bool BufferedReader::recv_line_into(std::string& line, std::size_t max_bytes) {
+    line.clear();
     std::size_t searched = 0;  // bytes after begin_ known to hold no '\n'
     while (true) {
         const std::byte* first = bytes_.data() + begin_;
@@ -49,9 +57,9 @@ std::optional<std::string> BufferedReader::recv_line(std::size_t max_bytes) {
                 fmt::format("line from {} is longer than {} bytes", conn_.peer_name(), max_bytes));
         }
         if (newline != last) {
-            std::string line(reinterpret_cast<const char*>(first), line_bytes);
+            line.assign(reinterpret_cast<const char*>(first), line_bytes);
             begin_ += line_bytes + 1;
-            return line;
+            return true;
         }
         searched = line_bytes;
         if (end_ - begin_ == bytes_.size()) {
@@ -62,7 +70,7 @@ std::optional<std::string> BufferedReader::recv_line(std::size_t max_bytes) {
         }
         if (recv_more() == 0) {
             if (searched == 0)
-                return std::nullopt;
+                return false;
             throw ProtocolError(
                 fmt::format("{} ended the stream in the middle of a line", conn_.peer_name()));
         }

@@ -32,6 +32,9 @@ class BufferedReader {
     /// the first byte; ProtocolError when it ends mid-line or the line (with
     /// its '\n') is longer than max_bytes.
     std::optional<std::string> recv_line(std::size_t max_bytes);
+    /// The same into line, reusing its memory; false (line empty) when the
+    /// stream ends before the first byte.
+    bool recv_line_into(std::string& line, std::size_t max_bytes);
 
     std::size_t buffered_bytes() const { return end_ - begin_; }
     Connection& connection() { return conn_; }

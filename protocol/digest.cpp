@@ -39,19 +39,27 @@ void Digest::update(std::span<const std::byte> bytes) {
 }
 
 namespace {
-std::string to_hex(XXH128_hash_t hash) {
+Digest::Hex to_hex_digits(XXH128_hash_t hash) {
     XXH128_canonical_t canonical;
     XXH128_canonicalFromHash(&canonical, hash);
     static constexpr char digits[] = "0123456789abcdef";
-    std::string hex(digest_hex_digits, '0');
+    Digest::Hex hex;
     for (std::size_t i = 0; i < sizeof canonical.digest; ++i) {
-        hex[2 * i] = digits[canonical.digest[i] >> 4];
-        hex[2 * i + 1] = digits[canonical.digest[i] & 0xf];
+        hex.digits[2 * i] = digits[canonical.digest[i] >> 4];
+        hex.digits[2 * i + 1] = digits[canonical.digest[i] & 0xf];
     }
     return hex;
 }
 
+std::string to_hex(XXH128_hash_t hash) {
+    return std::string(to_hex_digits(hash).view());
+}
+
 }  // namespace
+
+Digest::Hex Digest::hex_digits() const {
+    return to_hex_digits(XXH3_128bits_digest(state_of(state_)));
+}
 
 std::string Digest::hex() const {
     return to_hex(XXH3_128bits_digest(state_of(state_)));

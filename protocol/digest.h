@@ -2,6 +2,7 @@
 // XXH3-128 digests, written as 32 lowercase hex digits (the canonical,
 // big-endian form), computed incrementally as bytes stream past.
 
+#include <array>
 #include <cstddef>
 #include <span>
 #include <string>
@@ -20,6 +21,13 @@ class Digest {
     void update(std::span<const std::byte> bytes);
     /// The digest of everything updated so far, as 32 lowercase hex digits.
     std::string hex() const;
+    /// The same in place: trivially destructible, so a frame holding one has
+    /// nothing to clean up when an exception passes through it.
+    struct Hex {
+        std::array<char, digest_hex_digits> digits;
+        std::string_view view() const { return {digits.data(), digits.size()}; }
+    };
+    Hex hex_digits() const;
 
   private:
     /// xxHash's XXH3_state_t, held in place (no allocation per transfer);

@@ -12,35 +12,64 @@
 
 namespace ferry {
 
-namespace {
-
-[[noreturn]] void throw_remote(const ErrReply& err) {
-    throw RemoteError(err.code, fmt::format("ERR {} {}", err.code, err.message));
-}
-
-}  // namespace
-
-std::string FerryClient::recv_reply_line() {
-    auto line = reader_.recv_line(header_line_bytes_max);
-    if (!line) {
-        throw ProtocolError(
-            fmt::format("{} closed the connection without replying", conn_.peer_name()));
-    }
-    return *line;
-}
+// Error paths are common in simulation (every fault ends in one), and each
+// frame that an exception leaves with something to destroy costs the unwinder
+// a landing pad and a restart. So the hot frames here keep nothing
+// destructible alive where exceptions pass: lines are read into members, and
+// the exceptions are made by functions of their own.
 
 namespace {
 
-OkReply expect_ok(const std::string& line, std::string_view peer) {
+bool is_err_reply(const std::string& line) {
     const auto reply = parse_reply(line);
-    if (!reply)
-        throw ProtocolError(fmt::format("{} sent a malformed reply: {:?}", peer, line));
-    if (const auto* err = std::get_if<ErrReply>(&*reply))
-        throw_remote(*err);
-    return std::get<OkReply>(*reply);
+    return reply && std::holds_alternative<ErrReply>(*reply);
+}
+
+/// RemoteError for a valid ERR line.
+RemoteError remote_error(const std::string& line) {
+    const ErrReply err = std::get<ErrReply>(*parse_reply(line));
+    return RemoteError(err.code, fmt::format("ERR {} {}", err.code, err.message));
+}
+
+ProtocolError malformed_reply_error(const std::string& line, const Connection& conn) {
+    return ProtocolError(fmt::format("{} sent a malformed reply: {:?}", conn.peer_name(), line));
+}
+
+/// The OK reply in line; throws RemoteError for an ERR line and ProtocolError
+/// for anything else.
+OkReply expect_ok(const std::string& line, const Connection& conn) {
+    {
+        auto reply = parse_reply(line);
+        if (reply) {
+            if (auto* ok = std::get_if<OkReply>(&*reply))
+                return std::move(*ok);
+        }
+    }
+    if (is_err_reply(line))
+        throw remote_error(line);
+    throw malformed_reply_error(line, conn);
 }
 
 }  // namespace
+
+const std::string& FerryClient::recv_reply_line() {
+    if (!reader_.recv_line_into(line_, header_line_bytes_max))
+        throw no_reply_error();
+    return line_;
+}
+
+ProtocolError FerryClient::no_reply_error() const {
+    return ProtocolError(
+        fmt::format("{} closed the connection without replying", conn_.peer_name()));
+}
+
+bool FerryClient::recv_line_after_reset() noexcept {
+    try {
+        return reader_.recv_line_into(line_, header_line_bytes_max);
+    } catch (const std::exception&) {
+        return false;
+    }
+}
 
 namespace {
 
@@ -60,16 +89,13 @@ TransferResult FerryClient::put(std::string_view name, const FileReader& file,
                                 const ProgressFn& progress) {
     require_one_field(name);
     const std::uint64_t size = file.size_bytes();
-    ChunkBuffer buffer(std::min<std::uint64_t>(chunk_bytes_, size));
 
     // In place when the file is in memory: no copy for the digest pass or
     // for sending.
     auto read_chunk = [&](std::uint64_t offset) {
-        const std::span<const std::byte> piece = read_piece(file, offset, size - offset, buffer);
-        if (piece.empty()) {
-            throw StoreError(StoreErrorKind::io,
-                             fmt::format("file shrank to {} bytes while being sent", offset));
-        }
+        const std::span<const std::byte> piece = read_piece(file, offset, size - offset, buffer_);
+        if (piece.empty())
+            throw shrank_error(offset);
         return piece;
     };
 
@@ -79,10 +105,11 @@ TransferResult FerryClient::put(std::string_view name, const FileReader& file,
         digest.update(chunk);
         offset += chunk.size();
     }
-    const std::string hex = digest.hex();
+    const Digest::Hex hex = digest.hex_digits();
+    request_ = format_request(PutRequest{std::string(name), size, std::string(hex.view())});
 
     try {
-        send_all(conn_, format_request(PutRequest{std::string(name), size, hex}));
+        send_all(conn_, request_);
         for (std::uint64_t offset = 0; offset < size;) {
             const auto chunk = read_chunk(offset);
             send_all(conn_, chunk);
@@ -92,44 +119,40 @@ TransferResult FerryClient::put(std::string_view name, const FileReader& file,
         }
     } catch (const ConnectionError& e) {
         // The server may have refused the upload (ERR 413, 403, 507) and
-        // stopped reading; its ERR line may still be waiting for us.
-        if (e.kind() != ErrorKind::reset)
+        // stopped reading; its ERR line may still be waiting for us, even
+        // behind the reset.
+        if (e.kind() != ErrorKind::reset || !recv_line_after_reset())
             throw;
-        std::optional<std::string> line;
-        try {
-            line = reader_.recv_line(header_line_bytes_max);
-        } catch (const std::exception&) {
-            throw e;
-        }
-        if (!line)
-            throw;
-        expect_ok(*line, conn_.peer_name());
+        expect_ok(line_, conn_);  // an ERR line: RemoteError
         throw;
     }
 
-    const OkReply ok = expect_ok(recv_reply_line(), conn_.peer_name());
-    if (ok.number != size || !ok.digest || *ok.digest != hex) {
-        throw CorruptedTransfer(
-            fmt::format("{} acknowledged {} bytes with digest {}, but we sent {} "
-                        "bytes with digest {}",
-                        conn_.peer_name(), ok.number, ok.digest.value_or("(none)"), size, hex));
+    const OkReply ok = expect_ok(recv_reply_line(), conn_);
+    if (ok.number != size || !ok.digest || *ok.digest != hex.view()) {
+        throw CorruptedTransfer(fmt::format(
+            "{} acknowledged {} bytes with digest {}, but we sent {} bytes with digest {}",
+            conn_.peer_name(), ok.number, ok.digest.value_or("(none)"), size, hex.view()));
     }
-    return TransferResult{size, hex};
+    return TransferResult{size, std::string(hex.view())};
+}
+
+StoreError FerryClient::shrank_error(std::uint64_t offset) {
+    return StoreError(StoreErrorKind::io,
+                      fmt::format("file shrank to {} bytes while being sent", offset));
 }
 
 TransferResult FerryClient::get(std::string_view name, ByteSink& sink, const ProgressFn& progress) {
     require_one_field(name);
     send_all(conn_, format_request(GetRequest{std::string(name)}));
-    const OkReply ok = expect_ok(recv_reply_line(), conn_.peer_name());
+    const OkReply ok = expect_ok(recv_reply_line(), conn_);
     if (!ok.digest) {
         throw ProtocolError(fmt::format("{} answered GET without a digest", conn_.peer_name()));
     }
 
-    ChunkBuffer buffer(std::min<std::uint64_t>(chunk_bytes_, ok.number));
     Digest digest;
     std::uint64_t done = 0;
     while (done < ok.number) {
-        const std::span<std::byte> space = buffer.first(ok.number - done);
+        const std::span<std::byte> space = buffer_.first(ok.number - done);
         const std::size_t got = reader_.recv(space);
         if (got == 0) {
             throw ProtocolError(fmt::format("{} ended the stream after {} of {} bytes of {}",
@@ -153,11 +176,11 @@ TransferResult FerryClient::get(std::string_view name, ByteSink& sink, const Pro
 
 std::vector<FileInfo> FerryClient::dir() {
     send_all(conn_, format_request(DirRequest{}));
-    const OkReply ok = expect_ok(recv_reply_line(), conn_.peer_name());
+    const OkReply ok = expect_ok(recv_reply_line(), conn_);
     std::vector<FileInfo> files;
     files.reserve(std::min<std::uint64_t>(ok.number, 100000));
     for (std::uint64_t i = 0; i < ok.number; ++i) {
-        const std::string line = recv_reply_line();
+        const std::string& line = recv_reply_line();
         const auto entry = parse_dir_line(line);
         if (!entry) {
             throw ProtocolError(

@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "protocol/buffered_reader.h"
+#include "protocol/chunk_buffer.h"
 #include "protocol/connection.h"
 #include "protocol/store.h"
 
@@ -73,7 +74,12 @@ class FerryClient {
     std::vector<FileInfo> dir();
 
   private:
-    std::string recv_reply_line();
+    /// The next line, in line_; throws ProtocolError when the stream ends.
+    const std::string& recv_reply_line();
+    /// After a reset: the server's reply line, if one arrived, in line_.
+    bool recv_line_after_reset() noexcept;
+    ProtocolError no_reply_error() const;
+    static StoreError shrank_error(std::uint64_t offset);
 
     Connection& conn_;
     /// Every read of conn_ goes through it. A reply is read to its end, so
@@ -81,6 +87,11 @@ class FerryClient {
     /// one connection in turn.
     BufferedReader reader_;
     std::size_t chunk_bytes_;
+    // Scratch reused by every request: allocated once, and nothing in the
+    // request's own frame to destroy when an exception passes.
+    ChunkBuffer buffer_{chunk_bytes_};
+    std::string request_;
+    std::string line_;
 };
 
 }  // namespace ferry

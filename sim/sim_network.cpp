@@ -101,9 +101,8 @@ std::unique_ptr<SimConnection> SimNetwork::connect(const std::string& address,
     Deadline deadline;
     if (timeout)
         deadline = sim_.now() + *timeout;
-    auto owned = std::make_unique<SimLink>();
-    SimLink& link = *owned;
-    links_.push_back(std::move(owned));
+    links_.push_back(std::make_unique<SimLink>());
+    SimLink& link = *links_.back();
     link.id = links_.size();
     link.server_address = address;
     const ProcessId me = sim_.current_process_id();
