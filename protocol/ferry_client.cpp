@@ -63,12 +63,8 @@ ProtocolError FerryClient::no_reply_error() const {
         fmt::format("{} closed the connection without replying", conn_.peer_name()));
 }
 
-bool FerryClient::recv_line_after_reset() noexcept {
-    try {
-        return reader_.recv_line_into(line_, header_line_bytes_max);
-    } catch (const std::exception&) {
-        return false;
-    }
+ConnectionError FerryClient::reset_error() const {
+    return ConnectionError(ErrorKind::reset, reset_message_);
 }
 
 namespace {
@@ -108,6 +104,7 @@ TransferResult FerryClient::put(std::string_view name, const FileReader& file,
     const Digest::Hex hex = digest.hex_digits();
     request_ = format_request(PutRequest{std::string(name), size, std::string(hex.view())});
 
+    bool reset_while_sending = false;
     try {
         send_all(conn_, request_);
         for (std::uint64_t offset = 0; offset < size;) {
@@ -118,13 +115,19 @@ TransferResult FerryClient::put(std::string_view name, const FileReader& file,
                 progress(offset, size);
         }
     } catch (const ConnectionError& e) {
+        if (e.kind() != ErrorKind::reset)
+            throw;
+        reset_while_sending = true;
+        reset_message_ = e.what();
+    }
+    if (reset_while_sending) {
         // The server may have refused the upload (ERR 413, 403, 507) and
         // stopped reading; its ERR line may still be waiting for us, even
-        // behind the reset.
-        if (e.kind() != ErrorKind::reset || !recv_line_after_reset())
-            throw;
+        // behind the reset. If not, this recv fails with the reset itself.
+        if (!reader_.recv_line_into(line_, header_line_bytes_max))
+            throw reset_error();
         expect_ok(line_, conn_);  // an ERR line: RemoteError
-        throw;
+        throw reset_error();
     }
 
     const OkReply ok = expect_ok(recv_reply_line(), conn_);

@@ -76,8 +76,8 @@ class FerryClient {
   private:
     /// The next line, in line_; throws ProtocolError when the stream ends.
     const std::string& recv_reply_line();
-    /// After a reset: the server's reply line, if one arrived, in line_.
-    bool recv_line_after_reset() noexcept;
+    /// The reset that cut a put short, again (its message in reset_message_).
+    ConnectionError reset_error() const;
     ProtocolError no_reply_error() const;
     static StoreError shrank_error(std::uint64_t offset);
 
@@ -92,6 +92,7 @@ class FerryClient {
     ChunkBuffer buffer_{chunk_bytes_};
     std::string request_;
     std::string line_;
+    std::string reset_message_;
 };
 
 }  // namespace ferry
