@@ -45,7 +45,8 @@ std::optional<std::string> BufferedReader::recv_line(std::size_t max_bytes) {
 
 bool BufferedReader::recv_line_into(std::string& line, std::size_t max_bytes) {
     line.clear();
-    std::size_t searched = 0;  // bytes after begin_ known to hold no '\n'
+    max_bytes = std::min(max_bytes, bytes_.size());  // the buffer holds a whole line
+    std::size_t searched = 0;                        // bytes after begin_ known to hold no '\n'
     while (true) {
         const std::byte* first = bytes_.data() + begin_;
         const std::byte* last = bytes_.data() + end_;
@@ -62,12 +63,6 @@ bool BufferedReader::recv_line_into(std::string& line, std::size_t max_bytes) {
             return true;
         }
         searched = line_bytes;
-        if (end_ - begin_ == bytes_.size()) {
-            // A full buffer without a newline: only possible when max_bytes
-            // exceeds the buffer.
-            throw ProtocolError(fmt::format("line from {} is longer than {} bytes",
-                                            conn_.peer_name(), bytes_.size()));
-        }
         if (recv_more() == 0) {
             if (searched == 0)
                 return false;

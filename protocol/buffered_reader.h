@@ -30,7 +30,8 @@ class BufferedReader {
 
     /// One line ending in '\n', without it. None when the stream ends before
     /// the first byte; ProtocolError when it ends mid-line or the line (with
-    /// its '\n') is longer than max_bytes.
+    /// its '\n') is longer than max_bytes, or than capacity_bytes whatever
+    /// max_bytes says.
     std::optional<std::string> recv_line(std::size_t max_bytes);
     /// The same into line, reusing its memory; false (line empty) when the
     /// stream ends before the first byte.

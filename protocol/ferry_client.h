@@ -82,9 +82,9 @@ class FerryClient {
     static StoreError shrank_error(std::uint64_t offset);
 
     Connection& conn_;
-    /// Every read of conn_ goes through it. A reply is read to its end, so
-    /// nothing stays buffered between requests and several clients may use
-    /// one connection in turn.
+    /// Every read of conn_ goes through it. A reply is read to its end, and a
+    /// server sends nothing it was not asked for, so nothing stays buffered
+    /// between requests and several clients may use one connection in turn.
     BufferedReader reader_;
     std::size_t chunk_bytes_;
     // Scratch reused by every request: allocated once, and nothing in the

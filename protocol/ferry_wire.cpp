@@ -13,8 +13,9 @@ namespace ferry {
 namespace {
 
 /// A header line's fields. No line of ferry/1 has more than four, so they
-/// live in place and parsing a request allocates nothing; room for a few
-/// more lets a line with too many arguments still get its usage message.
+/// live in place and parsing a request allocates nothing; room for eight
+/// lets a line with up to seven arguments still get its usage message (more
+/// is just a malformed line).
 class Fields {
   public:
     static constexpr std::size_t capacity = 8;

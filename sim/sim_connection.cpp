@@ -140,6 +140,10 @@ std::size_t SimConnection::recv(std::span<std::byte> buffer) {
                     sim.record(TraceKind::recv, link_.id, side_, buffer.size(), 0);
                     return 0;
                 }
+            } else if (end.reset) {
+                // A stalled reader reads nothing, so what arrived before the
+                // RST is no reason to wait: the reset is all it learns.
+                throw_unless_usable("recv");
             }
             if (!deadline_known) {
                 deadline = call_deadline();

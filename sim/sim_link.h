@@ -55,7 +55,9 @@ class ByteRing {
         }
     }
     void grow(std::uint64_t live_begin, std::uint64_t live_end, std::uint64_t needed) {
-        std::uint64_t capacity = capacity_ == 0 ? 4096 : capacity_;
+        // From the first write's size up (a reply stream of a few dozen
+        // bytes should not take 4 KiB), doubling from then on.
+        std::uint64_t capacity = capacity_ == 0 ? 256 : capacity_;
         while (capacity < needed)
             capacity *= 2;
         ByteRing bigger;

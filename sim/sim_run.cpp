@@ -111,12 +111,12 @@ TransferReport run_transfer(const TransferSpec& spec) {
     // connect refused or timed out) closes the listener, so the server's
     // accept returns instead of waiting for a client that will never come.
     std::unique_ptr<SimListener> listener;
+    bool client_connected = false;
     auto accept_client = [&] {
         listener = sim.network().listen(transfer_server_address);
         auto conn = listener->accept();
         listener->close();
-        if (!conn)
-            report.server_error = "no client connected";
+        client_connected = conn != nullptr;
         return conn;
     };
     auto client_done = [&] {
@@ -132,6 +132,8 @@ TransferReport run_transfer(const TransferSpec& spec) {
                 serve_naive_upload(*conn, store, transfer_file_name, chunk);
                 conn->close();
             });
+            if (!client_connected && report.server_error.empty())
+                report.server_error = "no client connected";
         });
         sim.spawn("client", [&] {
             report.client_error = capture_error([&] {
@@ -150,6 +152,8 @@ TransferReport run_transfer(const TransferSpec& spec) {
                     return;
                 serve_ferry_connection(*conn, store, config);
             });
+            if (!client_connected && report.server_error.empty())
+                report.server_error = "no client connected";
         });
         sim.spawn("client", [&] {
             report.client_error = capture_error([&] {

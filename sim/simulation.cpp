@@ -117,8 +117,8 @@ ProcessId Simulation::spawn(std::string name, std::function<void()> body, bool d
     if (!daemon)
         ++unfinished_foreground_;
 
-    trace_.name_process(process->id, process->name);
-    record(TraceKind::spawn, 0, Side::client, trace_.intern(process->name), process->id);
+    const std::uint64_t name_id = trace_.name_process(process->id, process->name);
+    record(TraceKind::spawn, 0, Side::client, name_id, process->id);
 
     StackPool& pool =
         thread_stack_pool(options_.stack_bytes != 0 ? options_.stack_bytes : default_stack_bytes);

@@ -118,10 +118,11 @@ std::string_view Trace::text(std::uint64_t id) const {
                                                  : std::string_view(it->second);
 }
 
-void Trace::name_process(std::uint64_t process, std::string_view name) {
+std::uint64_t Trace::name_process(std::uint64_t process, std::string_view name) {
     if (process_names_.size() <= process)
         process_names_.resize(process + 1, 0);
     process_names_[process] = intern(name);
+    return process_names_[process];
 }
 
 std::string_view Trace::process_name(std::uint64_t process) const {

@@ -102,8 +102,9 @@ class Trace {
     /// The text of an id from intern(); "?" for an unknown one.
     std::string_view text(std::uint64_t id) const;
 
-    /// Names process id (ids start at 1, in spawn order).
-    void name_process(std::uint64_t process, std::string_view name);
+    /// Names process id (ids start at 1, in spawn order); returns the name's
+    /// text id.
+    std::uint64_t name_process(std::uint64_t process, std::string_view name);
     std::string_view process_name(std::uint64_t process) const;
 
     /// Writes each event from now on as one JSON line to out (none to stop).

@@ -62,6 +62,19 @@ TEST(FerryClientPut, FileInMemoryIsSentInPlace) {
     EXPECT_EQ(conn.sent(), fmt::format("PUT a.bin 1000 {}\n{}", digest_hex(as_bytes(body)), body));
 }
 
+TEST(FerryClient, OneClientServesPutGetAndDirInTurnOnOneConnection) {
+    const std::string body = payload(300);
+    const std::string replies = ok_line(body) + ok_line(body) + body + "OK 1\n300 a.bin\n";
+    ScriptedConnection conn(replies, 7);  // replies cut anywhere
+    FerryClient client(conn, 64);
+    client.put("a.bin", BytesReader(body));
+    StringSink sink;
+    client.get("a.bin", sink);
+    EXPECT_EQ(sink.text, body);
+    EXPECT_EQ(client.dir(), (std::vector<FileInfo>{{"a.bin", 300}}));
+    EXPECT_EQ(conn.unread_bytes(), 0u);
+}
+
 TEST(FerryClient, NameThatWouldBreakTheRequestLineIsRefusedBeforeSending) {
     ScriptedConnection conn("");
     FerryClient client(conn);

@@ -218,5 +218,29 @@ TEST(FerryProtocol, StoreFaultsEndInAnErrReply) {
     EXPECT_EQ(report.stored_bytes, 0u);
 }
 
+TEST(ChapterProtocol, AResetReachesAReaderStalledForEverInsteadOfLeavingItBlocked) {
+    // The server stops reading after one chunk, for ever; the client's
+    // connection is reset later. The stalled server must learn of the reset
+    // (it has no timeout): bytes that arrived before the RST are no reason to
+    // wait when nothing is being read.
+    NetworkFaults faults;
+    faults.stall = StallFault{Side::server, 1024, std::nullopt, std::nullopt};
+    faults.reset = ResetFault{Side::client, 3000};
+    const TransferReport report = run_naive(4000, 1024, 1, faults);
+    ASSERT_EQ(report.outcome, Outcome::failed) << report.detail;
+    EXPECT_NE(report.server_error.find("reset"), std::string::npos) << report.detail;
+}
+
+TEST(FerryProtocol, AClientThatNeverConnectsLeavesTheServerNotWaitingForIt) {
+    TransferSpec spec;
+    spec.size_bytes = 100;
+    spec.faults.refused_connects = always;
+    const TransferReport report = run_transfer(spec);
+    ASSERT_EQ(report.outcome, Outcome::failed) << report.detail;
+    EXPECT_NE(report.client_error.find("refused"), std::string::npos) << report.detail;
+    EXPECT_EQ(report.server_error, "no client connected");
+    EXPECT_EQ(report.stored_bytes, 0u);
+}
+
 }  // namespace
 }  // namespace ferry::sim
