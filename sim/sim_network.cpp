@@ -98,6 +98,14 @@ void SimNetwork::unregister(SimListener& listener) {
 
 std::unique_ptr<SimConnection> SimNetwork::connect(const std::string& address,
                                                    std::optional<Duration> timeout) {
+    auto result = connect_or_error(address, timeout);
+    if (auto* error = std::get_if<ConnectionError>(&result))
+        throw *error;
+    return std::move(std::get<std::unique_ptr<SimConnection>>(result));
+}
+
+std::variant<std::unique_ptr<SimConnection>, ConnectionError> SimNetwork::connect_or_error(
+    const std::string& address, std::optional<Duration> timeout) {
     Deadline deadline;
     if (timeout)
         deadline = sim_.now() + *timeout;
@@ -121,15 +129,15 @@ std::unique_ptr<SimConnection> SimNetwork::connect(const std::string& address,
             link.phase = LinkPhase::abandoned;
             sim_.record(TraceKind::timed_out, link.id, Side::client,
                         sim_.trace().intern("connect"));
-            throw ConnectionError(ErrorKind::timed_out,
-                                  fmt::format("connecting to {} timed out", address));
+            return ConnectionError(ErrorKind::timed_out,
+                                   fmt::format("connecting to {} timed out", address));
         }
         sim_.block(&link.connect_waiters, deadline, WaitInfo{"connect", &link, Side::client});
     }
     if (link.phase == LinkPhase::refused) {
         sim_.record(TraceKind::refused, link.id, Side::client, address_id);
-        throw ConnectionError(ErrorKind::refused,
-                              fmt::format("{} refused the connection", address));
+        return ConnectionError(ErrorKind::refused,
+                               fmt::format("{} refused the connection", address));
     }
     sim_.record(TraceKind::established, link.id, Side::client);
     return std::make_unique<SimConnection>(*this, link, Side::client);

@@ -8,8 +8,10 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <variant>
 #include <vector>
 
+#include "protocol/connection.h"
 #include "sim/faults.h"
 #include "sim/simulation.h"
 
@@ -58,6 +60,11 @@ class SimNetwork {
     /// (refused when nobody listens, timed_out). Only inside a process.
     std::unique_ptr<SimConnection> connect(const std::string& address,
                                            std::optional<Duration> timeout = std::nullopt);
+    /// The same, with a refused or timed-out connect returned rather than
+    /// thrown: for a harness that expects it often (an explorer run refused by
+    /// a fault), where each throw costs more than the rest of the run.
+    std::variant<std::unique_ptr<SimConnection>, ConnectionError> connect_or_error(
+        const std::string& address, std::optional<Duration> timeout = std::nullopt);
 
     NetworkFaults& faults() { return faults_; }
     const NetworkFaults& faults() const { return faults_; }
