@@ -38,7 +38,6 @@ class BufferedReader {
     bool recv_line_into(std::string& line, std::size_t max_bytes);
 
     std::size_t buffered_bytes() const { return end_ - begin_; }
-    Connection& connection() { return conn_; }
 
     /// Room for one whole header line (ferry_wire.h's 1 KiB) and then some:
     /// a DIR listing arrives a few lines per recv().

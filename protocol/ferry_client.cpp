@@ -12,42 +12,20 @@
 
 namespace ferry {
 
-// Error paths are common in simulation (every fault ends in one), and each
-// frame that an exception leaves with something to destroy costs the unwinder
-// a landing pad and a restart. So the hot frames here keep nothing
-// destructible alive where exceptions pass: lines are read into members, and
-// the exceptions are made by functions of their own.
+// Lines, the request and the chunk buffer are members, reused by every
+// request on the connection rather than allocated per call.
 
 namespace {
-
-bool is_err_reply(const std::string& line) {
-    const auto reply = parse_reply(line);
-    return reply && std::holds_alternative<ErrReply>(*reply);
-}
-
-/// RemoteError for a valid ERR line.
-RemoteError remote_error(const std::string& line) {
-    const ErrReply err = std::get<ErrReply>(*parse_reply(line));
-    return RemoteError(err.code, fmt::format("ERR {} {}", err.code, err.message));
-}
-
-ProtocolError malformed_reply_error(const std::string& line, const Connection& conn) {
-    return ProtocolError(fmt::format("{} sent a malformed reply: {:?}", conn.peer_name(), line));
-}
 
 /// The OK reply in line; throws RemoteError for an ERR line and ProtocolError
 /// for anything else.
 OkReply expect_ok(const std::string& line, const Connection& conn) {
-    {
-        auto reply = parse_reply(line);
-        if (reply) {
-            if (auto* ok = std::get_if<OkReply>(&*reply))
-                return std::move(*ok);
-        }
-    }
-    if (is_err_reply(line))
-        throw remote_error(line);
-    throw malformed_reply_error(line, conn);
+    auto reply = parse_reply(line);
+    if (!reply)
+        throw ProtocolError(fmt::format("{} sent a malformed reply: {:?}", conn.peer_name(), line));
+    if (const auto* err = std::get_if<ErrReply>(&*reply))
+        throw RemoteError(err->code, fmt::format("ERR {} {}", err->code, err->message));
+    return std::move(std::get<OkReply>(*reply));
 }
 
 }  // namespace

@@ -87,8 +87,7 @@ class FerryClient {
     /// between requests and several clients may use one connection in turn.
     BufferedReader reader_;
     std::size_t chunk_bytes_;
-    // Scratch reused by every request: allocated once, and nothing in the
-    // request's own frame to destroy when an exception passes.
+    // Scratch reused by every request: allocated once per connection.
     ChunkBuffer buffer_{chunk_bytes_};
     std::string request_;
     std::string line_;

@@ -55,18 +55,12 @@ struct SimStore::Contents {
     }
     std::size_t read_at(std::uint64_t offset, std::span<std::byte> buffer) const {
         std::size_t done = 0;
-        std::uint64_t block_start = 0;
-        for (const Block& block : blocks) {
-            if (done == buffer.size())
+        while (done < buffer.size()) {
+            const auto piece = view_at(offset + done, buffer.size() - done);
+            if (piece.empty())
                 break;
-            const std::uint64_t at = offset + done;
-            if (at < block_start + block.used) {
-                const std::size_t within = static_cast<std::size_t>(at - block_start);
-                const std::size_t n = std::min(buffer.size() - done, block.used - within);
-                std::memcpy(buffer.data() + done, block.bytes.get() + within, n);
-                done += n;
-            }
-            block_start += block.used;
+            std::memcpy(buffer.data() + done, piece.data(), piece.size());
+            done += piece.size();
         }
         return done;
     }
