@@ -343,11 +343,19 @@ CaseResult run_case(const ExploreCase& c, sim::DecisionSource* decisions,
         record = &own_record;
     const std::size_t recorded_before = record->size();
 
+    // The payload's memory is reused from case to case (a search runs
+    // hundreds of thousands); run_transfer keeps no reference to it.
+    thread_local auto payload = std::make_shared<std::vector<std::byte>>();
+    if (payload.use_count() != 1)
+        payload = std::make_shared<std::vector<std::byte>>();
+    sim::fill_payload_for_seed(c.payload_seed, c.size_bytes, *payload);
+
     sim::TransferSpec spec;
     spec.protocol = c.protocol;
     spec.size_bytes = c.size_bytes;
     spec.chunk_bytes = c.chunk_bytes;
     spec.seed = c.payload_seed;
+    spec.payload = payload;
     spec.faults = c.faults;
     spec.store_faults = c.store_faults;
     spec.time_budget = case_time_budget;

@@ -63,10 +63,13 @@ class ByteRing {
         ByteRing bigger;
         bigger.data_ = std::make_unique_for_overwrite<std::byte[]>(capacity);
         bigger.capacity_ = capacity;
-        if (live_end > live_begin) {
-            auto live = std::make_unique_for_overwrite<std::byte[]>(live_end - live_begin);
-            read(live_begin, std::span(live.get(), live_end - live_begin));
-            bigger.copy_in(live_begin, std::span(live.get(), live_end - live_begin));
+        // The live bytes, in at most two pieces of this ring, go straight to
+        // their places in the bigger one.
+        for (std::uint64_t at = live_begin; at < live_end;) {
+            const std::uint64_t start = at & (capacity_ - 1);
+            const std::uint64_t piece = std::min(live_end - at, capacity_ - start);
+            bigger.copy_in(at, std::span<const std::byte>(data_.get() + start, piece));
+            at += piece;
         }
         *this = std::move(bigger);
     }

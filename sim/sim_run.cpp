@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cstring>
+#include <type_traits>
 
 #include <fmt/core.h>
 
@@ -34,7 +35,13 @@ std::string_view to_string(Outcome outcome) {
 }
 
 std::vector<std::byte> payload_for_seed(std::uint64_t seed, std::uint64_t size) {
-    std::vector<std::byte> bytes(size);
+    std::vector<std::byte> bytes;
+    fill_payload_for_seed(seed, size, bytes);
+    return bytes;
+}
+
+void fill_payload_for_seed(std::uint64_t seed, std::uint64_t size, std::vector<std::byte>& bytes) {
+    bytes.resize(size);
     std::uint64_t state = seed ^ 0x7061796c6f616400ULL;  // "payload"
     std::byte* out = bytes.data();
     std::size_t left = bytes.size();
@@ -47,7 +54,6 @@ std::vector<std::byte> payload_for_seed(std::uint64_t seed, std::uint64_t size) 
         const std::uint64_t word = splitmix64(state);
         std::memcpy(out, &word, left);
     }
-    return bytes;
 }
 
 namespace {
@@ -56,11 +62,13 @@ std::string connection_error_text(const ConnectionError& e) {
     return fmt::format("connection error ({}): {}", to_string(e.kind()), e.what());
 }
 
-/// Runs body, turning the errors protocol code may throw into a message.
-template <typename Body>
-std::string capture_error(Body&& body) {
+/// Runs body(context), turning the errors protocol code may throw into a
+/// message. Not inlined, and not a template: every frame an exception passes
+/// costs the unwinder a scan of its tables, so the frame that catches is kept
+/// small.
+[[gnu::noinline]] std::string capture_error_in(void (*body)(void*), void* context) {
     try {
-        body();
+        body(context);
     } catch (const ConnectionError& e) {
         return connection_error_text(e);
     } catch (const RemoteError& e) {
@@ -73,6 +81,13 @@ std::string capture_error(Body&& body) {
         return fmt::format("store error ({}): {}", to_string(e.kind()), e.what());
     }
     return {};
+}
+
+template <typename Body>
+std::string capture_error(Body&& body) {
+    using Callable = std::remove_reference_t<Body>;
+    return capture_error_in([](void* context) { (*static_cast<Callable*>(context))(); },
+                            static_cast<void*>(&body));
 }
 
 }  // namespace

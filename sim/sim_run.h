@@ -80,6 +80,8 @@ TransferReport run_transfer(const TransferSpec& spec);
 
 /// size bytes that depend only on seed.
 std::vector<std::byte> payload_for_seed(std::uint64_t seed, std::uint64_t size);
+/// The same bytes into out (resized to size), reusing its memory.
+void fill_payload_for_seed(std::uint64_t seed, std::uint64_t size, std::vector<std::byte>& out);
 
 /// The name the ferry/1 client uploads as, and the naive server stores as.
 inline constexpr const char* transfer_file_name = "payload.bin";

@@ -94,11 +94,6 @@ Simulation::Simulation(SimOptions options, DecisionSource* decisions)
       network_(std::make_unique<SimNetwork>(*this, options_.faults)) {
     if (decisions_ == nullptr)
         decisions_ = &own_decisions_.emplace(options_.seed);
-    // Small simulations are the common case; spare them the first regrowths.
-    processes_.reserve(4);
-    runnable_.reserve(8);
-    timed_.reserve(8);
-    events_.reserve(32);
 }
 
 Simulation::~Simulation() {
@@ -208,6 +203,12 @@ void Simulation::block(WaitQueue* queue, Deadline wake_at, const WaitInfo& info)
         throw ProcessCancelled{};
 }
 
+// Out of line: inlined into run(), where GCC 12 knows runnable_ is empty,
+// small_vector's growth path draws a false -Wstringop-overflow.
+[[gnu::noinline]] void Simulation::add_runnable(Process& process) {
+    runnable_.push_back(&process);
+}
+
 void Simulation::wake(Process& process, std::uint64_t generation) {
     if (process.state != Process::State::blocked || process.wait_generation != generation)
         return;
@@ -280,7 +281,8 @@ SimResult Simulation::run() {
                 runnable_ids_.clear();
                 for (const Process* p : runnable_)
                     runnable_ids_.push_back(p->id);
-                index = decisions_->choose_process(runnable_ids_);
+                index = decisions_->choose_process(
+                    std::span<const ProcessId>(runnable_ids_.data(), runnable_ids_.size()));
             }
             Process* process = runnable_[index];
             runnable_.erase(runnable_.begin() + static_cast<std::ptrdiff_t>(index));
@@ -311,7 +313,7 @@ SimResult Simulation::run() {
         if (timer_first) {
             cancel_timer(*timer);
             timer->state = Process::State::runnable;
-            runnable_.push_back(timer);
+            add_runnable(*timer);
         } else {
             std::pop_heap(events_.begin(), events_.end(), EventLater{});
             const Event event = events_.back();

@@ -27,6 +27,8 @@
 #include <string>
 #include <vector>
 
+#include <boost/container/small_vector.hpp>
+
 #include "protocol/clock.h"
 #include "sim/decisions.h"
 #include "sim/faults.h"
@@ -65,7 +67,9 @@ class WaitQueue {
     bool empty() const { return waiters_.empty(); }
 
   private:
-    std::vector<std::pair<Process*, std::uint64_t>> waiters_;
+    /// Rarely more than one waiter; inline, as a link has five queues and
+    /// simulations are made by the hundred thousand.
+    boost::container::small_vector<std::pair<Process*, std::uint64_t>, 2> waiters_;
 };
 
 struct SimOptions {
@@ -201,6 +205,7 @@ class Simulation final : public Clock {
     };
 
     void wake(Process& process, std::uint64_t generation);
+    void add_runnable(Process& process);
     void switch_to(Process& process);
     void yield_to_scheduler(Process& process);
     void on_process_finished(Process& process);
@@ -216,18 +221,23 @@ class Simulation final : public Clock {
     Instant now_;
     std::unique_ptr<SimNetwork> network_;
 
-    std::vector<std::unique_ptr<Process>> processes_;  ///< index = id - 1
-    std::vector<Process*> runnable_;
-    std::vector<ProcessId> runnable_ids_;  ///< scratch for DecisionSource::choose_process
+    // Inline capacity for a small simulation (two or three processes, a few
+    // dozen pending events): a run then allocates none of these.
+    template <typename T, std::size_t N>
+    using SmallVector = boost::container::small_vector<T, N>;
+
+    SmallVector<std::unique_ptr<Process>, 4> processes_;  ///< index = id - 1
+    SmallVector<Process*, 8> runnable_;
+    SmallVector<ProcessId, 4> runnable_ids_;  ///< scratch for DecisionSource::choose_process
     Process* current_ = nullptr;
     ProcessId current_id_ = 0;  ///< current_'s id, 0 when none runs
     std::size_t unfinished_foreground_ = 0;
 
-    std::vector<Event> events_;        ///< a binary heap, earliest first
+    SmallVector<Event, 16> events_;    ///< a binary heap, earliest first
     std::uint64_t next_sequence_ = 0;  ///< orders events and timers of one instant
     /// Blocked processes with a deadline: at most one timer each, so they
     /// live here rather than as (mostly cancelled) events in the heap.
-    std::vector<Process*> timed_;
+    SmallVector<Process*, 4> timed_;
 
     const void* scheduler_stack_bottom_ = nullptr;
     std::size_t scheduler_stack_size_ = 0;

@@ -79,8 +79,6 @@ Trace::Trace() {
     static_assert(sizeof(XXH3_state_t) <= hash_state_bytes && alignof(XXH3_state_t) <= 64,
                   "Trace::hash_state_ must hold an XXH3_state_t");
     XXH3_64bits_reset(hash_state(hash_state_));
-    texts_.reserve(16);
-    process_names_.reserve(4);
     process_names_.push_back(intern("network"));
 }
 
