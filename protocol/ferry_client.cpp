@@ -17,14 +17,27 @@ namespace ferry {
 
 namespace {
 
+// Errors are made by functions of their own and thrown where the failure is
+// found, so the throwing frame holds no temporaries for the unwinder to clean
+// up: under the explorer's faults a third of all runs end in an ERR reply.
+
+[[gnu::noinline]] RemoteError remote_error(const ErrReply& err) {
+    return RemoteError(err.code, fmt::format("ERR {} {}", err.code, err.message));
+}
+
+[[gnu::noinline]] ProtocolError malformed_reply_error(const std::string& line,
+                                                      const Connection& conn) {
+    return ProtocolError(fmt::format("{} sent a malformed reply: {:?}", conn.peer_name(), line));
+}
+
 /// The OK reply in line; throws RemoteError for an ERR line and ProtocolError
 /// for anything else.
 OkReply expect_ok(const std::string& line, const Connection& conn) {
     auto reply = parse_reply(line);
     if (!reply)
-        throw ProtocolError(fmt::format("{} sent a malformed reply: {:?}", conn.peer_name(), line));
+        throw malformed_reply_error(line, conn);
     if (const auto* err = std::get_if<ErrReply>(&*reply))
-        throw RemoteError(err->code, fmt::format("ERR {} {}", err->code, err->message));
+        throw remote_error(*err);
     return std::move(std::get<OkReply>(*reply));
 }
 

@@ -24,23 +24,25 @@ std::string SimConnection::peer_name() const {
     return link_.end(other(side_)).address;
 }
 
-void SimConnection::throw_unless_usable(const char* call) const {
+bool SimConnection::usable() const {
     const SimEndpoint& end = link_.end(side_);
-    if (end.closed) {
-        throw ConnectionError(ErrorKind::closed,
-                              fmt::format("{} on a closed connection to {}", call, peer_name()));
-    }
-    if (end.reset) {
-        throw ConnectionError(ErrorKind::reset,
-                              fmt::format("connection to {} was reset", peer_name()));
-    }
+    return !end.closed && !end.reset;
 }
 
-void SimConnection::throw_timed_out(const char* call) const {
+ConnectionError SimConnection::unusable_error(const char* call) const {
+    if (link_.end(side_).closed) {
+        return ConnectionError(ErrorKind::closed,
+                               fmt::format("{} on a closed connection to {}", call, peer_name()));
+    }
+    return ConnectionError(ErrorKind::reset,
+                           fmt::format("connection to {} was reset", peer_name()));
+}
+
+ConnectionError SimConnection::timed_out_error(const char* call) const {
     Simulation& sim = network_.simulation();
     sim.record(TraceKind::timed_out, link_.id, side_, sim.trace().intern(call));
-    throw ConnectionError(ErrorKind::timed_out,
-                          fmt::format("{} from {} timed out", call, peer_name()));
+    return ConnectionError(ErrorKind::timed_out,
+                           fmt::format("{} from {} timed out", call, peer_name()));
 }
 
 // send() and recv() have a fast path for the common case (room or data now,
@@ -51,7 +53,8 @@ void SimConnection::throw_timed_out(const char* call) const {
 std::size_t SimConnection::send(std::span<const std::byte> bytes) {
     SimEndpoint& end = link_.end(side_);
     if (end.closed || end.reset || end.send_shut) [[unlikely]] {
-        throw_unless_usable("send");
+        if (!usable())
+            throw unusable_error("send");
         throw ConnectionError(ErrorKind::closed,
                               fmt::format("send to {} after shutdown_send", peer_name()));
     }
@@ -67,7 +70,8 @@ std::size_t SimConnection::send(std::span<const std::byte> bytes) {
         before_reset = network_.bytes_before_reset(link_, side_);
         if (before_reset && *before_reset == 0) {
             network_.fire_reset_fault(link_, side_);
-            throw_unless_usable("send");
+            if (!usable())
+                throw unusable_error("send");
         }
     }
     std::uint64_t queued = stream.written - stream.transmitted;
@@ -75,9 +79,10 @@ std::size_t SimConnection::send(std::span<const std::byte> bytes) {
         const Deadline deadline = call_deadline();
         do {
             if (deadline && sim.now() >= *deadline)
-                throw_timed_out("send");
+                throw timed_out_error("send");
             sim.block(&stream.writers, deadline, WaitInfo{"send", &link_, side_});
-            throw_unless_usable("send");
+            if (!usable())
+                throw unusable_error("send");
             queued = stream.written - stream.transmitted;
         } while (queued >= faults.send_buffer_bytes);
     }
@@ -110,7 +115,7 @@ bool SimConnection::readable_after_reset() const {
 std::size_t SimConnection::recv(std::span<std::byte> buffer) {
     SimEndpoint& end = link_.end(side_);
     if ((end.closed || end.reset) && !readable_after_reset()) [[unlikely]]
-        throw_unless_usable("recv");
+        throw unusable_error("recv");
     if (buffer.empty())
         return 0;
     Simulation& sim = network_.simulation();
@@ -125,7 +130,8 @@ std::size_t SimConnection::recv(std::span<std::byte> buffer) {
             before_reset = network_.bytes_before_reset(link_, side_);
             if (before_reset && *before_reset == 0) {
                 network_.fire_reset_fault(link_, side_);
-                throw_unless_usable("recv");
+                if (!usable())
+                    throw unusable_error("recv");
             }
         }
         Deadline deadline;
@@ -143,18 +149,18 @@ std::size_t SimConnection::recv(std::span<std::byte> buffer) {
             } else if (end.reset) {
                 // A stalled reader reads nothing, so what arrived before the
                 // RST is no reason to wait: the reset is all it learns.
-                throw_unless_usable("recv");
+                throw unusable_error("recv");
             }
             if (!deadline_known) {
                 deadline = call_deadline();
                 deadline_known = true;
             }
             if (deadline && sim.now() >= *deadline)
-                throw_timed_out("recv");
+                throw timed_out_error("recv");
             sim.block(&stream.readers, earliest(deadline, stall_end),
                       WaitInfo{"recv", &link_, side_});
-            if (!readable_after_reset())
-                throw_unless_usable("recv");
+            if (!usable() && !readable_after_reset())
+                throw unusable_error("recv");
         }
         if (const auto before_stall = network_.bytes_before_stall(link_, side_)) {
             available = std::min(available, *before_stall);
@@ -181,7 +187,8 @@ std::size_t SimConnection::recv(std::span<std::byte> buffer) {
 }
 
 void SimConnection::shutdown_send() {
-    throw_unless_usable("shutdown_send");
+    if (!usable())
+        throw unusable_error("shutdown_send");
     SimEndpoint& end = link_.end(side_);
     if (end.send_shut)
         return;

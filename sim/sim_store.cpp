@@ -87,15 +87,11 @@ class SimStore::SimUpload final : public Upload {
 
     void write(std::span<const std::byte> bytes) override {
         check_usable("write");
-        if (store_.fails(store_.writes_, store_.faults_.fail_write_at, store_.write_failed_)) {
-            store_.record_fault("write fails", number_);
-            throw StoreError(StoreErrorKind::io, fmt::format("I/O error writing \"{}\"", name_));
-        }
+        if (store_.fails(store_.writes_, store_.faults_.fail_write_at, store_.write_failed_))
+            throw fault_error("write fails", StoreErrorKind::io, "I/O error writing");
         if (store_.faults_.capacity_bytes != 0 &&
             store_.used_bytes() + bytes.size() > store_.faults_.capacity_bytes) {
-            store_.record_fault("disk full", number_);
-            throw StoreError(StoreErrorKind::disk_full,
-                             fmt::format("disk full writing \"{}\"", name_));
+            throw fault_error("disk full", StoreErrorKind::disk_full, "disk full writing");
         }
         contents_->append(bytes);
         store_.pending_bytes_ += bytes.size();
@@ -104,15 +100,10 @@ class SimStore::SimUpload final : public Upload {
 
     void commit() override {
         check_usable("commit");
-        if (store_.fails(store_.fsyncs_, store_.faults_.fail_fsync_at, store_.fsync_failed_)) {
-            store_.record_fault("fsync fails", number_);
-            throw StoreError(StoreErrorKind::io, fmt::format("I/O error syncing \"{}\"", name_));
-        }
-        if (store_.fails(store_.renames_, store_.faults_.fail_rename_at, store_.rename_failed_)) {
-            store_.record_fault("rename fails", number_);
-            throw StoreError(StoreErrorKind::io,
-                             fmt::format("I/O error renaming into \"{}\"", name_));
-        }
+        if (store_.fails(store_.fsyncs_, store_.faults_.fail_fsync_at, store_.fsync_failed_))
+            throw fault_error("fsync fails", StoreErrorKind::io, "I/O error syncing");
+        if (store_.fails(store_.renames_, store_.faults_.fail_rename_at, store_.rename_failed_))
+            throw fault_error("rename fails", StoreErrorKind::io, "I/O error renaming into");
         const std::uint64_t size = contents_->size_bytes;
         finish();
         auto& slot = store_.files_[name_];
@@ -137,6 +128,16 @@ class SimStore::SimUpload final : public Upload {
 
   private:
     bool alive() const { return crashes_ == store_.crashes_; }
+
+    /// Records the injected fault and returns the error it causes. Made out
+    /// of line and thrown by the caller, so the throwing frame holds no
+    /// temporaries for the unwinder to clean up (store faults are common
+    /// under the explorer).
+    [[gnu::noinline]] StoreError fault_error(const char* fault, StoreErrorKind kind,
+                                             std::string_view what) {
+        store_.record_fault(fault, number_);
+        return StoreError(kind, fmt::format("{} \"{}\"", what, name_));
+    }
 
     void check_usable(const char* call) {
         if (done_) {
