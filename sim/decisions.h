@@ -86,14 +86,22 @@ class DecisionSource {
     std::vector<std::uint64_t>* record_ = nullptr;
 };
 
-/// splitmix64: expands a seed into the xoshiro state (and is a fine mixer).
-/// Inline: payloads are made of it, eight bytes a call.
-inline std::uint64_t splitmix64(std::uint64_t& state) {
-    state += 0x9e3779b97f4a7c15ULL;
-    std::uint64_t z = state;
+/// splitmix64's step: its state advances by this each output.
+inline constexpr std::uint64_t splitmix64_gamma = 0x9e3779b97f4a7c15ULL;
+
+/// splitmix64's output for a state (already advanced).
+inline std::uint64_t splitmix64_mix(std::uint64_t z) {
     z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
     z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
     return z ^ (z >> 31);
+}
+
+/// splitmix64: expands a seed into the xoshiro state (and is a fine mixer).
+/// Output n of a state depends only on n (state + n * gamma), so a loop of
+/// them can run in parallel lanes.
+inline std::uint64_t splitmix64(std::uint64_t& state) {
+    state += splitmix64_gamma;
+    return splitmix64_mix(state);
 }
 
 /// xoshiro256** seeded through splitmix64: the same seed gives the same
