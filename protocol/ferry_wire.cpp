@@ -3,6 +3,7 @@
 #include <array>
 #include <charconv>
 
+#include <fmt/compile.h>
 #include <fmt/core.h>
 
 #include "protocol/digest.h"
@@ -120,11 +121,12 @@ std::string format_request(const Request& request) {
     struct Formatter {
         std::string operator()(const PutRequest& put) const {
             if (put.digest)
-                return fmt::format("PUT {} {} {}\n", put.name, put.size_bytes, *put.digest);
-            return fmt::format("PUT {} {}\n", put.name, put.size_bytes);
+                return fmt::format(FMT_COMPILE("PUT {} {} {}\n"), put.name, put.size_bytes,
+                                   *put.digest);
+            return fmt::format(FMT_COMPILE("PUT {} {}\n"), put.name, put.size_bytes);
         }
         std::string operator()(const GetRequest& get) const {
-            return fmt::format("GET {}\n", get.name);
+            return fmt::format(FMT_COMPILE("GET {}\n"), get.name);
         }
         std::string operator()(const DirRequest&) const { return "DIR\n"; }
     };
@@ -162,12 +164,12 @@ std::optional<Reply> parse_reply(std::string_view line) {
 
 std::string format_ok(std::uint64_t number, std::optional<std::string_view> digest) {
     if (digest)
-        return fmt::format("OK {} {}\n", number, *digest);
-    return fmt::format("OK {}\n", number);
+        return fmt::format(FMT_COMPILE("OK {} {}\n"), number, *digest);
+    return fmt::format(FMT_COMPILE("OK {}\n"), number);
 }
 
 std::string format_err(ErrCode code, std::string_view message) {
-    return fmt::format("ERR {} {}\n", static_cast<int>(code), message);
+    return fmt::format(FMT_COMPILE("ERR {} {}\n"), static_cast<int>(code), message);
 }
 
 std::optional<DirEntryLine> parse_dir_line(std::string_view line) {

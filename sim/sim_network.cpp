@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <stdexcept>
 
+#include <fmt/compile.h>
 #include <fmt/core.h>
 
 #include "protocol/connection.h"
@@ -115,7 +116,8 @@ std::variant<std::unique_ptr<SimConnection>, ConnectionError> SimNetwork::connec
     link.server_address = address;
     const ProcessId me = sim_.current_process_id();
     link.end(Side::client).owner = me;
-    link.end(Side::client).address = fmt::format("{}:{}", sim_.process_name(me), 49151 + link.id);
+    link.end(Side::client).address =
+        fmt::format(FMT_COMPILE("{}:{}"), sim_.process_name(me), 49151 + link.id);
     link.end(Side::server).address = address;
     const std::uint64_t address_id = sim_.trace().intern(address);
     sim_.record(TraceKind::connect, link.id, Side::client, address_id);

@@ -5,6 +5,7 @@
 
 #include <fmt/core.h>
 #define XXH_STATIC_LINKING_ONLY
+#include <xxh_x86dispatch.h>  // AVX2 where the CPU has it; the same hash
 #include <xxhash.h>
 #include <nlohmann/json.hpp>
 
