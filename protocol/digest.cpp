@@ -1,5 +1,6 @@
 #include "protocol/digest.h"
 
+#include <array>
 #include <stdexcept>
 
 // libxxhash's own functions, with the bulk ones replaced by its runtime
@@ -73,14 +74,27 @@ std::string digest_hex(std::span<const std::byte> bytes) {
     return to_hex(XXH3_128bits(bytes.data(), bytes.size()));
 }
 
+namespace {
+
+constexpr std::array<bool, 256> lowercase_hex_digits = [] {
+    std::array<bool, 256> table{};
+    for (char c = '0'; c <= '9'; ++c)
+        table[static_cast<unsigned char>(c)] = true;
+    for (char c = 'a'; c <= 'f'; ++c)
+        table[static_cast<unsigned char>(c)] = true;
+    return table;
+}();
+
+}  // namespace
+
 bool is_valid_digest_hex(std::string_view text) {
     if (text.size() != digest_hex_digits)
         return false;
-    for (char c : text) {
-        if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f')))
-            return false;
-    }
-    return true;
+    // Every request and reply line is checked: a table and no early exit.
+    bool valid = true;
+    for (char c : text)
+        valid &= lowercase_hex_digits[static_cast<unsigned char>(c)];
+    return valid;
 }
 
 }  // namespace ferry

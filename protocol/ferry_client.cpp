@@ -62,7 +62,9 @@ namespace {
 
 /// A name that would break the request line (or smuggle in a second request).
 void require_one_field(std::string_view name) {
-    if (name.empty() || name.find_first_of(" \r\n") != std::string_view::npos) {
+    const bool breaks_line = std::any_of(name.begin(), name.end(),
+                                         [](char c) { return c == ' ' || c == '\r' || c == '\n'; });
+    if (name.empty() || breaks_line) {
         throw std::invalid_argument(
             fmt::format("{:?} cannot be sent as a name: it is empty or holds a space or a line "
                         "break",

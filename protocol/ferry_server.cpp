@@ -144,11 +144,11 @@ class Session {
             remaining -= got;
         }
 
-        const std::string hex = digest.hex();
-        if (put.digest && *put.digest != hex) {
+        const Digest::Hex hex = digest.hex_digits();
+        if (put.digest && *put.digest != hex.view()) {
             upload->abort();
             return refuse(ErrCode::digest_mismatch,
-                          fmt::format("digest mismatch: received bytes hash to {}", hex),
+                          fmt::format("digest mismatch: received bytes hash to {}", hex.view()),
                           Next::keep_going);
         }
         try {
@@ -157,7 +157,7 @@ class Session {
             return refuse(err_code_for(e.kind()), e.what(), Next::keep_going);
         }
         log("PUT {} {} -> OK", put.name, put.size_bytes);
-        send_all(conn_, format_ok(put.size_bytes, hex));
+        send_all(conn_, format_ok(put.size_bytes, hex.view()));
         return Next::keep_going;
     }
 
@@ -182,7 +182,7 @@ class Session {
         } catch (const StoreError& e) {
             return refuse(err_code_for(e.kind()), e.what(), Next::keep_going);
         }
-        send_all(conn_, format_ok(size, digest.hex()));
+        send_all(conn_, format_ok(size, digest.hex_digits().view()));
         for (std::uint64_t offset = 0; offset < size;) {
             // A store failure now, after OK, can only end the connection.
             const auto chunk = read_chunk(*reader, offset, size);
