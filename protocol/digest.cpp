@@ -4,11 +4,10 @@
 #include <stdexcept>
 
 // libxxhash's own functions, with the bulk ones replaced by its runtime
-// dispatch (xxh_x86dispatch.h): AVX2 where the CPU has it, SSE2 otherwise;
-// XXH3 gives the same hash with either.
+// dispatch: AVX2 where the CPU has it, SSE2 otherwise; XXH3 gives the same
+// hash with either. xxh_x86dispatch.h includes xxhash.h, then renames.
 #define XXH_STATIC_LINKING_ONLY
 #include <xxh_x86dispatch.h>
-#include <xxhash.h>
 
 namespace ferry {
 

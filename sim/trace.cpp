@@ -4,10 +4,11 @@
 #include <ostream>
 
 #include <fmt/core.h>
-#define XXH_STATIC_LINKING_ONLY
-#include <xxh_x86dispatch.h>  // AVX2 where the CPU has it; the same hash
-#include <xxhash.h>
 #include <nlohmann/json.hpp>
+// libxxhash, its bulk functions replaced by its runtime dispatch: AVX2 where
+// the CPU has it, the same hash either way (this header includes xxhash.h).
+#define XXH_STATIC_LINKING_ONLY
+#include <xxh_x86dispatch.h>
 
 namespace ferry::sim {
 
