@@ -134,6 +134,8 @@ class Simulation final : public Clock {
     explicit Simulation(SimOptions options);
     /// Decisions from the caller's source (a replay, a property test).
     Simulation(SimOptions options, DecisionSource& decisions);
+    /// The same, or from an own PrngDecisions when decisions is null.
+    Simulation(SimOptions options, DecisionSource* decisions);
     ~Simulation() override;
     Simulation(const Simulation&) = delete;
     Simulation& operator=(const Simulation&) = delete;
@@ -188,7 +190,6 @@ class Simulation final : public Clock {
 
   private:
     friend class WaitQueue;
-    Simulation(SimOptions options, DecisionSource* decisions);
     struct Event {
         Instant at;
         std::uint64_t sequence = 0;
