@@ -110,7 +110,9 @@ std::variant<std::unique_ptr<SimConnection>, ConnectionError> SimNetwork::connec
     Deadline deadline;
     if (timeout)
         deadline = sim_.now() + *timeout;
-    links_.push_back(std::make_unique<SimLink>());
+    // Default-initialised (every member has an initialiser); make_unique's
+    // value-initialisation would zero the whole link first.
+    links_.push_back(std::unique_ptr<SimLink>(new SimLink));
     SimLink& link = *links_.back();
     link.id = links_.size();
     link.server_address = address;

@@ -101,7 +101,9 @@ Simulation::~Simulation() {
 }
 
 ProcessId Simulation::spawn(std::string name, std::function<void()> body, bool daemon) {
-    auto owned = std::make_unique<Process>();
+    // Default-initialised (every member has an initialiser); make_unique's
+    // value-initialisation would zero it all first.
+    auto owned = std::unique_ptr<Process>(new Process);
     Process* process = owned.get();
     process->sim = this;
     process->id = processes_.size() + 1;
