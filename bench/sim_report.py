@@ -12,20 +12,28 @@ explorer's (issue 5), each pair measured in one run of ferry_bench:
 
 This machine's speed swings from minute to minute, and the two sides of a
 ratio swing independently, so it runs N rounds (one process each, the pair
-back to back) and prints every round and the median.
+back to back) and prints every round and the median. All figures are per
+wall-clock second. It stops with an error if a benchmark failed.
 """
 
 import argparse
 import json
 import statistics
 import subprocess
+import sys
 
 
 def run(bench, pattern, extra=()):
     output = subprocess.run(
         [bench, "--benchmark_format=json", f"--benchmark_filter={pattern}", *extra],
         check=True, capture_output=True, text=True).stdout
-    return {result["name"]: result for result in json.loads(output)["benchmarks"]}
+    results = {result["name"]: result for result in json.loads(output)["benchmarks"]}
+    for name, result in results.items():
+        # A benchmark that failed (a session that did not pass, a property
+        # the explorer broke) still reports times: they are no figure.
+        if result.get("error_occurred"):
+            sys.exit(f"{name} failed: {result.get('error_message', '?')}")
+    return results
 
 
 def seconds(result):
@@ -56,6 +64,9 @@ def main():
         raw_bulk = seconds(find(bulk, "BM_RawLoopback256MiB"))
         stall = seconds(find(run(args.bench, "^BM_SimStall300s$"), "BM_SimStall300s"))
         explore = find(run(args.bench, "^BM_ExploreFerryAllFaults/"), "BM_ExploreFerryAllFaults")
+        # Its runs_per_s counter is per CPU-second; every figure here is per
+        # wall second (the name carries the runs per iteration).
+        explore_runs = int(explore["name"].split("/")[1])
         row = {
             "sim_us": sim * 1e6,
             "real_us": real * 1e6,
@@ -63,7 +74,7 @@ def main():
             "ratio": real / sim,
             "bulk_vs_raw": raw_bulk / sim_bulk,
             "stall_ms": stall * 1e3,
-            "explore_runs_per_s": explore["runs_per_s"],
+            "explore_runs_per_s": explore_runs / seconds(explore),
         }
         rows.append(row)
         print(f"round {round_number}: sim {row['sim_us']:.2f} us ({row['sessions_per_s']:,.0f}/s), "

@@ -344,9 +344,11 @@ CaseResult run_case(const ExploreCase& c, sim::DecisionSource* decisions,
     const std::size_t recorded_before = record->size();
 
     // The payload's memory is reused from case to case (a search runs
-    // hundreds of thousands); run_transfer keeps no reference to it.
+    // hundreds of thousands); run_transfer keeps no reference to it. A
+    // buffer grown past a few MiB by one big case is not kept.
+    constexpr std::size_t kept_payload_bytes_max = 4 * 1024 * 1024;
     thread_local auto payload = std::make_shared<std::vector<std::byte>>();
-    if (payload.use_count() != 1)
+    if (payload.use_count() != 1 || payload->capacity() > kept_payload_bytes_max)
         payload = std::make_shared<std::vector<std::byte>>();
     sim::fill_payload_for_seed(c.payload_seed, c.size_bytes, *payload);
 

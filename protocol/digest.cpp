@@ -3,11 +3,15 @@
 #include <array>
 #include <stdexcept>
 
-// libxxhash's own functions, with the bulk ones replaced by its runtime
-// dispatch: AVX2 where the CPU has it, SSE2 otherwise; XXH3 gives the same
-// hash with either. xxh_x86dispatch.h includes xxhash.h, then renames.
+// libxxhash's own functions; on x86-64 the bulk ones are replaced by its
+// runtime dispatch: AVX2 where the CPU has it, SSE2 otherwise; XXH3 gives the
+// same hash with either. xxh_x86dispatch.h includes xxhash.h, then renames.
 #define XXH_STATIC_LINKING_ONLY
+#if defined(__x86_64__)
 #include <xxh_x86dispatch.h>
+#else
+#include <xxhash.h>
+#endif
 
 namespace ferry {
 

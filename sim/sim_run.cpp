@@ -42,12 +42,18 @@ std::vector<std::byte> payload_for_seed(std::uint64_t seed, std::uint64_t size) 
 
 namespace {
 
-/// Words [0, count) of splitmix64 from state, little-endian, into out. Each
-/// word depends only on its index, so this vectorises; with AVX2 where the
+/// x86-64 gets an AVX2 clone of the generator, chosen at load time where the
 /// CPU has it (the same bytes either way).
-__attribute__((target_clones("avx2", "default"))) void fill_splitmix64_words(std::uint64_t state,
-                                                                             std::byte* out,
-                                                                             std::size_t count) {
+#if defined(__x86_64__)
+#define FERRY_AVX2_CLONE __attribute__((target_clones("avx2", "default")))
+#else
+#define FERRY_AVX2_CLONE
+#endif
+
+/// Words [0, count) of splitmix64 from state, in the machine's byte order,
+/// into out. Each word depends only on its index, so this vectorises.
+FERRY_AVX2_CLONE void fill_splitmix64_words(std::uint64_t state, std::byte* out,
+                                            std::size_t count) {
     for (std::size_t i = 0; i < count; ++i) {
         const std::uint64_t word = splitmix64_mix(state + (i + 1) * splitmix64_gamma);
         std::memcpy(out + i * sizeof word, &word, sizeof word);

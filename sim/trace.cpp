@@ -5,10 +5,15 @@
 
 #include <fmt/core.h>
 #include <nlohmann/json.hpp>
-// libxxhash, its bulk functions replaced by its runtime dispatch: AVX2 where
-// the CPU has it, the same hash either way (this header includes xxhash.h).
+// libxxhash; on x86-64 its bulk functions replaced by its runtime dispatch:
+// AVX2 where the CPU has it, the same hash either way (the dispatch header
+// includes xxhash.h).
 #define XXH_STATIC_LINKING_ONLY
+#if defined(__x86_64__)
 #include <xxh_x86dispatch.h>
+#else
+#include <xxhash.h>
+#endif
 
 namespace ferry::sim {
 

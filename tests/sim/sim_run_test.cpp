@@ -24,7 +24,8 @@ TransferReport run_naive(std::uint64_t size, std::size_t chunk, std::uint64_t se
     return run_transfer(spec);
 }
 
-// The payload is splitmix64's outputs in order, little-endian, cut to size;
+// The payload is splitmix64's outputs in order, in the machine's byte order,
+// cut to size;
 // the generator fills many words at once (vectorised), and this pins it to
 // the sequential definition, so a payload seed means the same bytes for
 // ever (saved failures replay them).
