@@ -99,8 +99,12 @@ void Trace::write_json(const TraceEvent& event) {
 
 namespace {
 
-bool id_less(const std::pair<std::uint64_t, std::string>& entry, std::uint64_t id) {
-    return entry.first < id;
+/// texts_ holds a handful of entries per run (names, addresses, fault
+/// names), in the order first seen: a linear scan beats a sorted insert.
+template <typename Texts>
+auto find_text(Texts& texts, std::uint64_t id) {
+    return std::find_if(texts.begin(), texts.end(),
+                        [id](const auto& entry) { return entry.first == id; });
 }
 
 }  // namespace
@@ -109,18 +113,16 @@ std::uint64_t Trace::intern(std::string_view text) {
     if (text.empty())
         return 0;
     const std::uint64_t id = XXH3_64bits(text.data(), text.size());
-    auto it = std::lower_bound(texts_.begin(), texts_.end(), id, id_less);
-    if (it == texts_.end() || it->first != id)
-        texts_.emplace(it, id, std::string(text));
+    if (find_text(texts_, id) == texts_.end())
+        texts_.emplace_back(id, std::string(text));
     return id;
 }
 
 std::string_view Trace::text(std::uint64_t id) const {
     if (id == 0)
         return "";
-    auto it = std::lower_bound(texts_.begin(), texts_.end(), id, id_less);
-    return it == texts_.end() || it->first != id ? std::string_view("?")
-                                                 : std::string_view(it->second);
+    auto it = find_text(texts_, id);
+    return it == texts_.end() ? std::string_view("?") : std::string_view(it->second);
 }
 
 std::uint64_t Trace::name_process(std::uint64_t process, std::string_view name) {

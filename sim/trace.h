@@ -141,8 +141,8 @@ class Trace {
     std::array<TraceEvent, recent_capacity> recent_;  ///< only [count - 64, count) are set
     std::uint64_t event_count_ = 0;
     std::uint64_t hashed_count_ = 0;
-    /// (id, text), sorted by id: a handful per run, so a flat vector with
-    /// room inline for them.
+    /// (id, text) in the order first interned: a handful per run, so a
+    /// flat vector with room inline for them.
     boost::container::small_vector<std::pair<std::uint64_t, std::string>, 12> texts_;
     boost::container::small_vector<std::uint64_t, 4> process_names_;  ///< text id per process id
     std::ostream* json_out_ = nullptr;
