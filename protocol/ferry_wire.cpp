@@ -2,6 +2,7 @@
 
 #include <array>
 #include <charconv>
+#include <iterator>
 
 #include <fmt/compile.h>
 #include <fmt/core.h>
@@ -120,10 +121,18 @@ std::variant<Request, RequestError> parse_request(std::string_view line) {
 std::string format_request(const Request& request) {
     struct Formatter {
         std::string operator()(const PutRequest& put) const {
-            if (put.digest)
-                return fmt::format(FMT_COMPILE("PUT {} {} {}\n"), put.name, put.size_bytes,
-                                   *put.digest);
-            return fmt::format(FMT_COMPILE("PUT {} {}\n"), put.name, put.size_bytes);
+            // Sized once ("PUT", the name, a size and a digest): growing the
+            // string as it is written would reallocate.
+            std::string line;
+            line.reserve(put.name.size() + 64);
+            if (put.digest) {
+                fmt::format_to(std::back_inserter(line), FMT_COMPILE("PUT {} {} {}\n"), put.name,
+                               put.size_bytes, *put.digest);
+            } else {
+                fmt::format_to(std::back_inserter(line), FMT_COMPILE("PUT {} {}\n"), put.name,
+                               put.size_bytes);
+            }
+            return line;
         }
         std::string operator()(const GetRequest& get) const {
             return fmt::format(FMT_COMPILE("GET {}\n"), get.name);
@@ -143,7 +152,7 @@ std::optional<Reply> parse_reply(std::string_view line) {
         ErrReply err{static_cast<int>(*code), ""};
         if (space != std::string_view::npos)
             err.message = std::string(rest.substr(space + 1));
-        return Reply{err};
+        return Reply{std::move(err)};
     }
     const auto fields = split_fields(line);
     if (!fields || (*fields)[0] != "OK")
@@ -159,13 +168,17 @@ std::optional<Reply> parse_reply(std::string_view line) {
             return std::nullopt;
         ok.digest = std::string((*fields)[2]);
     }
-    return Reply{ok};
+    return Reply{std::move(ok)};
 }
 
 std::string format_ok(std::uint64_t number, std::optional<std::string_view> digest) {
+    std::string line;
+    line.reserve(64);  // "OK", a number and a digest, at most
     if (digest)
-        return fmt::format(FMT_COMPILE("OK {} {}\n"), number, *digest);
-    return fmt::format(FMT_COMPILE("OK {}\n"), number);
+        fmt::format_to(std::back_inserter(line), FMT_COMPILE("OK {} {}\n"), number, *digest);
+    else
+        fmt::format_to(std::back_inserter(line), FMT_COMPILE("OK {}\n"), number);
+    return line;
 }
 
 std::string format_err(ErrCode code, std::string_view message) {
