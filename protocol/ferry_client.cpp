@@ -12,8 +12,8 @@
 
 namespace ferry {
 
-// Lines, the request and the chunk buffer are members, reused by every
-// request on the connection rather than allocated per call.
+// The reply line and the chunk buffer are members, reused by every request
+// on the connection rather than allocated per call.
 
 namespace {
 
@@ -95,11 +95,12 @@ TransferResult FerryClient::put(std::string_view name, const FileReader& file,
         offset += chunk.size();
     }
     const Digest::Hex hex = digest.hex_digits();
-    request_ = format_request(PutRequest{std::string(name), size, std::string(hex.view())});
+    const std::string request =
+        format_request(PutRequest{std::string(name), size, std::string(hex.view())});
 
     bool reset_while_sending = false;
     try {
-        send_all(conn_, request_);
+        send_all(conn_, request);
         for (std::uint64_t offset = 0; offset < size;) {
             const auto chunk = read_chunk(offset);
             send_all(conn_, chunk);

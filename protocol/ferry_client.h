@@ -89,7 +89,6 @@ class FerryClient {
     std::size_t chunk_bytes_;
     // Scratch reused by every request: allocated once per connection.
     ChunkBuffer buffer_{chunk_bytes_};
-    std::string request_;
     std::string line_;
     std::string reset_message_;
 };

@@ -25,10 +25,9 @@ TransferReport run_naive(std::uint64_t size, std::size_t chunk, std::uint64_t se
 }
 
 // The payload is splitmix64's outputs in order, in the machine's byte order,
-// cut to size;
-// the generator fills many words at once (vectorised), and this pins it to
-// the sequential definition, so a payload seed means the same bytes for
-// ever (saved failures replay them).
+// cut to size. The generator fills many words at once (vectorised); this pins
+// it to the sequential definition, so a payload seed means the same bytes
+// for ever (saved failures replay them).
 TEST(Payload, IsSplitmix64InOrderWhateverTheSize) {
     for (const std::uint64_t seed : {0ULL, 1ULL, 0xdeadbeefULL, ~0ULL}) {
         for (std::uint64_t size = 0; size <= 300; ++size) {
