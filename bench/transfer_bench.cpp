@@ -58,8 +58,11 @@ class NullStore : public Store {
 
   private:
     struct NullUpload : Upload {
-        void write(std::span<const std::byte> bytes) override { benchmark::DoNotOptimize(bytes); }
-        void commit() override {}
+        StoreStatus try_write(std::span<const std::byte> bytes) override {
+            benchmark::DoNotOptimize(bytes);
+            return std::nullopt;
+        }
+        StoreStatus try_commit() override { return std::nullopt; }
         void abort() noexcept override {}
     };
 };

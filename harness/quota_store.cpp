@@ -10,15 +10,18 @@ class QuotaStore::QuotaUpload : public Upload {
         : store_(store), inner_(std::move(inner)), name_(std::move(name)) {}
     ~QuotaUpload() override { abort(); }
 
-    void write(std::span<const std::byte> bytes) override {
-        store_.reserve(bytes.size(), name_);
+    StoreStatus try_write(std::span<const std::byte> bytes) override {
+        if (StoreStatus over_quota = store_.reserve(bytes.size(), name_))
+            return over_quota;
         reserved_ += bytes.size();
-        inner_->write(bytes);
+        return inner_->try_write(bytes);
     }
-    void commit() override {
-        inner_->commit();
+    StoreStatus try_commit() override {
+        if (StoreStatus failed = inner_->try_commit())
+            return failed;
         store_.release(reserved_);  // now counted among the committed files
         reserved_ = 0;
+        return std::nullopt;
     }
     void abort() noexcept override {
         inner_->abort();
@@ -37,17 +40,18 @@ std::unique_ptr<Upload> QuotaStore::begin_upload(std::string_view name) {
     return std::make_unique<QuotaUpload>(*this, inner_.begin_upload(name), std::string(name));
 }
 
-void QuotaStore::reserve(std::uint64_t bytes, std::string_view name) {
+StoreStatus QuotaStore::reserve(std::uint64_t bytes, std::string_view name) {
     std::uint64_t committed = 0;
     for (const auto& file : inner_.list())
         committed += file.size_bytes;
     std::lock_guard lock(mutex_);
     if (committed + pending_bytes_ + bytes > quota_bytes_) {
-        throw StoreError(
+        return StoreFailure{
             StoreErrorKind::disk_full,
-            fmt::format("disk full writing \"{}\" (quota {} bytes)", name, quota_bytes_));
+            fmt::format("disk full writing \"{}\" (quota {} bytes)", name, quota_bytes_)};
     }
     pending_bytes_ += bytes;
+    return std::nullopt;
 }
 
 void QuotaStore::release(std::uint64_t bytes) {

@@ -22,8 +22,8 @@ class QuotaStore : public Store {
 
   private:
     class QuotaUpload;
-    /// Reserves bytes for an upload; throws disk_full past the quota.
-    void reserve(std::uint64_t bytes, std::string_view name);
+    /// Reserves bytes for an upload; fails with disk_full past the quota.
+    StoreStatus reserve(std::uint64_t bytes, std::string_view name);
     void release(std::uint64_t bytes);
 
     Store& inner_;

@@ -17,12 +17,8 @@ namespace ferry {
 
 namespace {
 
-// Errors are made by functions of their own and thrown where the failure is
-// found, so the throwing frame holds no temporaries for the unwinder to clean
-// up: under the explorer's faults a third of all runs end in an ERR reply.
-
-[[gnu::noinline]] RemoteError remote_error(const ErrReply& err) {
-    return RemoteError(err.code, fmt::format("ERR {} {}", err.code, err.message));
+[[gnu::noinline]] Refusal refusal_for(const ErrReply& err) {
+    return Refusal{err.code, fmt::format("ERR {} {}", err.code, err.message)};
 }
 
 [[gnu::noinline]] ProtocolError malformed_reply_error(const std::string& line,
@@ -30,15 +26,23 @@ namespace {
     return ProtocolError(fmt::format("{} sent a malformed reply: {:?}", conn.peer_name(), line));
 }
 
-/// The OK reply in line; throws RemoteError for an ERR line and ProtocolError
-/// for anything else.
-OkReply expect_ok(const std::string& line, const Connection& conn) {
+/// The reply in line, OK or ERR; throws ProtocolError for anything else.
+std::variant<OkReply, Refusal> ok_or_refusal(const std::string& line, const Connection& conn) {
     auto reply = parse_reply(line);
     if (!reply)
         throw malformed_reply_error(line, conn);
     if (const auto* err = std::get_if<ErrReply>(&*reply))
-        throw remote_error(*err);
+        return refusal_for(*err);
     return std::move(std::get<OkReply>(*reply));
+}
+
+/// The OK reply in line; throws RemoteError for an ERR line and ProtocolError
+/// for anything else.
+OkReply expect_ok(const std::string& line, const Connection& conn) {
+    auto reply = ok_or_refusal(line, conn);
+    if (auto* refusal = std::get_if<Refusal>(&reply))
+        throw RemoteError(refusal->code, refusal->line);
+    return std::move(std::get<OkReply>(reply));
 }
 
 }  // namespace
@@ -75,6 +79,14 @@ void require_one_field(std::string_view name) {
 }  // namespace
 
 TransferResult FerryClient::put(std::string_view name, const FileReader& file,
+                                const ProgressFn& progress) {
+    PutOutcome outcome = try_put(name, file, progress);
+    if (auto* refusal = std::get_if<Refusal>(&outcome))
+        throw RemoteError(refusal->code, refusal->line);
+    return std::move(std::get<TransferResult>(outcome));
+}
+
+PutOutcome FerryClient::try_put(std::string_view name, const FileReader& file,
                                 const ProgressFn& progress) {
     require_one_field(name);
     const std::uint64_t size = file.size_bytes();
@@ -120,11 +132,16 @@ TransferResult FerryClient::put(std::string_view name, const FileReader& file,
         // behind the reset. If not, this recv fails with the reset itself.
         if (!reader_.recv_line_into(line_, header_line_bytes_max))
             throw reset_error();
-        expect_ok(line_, conn_);  // an ERR line: RemoteError
+        auto reply = ok_or_refusal(line_, conn_);
+        if (auto* refusal = std::get_if<Refusal>(&reply))
+            return std::move(*refusal);
         throw reset_error();
     }
 
-    const OkReply ok = expect_ok(recv_reply_line(), conn_);
+    auto reply = ok_or_refusal(recv_reply_line(), conn_);
+    if (auto* refusal = std::get_if<Refusal>(&reply))
+        return std::move(*refusal);
+    const OkReply& ok = std::get<OkReply>(reply);
     if (ok.number != size || !ok.digest || *ok.digest != hex.view()) {
         throw CorruptedTransfer(fmt::format(
             "{} acknowledged {} bytes with digest {}, but we sent {} bytes with digest {}",

@@ -134,11 +134,9 @@ class Session {
                                                   put.size_bytes - remaining, put.size_bytes));
             }
             const std::span<const std::byte> chunk = space.first(got);
-            try {
-                upload->write(chunk);
-            } catch (const StoreError& e) {
+            if (const StoreStatus failed = upload->try_write(chunk)) {
                 upload->abort();
-                return refuse(err_code_for(e.kind()), e.what(), Next::close);
+                return refuse(err_code_for(failed->kind), failed->message, Next::close);
             }
             digest.update(chunk);
             remaining -= got;
@@ -151,11 +149,8 @@ class Session {
                           fmt::format("digest mismatch: received bytes hash to {}", hex.view()),
                           Next::keep_going);
         }
-        try {
-            upload->commit();
-        } catch (const StoreError& e) {
-            return refuse(err_code_for(e.kind()), e.what(), Next::keep_going);
-        }
+        if (const StoreStatus failed = upload->try_commit())
+            return refuse(err_code_for(failed->kind), failed->message, Next::keep_going);
         log("PUT {} {} -> OK", put.name, put.size_bytes);
         send_all(conn_, format_ok(put.size_bytes, hex.view()));
         return Next::keep_going;

@@ -26,29 +26,31 @@ class MemoryStore::MemoryUpload : public Upload {
     MemoryUpload(MemoryStore& store, std::string name) : store_(store), name_(std::move(name)) {}
     ~MemoryUpload() override { abort(); }
 
-    void write(std::span<const std::byte> bytes) override {
+    StoreStatus try_write(std::span<const std::byte> bytes) override {
         if (done_)
-            throw StoreError(StoreErrorKind::io, "write after commit or abort");
+            return StoreFailure{StoreErrorKind::io, "write after commit or abort"};
         {
             std::lock_guard lock(store_.mutex_);
             if (store_.capacity_bytes_ != 0 &&
                 store_.used_bytes_locked() + bytes.size() > store_.capacity_bytes_) {
-                throw StoreError(StoreErrorKind::disk_full,
-                                 fmt::format("disk full writing \"{}\"", name_));
+                return StoreFailure{StoreErrorKind::disk_full,
+                                    fmt::format("disk full writing \"{}\"", name_)};
             }
             store_.pending_bytes_ += bytes.size();
         }
         data_.insert(data_.end(), bytes.begin(), bytes.end());
+        return std::nullopt;
     }
 
-    void commit() override {
+    StoreStatus try_commit() override {
         if (done_)
-            throw StoreError(StoreErrorKind::io, "commit after commit or abort");
+            return StoreFailure{StoreErrorKind::io, "commit after commit or abort"};
         auto bytes = std::make_shared<const Bytes>(std::move(data_));
         std::lock_guard lock(store_.mutex_);
         store_.pending_bytes_ -= bytes->size();
         store_.replace_locked(name_, std::move(bytes));
         done_ = true;
+        return std::nullopt;
     }
 
     void abort() noexcept override {

@@ -10,6 +10,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <span>
 #include <stdexcept>
 #include <string>
@@ -27,10 +28,22 @@ enum class StoreErrorKind {
 
 std::string_view to_string(StoreErrorKind kind);
 
+/// Why an upload's write or commit failed, returned rather than thrown: a
+/// full disk is an answer the server turns into an ERR reply, and under the
+/// explorer's store faults a throw would cost more than the whole transfer.
+struct StoreFailure {
+    StoreErrorKind kind = StoreErrorKind::io;
+    std::string message;
+};
+
+/// Nothing when the call succeeded, otherwise why it failed.
+using StoreStatus = std::optional<StoreFailure>;
+
 class StoreError : public std::runtime_error {
   public:
     StoreError(StoreErrorKind kind, const std::string& message)
         : std::runtime_error(message), kind_(kind) {}
+    explicit StoreError(const StoreFailure& failure) : StoreError(failure.kind, failure.message) {}
     StoreErrorKind kind() const { return kind_; }
 
   private:
@@ -45,16 +58,27 @@ struct FileInfo {
 };
 
 /// A file being written. Destroying it without commit() aborts it.
+///
+/// Implementations provide try_write and try_commit, which return a failure;
+/// write and commit are the same calls throwing it as a StoreError.
 class Upload {
   public:
     virtual ~Upload() = default;
-    /// Appends bytes; throws StoreError (disk_full, io).
-    virtual void write(std::span<const std::byte> bytes) = 0;
+    /// Appends bytes; fails with disk_full or io.
+    [[nodiscard]] virtual StoreStatus try_write(std::span<const std::byte> bytes) = 0;
     /// Makes the file visible under its name, replacing any file of that name,
-    /// atomically and durably. Throws StoreError; on failure nothing is visible.
-    virtual void commit() = 0;
+    /// atomically and durably. On failure nothing is visible.
+    [[nodiscard]] virtual StoreStatus try_commit() = 0;
+    void write(std::span<const std::byte> bytes) { throw_if_failed(try_write(bytes)); }
+    void commit() { throw_if_failed(try_commit()); }
     /// Discards what was written. Idempotent; never throws.
     virtual void abort() noexcept = 0;
+
+  private:
+    static void throw_if_failed(const StoreStatus& status) {
+        if (status)
+            throw StoreError(*status);
+    }
 };
 
 /// A committed file opened for reading. It keeps reading the version that was

@@ -95,42 +95,44 @@ class DiskUpload : public Upload {
         : root_fd_(root_fd), fd_(fd), temp_name_(std::move(temp_name)), name_(std::move(name)) {}
     ~DiskUpload() override { abort(); }
 
-    void write(std::span<const std::byte> bytes) override {
+    StoreStatus try_write(std::span<const std::byte> bytes) override {
         if (fd_ < 0)
-            throw error(StoreErrorKind::io, "write", "upload already finished");
+            return failure(StoreErrorKind::io, "write", "upload already finished");
         while (!bytes.empty()) {
             const ssize_t written = ::write(fd_, bytes.data(), bytes.size());
             if (written < 0) {
                 if (errno == EINTR)
                     continue;
-                const int failure = errno;
-                throw error(write_error_kind(failure), "write", error_text(failure));
+                const int error = errno;
+                return failure(write_error_kind(error), "write", error_text(error));
             }
             bytes = bytes.subspan(static_cast<std::size_t>(written));
         }
+        return std::nullopt;
     }
 
-    void commit() override {
+    StoreStatus try_commit() override {
         if (fd_ < 0)
-            throw error(StoreErrorKind::io, "commit", "upload already finished");
+            return failure(StoreErrorKind::io, "commit", "upload already finished");
         if (::fsync(fd_) != 0)
-            fail_before_rename("fsync");
+            return fail_before_rename("fsync");
         const int fd = fd_;
         fd_ = -1;
         if (::close(fd) != 0 && errno != EINTR)
-            fail_before_rename("close");
+            return fail_before_rename("close");
         if (::renameat(root_fd_, temp_name_.c_str(), root_fd_, name_.c_str()) != 0) {
-            fail_before_rename("rename");
+            return fail_before_rename("rename");
         }
         temp_name_.clear();
         // The rename is durable only once the directory is. Should this fsync
         // fail, the new version stays visible: removing it again could delete
         // a newer version committed meanwhile.
         if (::fsync(root_fd_) != 0) {
-            const int failure = errno;
-            throw error(write_error_kind(failure), "fsync of the directory after commit",
-                        error_text(failure));
+            const int error = errno;
+            return failure(write_error_kind(error), "fsync of the directory after commit",
+                           error_text(error));
         }
+        return std::nullopt;
     }
 
     void abort() noexcept override {
@@ -145,15 +147,16 @@ class DiskUpload : public Upload {
     }
 
   private:
-    StoreError error(StoreErrorKind kind, std::string_view call, std::string_view reason) const {
-        return StoreError(kind,
-                          fmt::format("{} of upload {}: {}", call, quote_name(name_), reason));
+    StoreFailure failure(StoreErrorKind kind, std::string_view call,
+                         std::string_view reason) const {
+        return StoreFailure{kind,
+                            fmt::format("{} of upload {}: {}", call, quote_name(name_), reason)};
     }
 
-    [[noreturn]] void fail_before_rename(std::string_view call) {
-        const int failure = errno;
+    StoreFailure fail_before_rename(std::string_view call) {
+        const int error = errno;
         abort();
-        throw error(write_error_kind(failure), call, error_text(failure));
+        return failure(write_error_kind(error), call, error_text(error));
     }
 
     int root_fd_;

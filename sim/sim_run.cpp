@@ -81,6 +81,10 @@ std::string connection_error_text(const ConnectionError& e) {
     return fmt::format("connection error ({}): {}", to_string(e.kind()), e.what());
 }
 
+std::string server_answered_text(std::string_view err_line) {
+    return fmt::format("server answered {}", err_line);
+}
+
 /// Runs body(context), turning the errors protocol code may throw into a
 /// message. Not inlined, and not a template: every frame an exception passes
 /// costs the unwinder a scan of its tables, so the frame that catches is kept
@@ -91,7 +95,7 @@ std::string connection_error_text(const ConnectionError& e) {
     } catch (const ConnectionError& e) {
         return connection_error_text(e);
     } catch (const RemoteError& e) {
-        return fmt::format("server answered {}", e.line());
+        return server_answered_text(e.line());
     } catch (const CorruptedTransfer& e) {
         return fmt::format("corrupted transfer: {}", e.what());
     } catch (const ProtocolError& e) {
@@ -184,6 +188,7 @@ TransferReport run_transfer(const TransferSpec& spec) {
             client_done();
             return;
         }
+        std::string refusal_line;
         report.client_error = capture_error([&] {
             auto& conn = std::get<std::unique_ptr<SimConnection>>(connected);
             if (naive) {
@@ -191,10 +196,19 @@ TransferReport run_transfer(const TransferSpec& spec) {
             } else {
                 conn->set_timeout(spec.client_timeout);
                 FerryClient client(*conn, chunk);
-                client.put(transfer_file_name, reader);
+                // A refusal is returned, not thrown, for the same reason.
+                // Like any other error, it leaves the connection to be closed
+                // when this process ends.
+                PutOutcome outcome = client.try_put(transfer_file_name, reader);
+                if (auto* refusal = std::get_if<Refusal>(&outcome)) {
+                    refusal_line = std::move(refusal->line);
+                    return;
+                }
             }
             conn->close();
         });
+        if (!refusal_line.empty())
+            report.client_error = server_answered_text(refusal_line);
         client_done();
     };
     // Each process gets a pointer to its body: small enough for

@@ -85,25 +85,28 @@ class SimStore::SimUpload final : public Upload {
     }
     ~SimUpload() override { abort(); }
 
-    void write(std::span<const std::byte> bytes) override {
-        check_usable("write");
+    StoreStatus try_write(std::span<const std::byte> bytes) override {
+        if (StoreStatus unusable = check_usable("write"))
+            return unusable;
         if (store_.fails(store_.writes_, store_.faults_.fail_write_at, store_.write_failed_))
-            throw fault_error("write fails", StoreErrorKind::io, "I/O error writing");
+            return fault_failure("write fails", StoreErrorKind::io, "I/O error writing");
         if (store_.faults_.capacity_bytes != 0 &&
             store_.used_bytes() + bytes.size() > store_.faults_.capacity_bytes) {
-            throw fault_error("disk full", StoreErrorKind::disk_full, "disk full writing");
+            return fault_failure("disk full", StoreErrorKind::disk_full, "disk full writing");
         }
         contents_->append(bytes);
         store_.pending_bytes_ += bytes.size();
         store_.sim_.record(TraceKind::store_write, 0, Side::server, number_, bytes.size());
+        return std::nullopt;
     }
 
-    void commit() override {
-        check_usable("commit");
+    StoreStatus try_commit() override {
+        if (StoreStatus unusable = check_usable("commit"))
+            return unusable;
         if (store_.fails(store_.fsyncs_, store_.faults_.fail_fsync_at, store_.fsync_failed_))
-            throw fault_error("fsync fails", StoreErrorKind::io, "I/O error syncing");
+            return fault_failure("fsync fails", StoreErrorKind::io, "I/O error syncing");
         if (store_.fails(store_.renames_, store_.faults_.fail_rename_at, store_.rename_failed_))
-            throw fault_error("rename fails", StoreErrorKind::io, "I/O error renaming into");
+            return fault_failure("rename fails", StoreErrorKind::io, "I/O error renaming into");
         const std::uint64_t size = contents_->size_bytes;
         finish();
         auto& slot = store_.files_[name_];
@@ -113,6 +116,7 @@ class SimStore::SimUpload final : public Upload {
         slot = std::move(contents_);
         store_.sim_.record(TraceKind::store_commit, 0, Side::server,
                            store_.sim_.trace().intern(name_), size);
+        return std::nullopt;
     }
 
     void abort() noexcept override {
@@ -129,25 +133,24 @@ class SimStore::SimUpload final : public Upload {
   private:
     bool alive() const { return crashes_ == store_.crashes_; }
 
-    /// Records the injected fault and returns the error it causes. Made out
-    /// of line and thrown by the caller, so the throwing frame holds no
-    /// temporaries for the unwinder to clean up (store faults are common
-    /// under the explorer).
-    [[gnu::noinline]] StoreError fault_error(const char* fault, StoreErrorKind kind,
-                                             std::string_view what) {
+    /// Records the injected fault and returns the failure it causes; out of
+    /// line, as the rare path.
+    [[gnu::noinline]] StoreFailure fault_failure(const char* fault, StoreErrorKind kind,
+                                                 std::string_view what) {
         store_.record_fault(fault, number_);
-        return StoreError(kind, fmt::format("{} \"{}\"", what, name_));
+        return StoreFailure{kind, fmt::format("{} \"{}\"", what, name_)};
     }
 
-    void check_usable(const char* call) {
+    StoreStatus check_usable(const char* call) const {
         if (done_) {
-            throw StoreError(StoreErrorKind::io,
-                             fmt::format("{} of \"{}\" after commit or abort", call, name_));
+            return StoreFailure{StoreErrorKind::io,
+                                fmt::format("{} of \"{}\" after commit or abort", call, name_)};
         }
         if (!alive()) {
-            throw StoreError(StoreErrorKind::io,
-                             fmt::format("{} of \"{}\": lost in a crash", call, name_));
+            return StoreFailure{StoreErrorKind::io,
+                                fmt::format("{} of \"{}\": lost in a crash", call, name_)};
         }
+        return std::nullopt;
     }
 
     /// No longer in progress: its bytes stop counting as pending.

@@ -124,6 +124,45 @@ TEST(FerryClientPut, ReadsTheErrLineWhenTheServerStopsReadingMidBody) {
     }
 }
 
+TEST(FerryClientTryPut, ReturnsTheRefusalInsteadOfThrowing) {
+    ScriptedConnection conn("ERR 507 disk full writing \"x\"\n");
+    FerryClient client(conn);
+    const PutOutcome outcome = client.try_put("x", BytesReader("abc"));
+    const auto* refusal = std::get_if<Refusal>(&outcome);
+    ASSERT_NE(refusal, nullptr);
+    EXPECT_EQ(refusal->code, 507);
+    EXPECT_EQ(refusal->line, "ERR 507 disk full writing \"x\"");
+}
+
+TEST(FerryClientTryPut, ReturnsTheRefusalWaitingBehindAResetMidBody) {
+    ScriptedConnection conn("ERR 413 too large\n");
+    conn.fail_sends_after(100);
+    FerryClient client(conn, 16);
+    const PutOutcome outcome = client.try_put("big", BytesReader(payload(10000)));
+    ASSERT_TRUE(std::holds_alternative<Refusal>(outcome));
+    EXPECT_EQ(std::get<Refusal>(outcome).code, 413);
+}
+
+TEST(FerryClientTryPut, ReturnsTheAcknowledgedTransfer) {
+    const std::string body = payload(100);
+    ScriptedConnection conn(ok_line(body));
+    FerryClient client(conn, 16);
+    const PutOutcome outcome = client.try_put("a.bin", BytesReader(body));
+    const auto* result = std::get_if<TransferResult>(&outcome);
+    ASSERT_NE(result, nullptr);
+    EXPECT_EQ(result->size_bytes, 100u);
+    EXPECT_EQ(result->digest, digest_hex(as_bytes(body)));
+}
+
+TEST(FerryClientTryPut, StillThrowsWhatIsNotARefusal) {
+    ScriptedConnection reset("");
+    reset.fail_sends_after(100);
+    EXPECT_THROW(FerryClient(reset, 16).try_put("big", BytesReader(payload(10000))),
+                 ConnectionError);
+    ScriptedConnection malformed("HELLO\n");
+    EXPECT_THROW(FerryClient(malformed).try_put("x", BytesReader("abc")), ProtocolError);
+}
+
 TEST(FerryClientPut, ResetWithNoErrLineIsAConnectionError) {
     ScriptedConnection conn("");
     conn.fail_sends_after(100);

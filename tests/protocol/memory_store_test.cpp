@@ -62,6 +62,22 @@ TEST(MemoryStore, WritePastCapacityIsDiskFullAndCountsPendingUploads) {
     }
 }
 
+TEST(MemoryStore, TryWriteAndTryCommitReturnTheirFailure) {
+    MemoryStore store(10);
+    auto upload = store.begin_upload("new");
+    EXPECT_EQ(upload->try_write(as_bytes("1234")), std::nullopt);
+    const StoreStatus full = upload->try_write(as_bytes("1234567"));
+    ASSERT_TRUE(full);
+    EXPECT_EQ(full->kind, StoreErrorKind::disk_full);
+    EXPECT_EQ(full->message, "disk full writing \"new\"");
+    EXPECT_EQ(store.pending_bytes(), 4u);  // the refused bytes are not counted
+    EXPECT_EQ(upload->try_commit(), std::nullopt);
+    EXPECT_EQ(store.file("new"), to_bytes("1234"));
+    const StoreStatus again = upload->try_commit();
+    ASSERT_TRUE(again);
+    EXPECT_EQ(again->kind, StoreErrorKind::io);
+}
+
 TEST(MemoryStore, ReplacingAFileFreesItsSpace) {
     MemoryStore store(10);
     store.put_file("a", to_bytes("1234567890"));

@@ -166,6 +166,9 @@ DISK_STORE_TEST(AbortLeavesNothing) {
     EXPECT_THAT(store.list(), IsEmpty());
     EXPECT_EQ(store_error_kind([&] { upload->write(to_bytes("more")); }), StoreErrorKind::io);
     EXPECT_EQ(store_error_kind([&] { upload->commit(); }), StoreErrorKind::io);
+    const StoreStatus finished = upload->try_write(to_bytes("more"));
+    ASSERT_TRUE(finished);
+    EXPECT_THAT(finished->message, HasSubstr("upload already finished"));
     EXPECT_THAT(entry_names(dir.path()), IsEmpty());
 }
 

@@ -184,6 +184,24 @@ TEST(SimStore, PersistentFailuresKeepFailing) {
     EXPECT_EQ(failures, 3);
 }
 
+TEST(SimStore, InjectedFaultsAreReturnedByTryWriteAndTryCommit) {
+    Simulation sim({});
+    StoreFaults faults;
+    faults.fail_write_at = 2;
+    faults.fail_fsync_at = 1;
+    SimStore store(sim, faults);
+    auto upload = store.begin_upload("a.txt");
+    EXPECT_EQ(upload->try_write(as_bytes("x")), std::nullopt);
+    const StoreStatus write_failed = upload->try_write(as_bytes("y"));
+    ASSERT_TRUE(write_failed);
+    EXPECT_EQ(write_failed->kind, StoreErrorKind::io);
+    EXPECT_EQ(write_failed->message, "I/O error writing \"a.txt\"");
+    const StoreStatus fsync_failed = upload->try_commit();
+    ASSERT_TRUE(fsync_failed);
+    EXPECT_EQ(fsync_failed->message, "I/O error syncing \"a.txt\"");
+    EXPECT_TRUE(store.list().empty());
+}
+
 TEST(SimStore, FailedFsyncOrRenameLeavesNothingVisible) {
     for (const bool fsync : {true, false}) {
         Simulation sim({});
