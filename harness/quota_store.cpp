@@ -42,8 +42,14 @@ std::unique_ptr<Upload> QuotaStore::begin_upload(std::string_view name) {
 
 StoreStatus QuotaStore::reserve(std::uint64_t bytes, std::string_view name) {
     std::uint64_t committed = 0;
-    for (const auto& file : inner_.list())
-        committed += file.size_bytes;
+    try {
+        for (const auto& file : inner_.list())
+            committed += file.size_bytes;
+    } catch (const StoreError& e) {
+        // try_write returns its failures; a directory that cannot be listed
+        // is one of them.
+        return StoreFailure{e.kind(), e.what()};
+    }
     std::lock_guard lock(mutex_);
     if (committed + pending_bytes_ + bytes > quota_bytes_) {
         return StoreFailure{

@@ -22,7 +22,8 @@ class QuotaStore : public Store {
 
   private:
     class QuotaUpload;
-    /// Reserves bytes for an upload; fails with disk_full past the quota.
+    /// Reserves bytes for an upload; fails with disk_full past the quota, or
+    /// with the inner store's error when it cannot list its files.
     StoreStatus reserve(std::uint64_t bytes, std::string_view name);
     void release(std::uint64_t bytes);
 

@@ -24,7 +24,7 @@ class RemoteError : public std::runtime_error {
   public:
     RemoteError(int code, const std::string& line) : std::runtime_error(line), code_(code) {}
     int code() const { return code_; }
-    /// The whole ERR line as the server sent it.
+    /// "ERR <code> <message>", rebuilt from the parsed line.
     const char* line() const { return what(); }
 
   private:
@@ -56,7 +56,7 @@ struct TransferResult {
 /// The server's "ERR <code> <message>", as a value.
 struct Refusal {
     int code = 0;
-    std::string line;  ///< the whole ERR line as the server sent it
+    std::string line;  ///< "ERR <code> <message>", rebuilt from the parsed line
 };
 
 /// What try_put returns: the upload acknowledged, or the server's refusal.
@@ -74,15 +74,16 @@ class FerryClient {
     ///
     /// Uploads file as name. The digest is computed first (one read of the
     /// file) and sent in the header, so the server refuses to keep a corrupted
-    /// upload. Throws RemoteError, ProtocolError, ConnectionError.
+    /// upload. Throws RemoteError, ProtocolError, ConnectionError, and
+    /// StoreError when the file shrinks while being sent.
     TransferResult put(std::string_view name, const FileReader& file,
                        const ProgressFn& progress = {});
     /// put, with the server's refusal returned instead of thrown as a
     /// RemoteError; other failures still throw. A refusal is one of the
     /// answers a PUT can get, and under the explorer's store faults a third of
     /// all runs get it: the throw would cost more than the rest of the run.
-    PutOutcome try_put(std::string_view name, const FileReader& file,
-                       const ProgressFn& progress = {});
+    [[nodiscard]] PutOutcome try_put(std::string_view name, const FileReader& file,
+                                     const ProgressFn& progress = {});
     /// Downloads name into sink and checks the digest. Throws RemoteError,
     /// ProtocolError (including a digest mismatch), ConnectionError.
     TransferResult get(std::string_view name, ByteSink& sink, const ProgressFn& progress = {});

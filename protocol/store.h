@@ -59,8 +59,9 @@ struct FileInfo {
 
 /// A file being written. Destroying it without commit() aborts it.
 ///
-/// Implementations provide try_write and try_commit, which return a failure;
-/// write and commit are the same calls throwing it as a StoreError.
+/// Implementations provide try_write and try_commit, which return a failure
+/// and never throw StoreError (the server turns what they return into an ERR
+/// reply); write and commit are the same calls throwing it as a StoreError.
 class Upload {
   public:
     virtual ~Upload() = default;

@@ -97,14 +97,14 @@ class DiskUpload : public Upload {
 
     StoreStatus try_write(std::span<const std::byte> bytes) override {
         if (fd_ < 0)
-            return failure(StoreErrorKind::io, "write", "upload already finished");
+            return upload_failure(StoreErrorKind::io, "write", "upload already finished");
         while (!bytes.empty()) {
             const ssize_t written = ::write(fd_, bytes.data(), bytes.size());
             if (written < 0) {
                 if (errno == EINTR)
                     continue;
-                const int error = errno;
-                return failure(write_error_kind(error), "write", error_text(error));
+                const int failure = errno;
+                return upload_failure(write_error_kind(failure), "write", error_text(failure));
             }
             bytes = bytes.subspan(static_cast<std::size_t>(written));
         }
@@ -113,7 +113,7 @@ class DiskUpload : public Upload {
 
     StoreStatus try_commit() override {
         if (fd_ < 0)
-            return failure(StoreErrorKind::io, "commit", "upload already finished");
+            return upload_failure(StoreErrorKind::io, "commit", "upload already finished");
         if (::fsync(fd_) != 0)
             return fail_before_rename("fsync");
         const int fd = fd_;
@@ -128,9 +128,9 @@ class DiskUpload : public Upload {
         // fail, the new version stays visible: removing it again could delete
         // a newer version committed meanwhile.
         if (::fsync(root_fd_) != 0) {
-            const int error = errno;
-            return failure(write_error_kind(error), "fsync of the directory after commit",
-                           error_text(error));
+            const int failure = errno;
+            return upload_failure(write_error_kind(failure), "fsync of the directory after commit",
+                                  error_text(failure));
         }
         return std::nullopt;
     }
@@ -147,16 +147,16 @@ class DiskUpload : public Upload {
     }
 
   private:
-    StoreFailure failure(StoreErrorKind kind, std::string_view call,
-                         std::string_view reason) const {
+    StoreFailure upload_failure(StoreErrorKind kind, std::string_view call,
+                                std::string_view reason) const {
         return StoreFailure{kind,
                             fmt::format("{} of upload {}: {}", call, quote_name(name_), reason)};
     }
 
     StoreFailure fail_before_rename(std::string_view call) {
-        const int error = errno;
+        const int failure = errno;
         abort();
-        return failure(write_error_kind(error), call, error_text(error));
+        return upload_failure(write_error_kind(failure), call, error_text(failure));
     }
 
     int root_fd_;

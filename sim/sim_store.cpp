@@ -134,7 +134,7 @@ class SimStore::SimUpload final : public Upload {
     bool alive() const { return crashes_ == store_.crashes_; }
 
     /// Records the injected fault and returns the failure it causes; out of
-    /// line, as the rare path.
+    /// line, to keep the write and commit paths small.
     [[gnu::noinline]] StoreFailure fault_failure(const char* fault, StoreErrorKind kind,
                                                  std::string_view what) {
         store_.record_fault(fault, number_);

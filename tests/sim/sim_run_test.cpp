@@ -235,17 +235,21 @@ TEST(FerryProtocol, StoreFaultsEndInAnErrReply) {
     spec.store_faults.fail_write_at = 3;
     TransferReport report = run_transfer(spec);
     EXPECT_EQ(report.outcome, Outcome::failed);
-    EXPECT_NE(report.client_error.find("ERR 500"), std::string::npos) << report.detail;
+    EXPECT_EQ(report.client_error, "server answered ERR 500 I/O error writing \"payload.bin\"")
+        << report.detail;
+    EXPECT_EQ(report.server_error, "");
 
     spec.store_faults = {};
     spec.store_faults.capacity_bytes = 5000;
     report = run_transfer(spec);
-    EXPECT_NE(report.client_error.find("ERR 507"), std::string::npos) << report.detail;
+    EXPECT_EQ(report.client_error, "server answered ERR 507 disk full writing \"payload.bin\"")
+        << report.detail;
 
     spec.store_faults = {};
     spec.store_faults.fail_fsync_at = 1;
     report = run_transfer(spec);
-    EXPECT_NE(report.client_error.find("ERR 500"), std::string::npos) << report.detail;
+    EXPECT_EQ(report.client_error, "server answered ERR 500 I/O error syncing \"payload.bin\"")
+        << report.detail;
     EXPECT_EQ(report.stored_bytes, 0u);
 }
 

@@ -190,6 +190,8 @@ TEST(SimStore, InjectedFaultsAreReturnedByTryWriteAndTryCommit) {
     faults.fail_write_at = 2;
     faults.fail_fsync_at = 1;
     SimStore store(sim, faults);
+    std::ostringstream json;
+    sim.trace().write_json_lines_to(&json);
     auto upload = store.begin_upload("a.txt");
     EXPECT_EQ(upload->try_write(as_bytes("x")), std::nullopt);
     const StoreStatus write_failed = upload->try_write(as_bytes("y"));
@@ -200,6 +202,13 @@ TEST(SimStore, InjectedFaultsAreReturnedByTryWriteAndTryCommit) {
     ASSERT_TRUE(fsync_failed);
     EXPECT_EQ(fsync_failed->message, "I/O error syncing \"a.txt\"");
     EXPECT_TRUE(store.list().empty());
+    // Each fault is in the trace, where the failed call made it.
+    const std::string text = json.str();
+    const auto write_fault = text.find("\"event\":\"store_fault\"");
+    ASSERT_NE(write_fault, std::string::npos) << text;
+    EXPECT_NE(text.find("\"event\":\"store_fault\"", write_fault + 1), std::string::npos) << text;
+    EXPECT_LT(text.find("\"event\":\"store_write\""), write_fault) << text;
+    sim.trace().write_json_lines_to(nullptr);
 }
 
 TEST(SimStore, FailedFsyncOrRenameLeavesNothingVisible) {
