@@ -17,10 +17,12 @@ namespace ferry {
 
 namespace {
 
-[[gnu::noinline]] Refusal refusal_for(const ErrReply& err) {
+Refusal refusal_for(const ErrReply& err) {
     return Refusal{err.code, fmt::format("ERR {} {}", err.code, err.message)};
 }
 
+/// Built out of line and thrown by the caller, so the throwing frame holds no
+/// temporaries for the unwinder to clean up.
 [[gnu::noinline]] ProtocolError malformed_reply_error(const std::string& line,
                                                       const Connection& conn) {
     return ProtocolError(fmt::format("{} sent a malformed reply: {:?}", conn.peer_name(), line));
@@ -66,9 +68,7 @@ namespace {
 
 /// A name that would break the request line (or smuggle in a second request).
 void require_one_field(std::string_view name) {
-    const bool breaks_line = std::any_of(name.begin(), name.end(),
-                                         [](char c) { return c == ' ' || c == '\r' || c == '\n'; });
-    if (name.empty() || breaks_line) {
+    if (name.empty() || name.find_first_of(" \r\n") != std::string_view::npos) {
         throw std::invalid_argument(
             fmt::format("{:?} cannot be sent as a name: it is empty or holds a space or a line "
                         "break",
