@@ -4,6 +4,9 @@
 //   clock.h        the runtime's clock and deadlines (no wall clock here)
 //   connection.h   the Connection contract and the helpers built on it
 //   store.h        the Store interface (uploads, readers, listing)
+//   listener.h     where a server gets connections; task_runner.h, how it
+//                  runs them concurrently (threads, simulated processes)
+//   accept_loop.h  a server's accept loop: connection limit and refusals
 //   memory_store.h an in-memory Store for tests
 //   names.h        which file names ferry/1 accepts
 //   digest.h       XXH3-128 digests as 32 hex digits

@@ -17,14 +17,164 @@ constexpr auto accept_wait = std::chrono::seconds(1);
 /// How long a refused client gets to take its "ERR 503" line.
 constexpr auto refuse_timeout = std::chrono::seconds(1);
 
-std::string describe(std::uint64_t id, const Connection& conn) {
-    return fmt::format("conn {} {}", id, conn.peer_name());
-}
-
 }  // namespace
 
+/// An accepted connection, listed for stop() while it lives: stop() reaches
+/// the TcpConnection underneath (whatever wraps it) to wake its calls.
+class Server::Tracked final : public Connection {
+  public:
+    Tracked(std::unique_ptr<Connection> inner, Acceptor& acceptor, std::uint64_t id)
+        : Connection(inner->clock()), inner_(std::move(inner)), acceptor_(acceptor), id_(id) {}
+    ~Tracked() override;
+
+    std::size_t send(std::span<const std::byte> bytes) override {
+        inner_->set_deadline(call_deadline());
+        return inner_->send(bytes);
+    }
+    std::size_t recv(std::span<std::byte> buffer) override {
+        inner_->set_deadline(call_deadline());
+        return inner_->recv(buffer);
+    }
+    void shutdown_send() override { inner_->shutdown_send(); }
+    void close() override { inner_->close(); }
+    std::string peer_name() const override { return inner_->peer_name(); }
+
+  private:
+    std::unique_ptr<Connection> inner_;
+    Acceptor& acceptor_;
+    std::uint64_t id_;
+};
+
+/// The TcpListener as the accept loop's Listener: wraps each connection (the
+/// harness's fault injection), and keeps the live ones for stop().
+class Server::Acceptor final : public Listener {
+  public:
+    explicit Acceptor(Server& server) : server_(server) {}
+
+    std::unique_ptr<Connection> accept(std::optional<Duration> timeout) override {
+        std::unique_ptr<TcpConnection> tcp = server_.listener_.accept(timeout);
+        if (!tcp)
+            return nullptr;
+        TcpConnection* raw = tcp.get();
+        std::unique_ptr<Connection> conn;
+        if (server_.config_.wrap_connection) {
+            const std::string peer = tcp->peer_name();
+            try {
+                // Should it throw, the wrapper has destroyed the connection.
+                conn = server_.config_.wrap_connection(std::move(tcp));
+            } catch (const std::exception& e) {
+                server_.log(fmt::format("{}: failed: {}", peer, e.what()));
+                return nullptr;
+            }
+        } else {
+            conn = std::move(tcp);
+        }
+        std::lock_guard lock(mutex_);
+        if (stopping_) {
+            conn->close();
+            return nullptr;
+        }
+        const std::uint64_t id = next_id_++;
+        live_.emplace(id, raw);
+        return std::make_unique<Tracked>(std::move(conn), *this, id);
+    }
+    bool closed() const override { return server_.listener_.interrupted(); }
+
+    /// Wakes every live connection's calls; connections accepted from now on
+    /// are closed at once.
+    void interrupt_all() {
+        std::lock_guard lock(mutex_);
+        stopping_ = true;
+        for (auto& [id, conn] : live_)
+            conn->interrupt();
+    }
+    void forget(std::uint64_t id) {
+        std::lock_guard lock(mutex_);
+        live_.erase(id);
+    }
+
+  private:
+    Server& server_;
+    std::mutex mutex_;  ///< guards live_, next_id_, stopping_
+    std::map<std::uint64_t, TcpConnection*> live_;
+    std::uint64_t next_id_ = 1;
+    bool stopping_ = false;
+};
+
+Server::Tracked::~Tracked() {
+    // Off the list before the connection underneath goes away.
+    acceptor_.forget(id_);
+}
+
+/// A thread per task; finished threads are joined by reap() and join_all().
+class Server::Threads final : public TaskRunner {
+  public:
+    void spawn(std::string name, std::function<void()> body) override {
+        (void)name;
+        std::lock_guard lock(mutex_);
+        const std::uint64_t id = next_id_++;
+        // std::thread throws std::system_error when no thread can be had.
+        threads_.emplace(id, std::thread([this, id, body = std::move(body)] {
+                             body();
+                             std::lock_guard done(mutex_);
+                             finished_.push_back(id);
+                         }));
+    }
+    /// Joins the threads whose bodies have returned.
+    void reap() {
+        std::vector<std::thread> done;
+        {
+            std::lock_guard lock(mutex_);
+            for (const std::uint64_t id : finished_) {
+                const auto found = threads_.find(id);
+                done.push_back(std::move(found->second));
+                threads_.erase(found);
+            }
+            finished_.clear();
+        }
+        // Each has left its body; joining only waits for the thread's exit.
+        for (auto& thread : done)
+            thread.join();
+    }
+    void join_all() {
+        std::map<std::uint64_t, std::thread> threads;
+        {
+            std::lock_guard lock(mutex_);
+            threads.swap(threads_);
+            finished_.clear();
+        }
+        for (auto& [id, thread] : threads)
+            thread.join();
+    }
+    std::size_t unjoined() const {
+        std::lock_guard lock(mutex_);
+        return threads_.size();
+    }
+
+  private:
+    mutable std::mutex mutex_;  ///< guards threads_, finished_, next_id_
+    std::map<std::uint64_t, std::thread> threads_;
+    std::vector<std::uint64_t> finished_;
+    std::uint64_t next_id_ = 1;
+};
+
 Server::Server(TcpListener& listener, Store& store, ServerConfig config)
-    : listener_(listener), store_(store), config_(std::move(config)) {}
+    : listener_(listener),
+      store_(store),
+      config_(std::move(config)),
+      slots_(config_.max_connections),
+      acceptor_(std::make_unique<Acceptor>(*this)),
+      threads_(std::make_unique<Threads>()) {
+    handlers_.serve = [this](Connection& conn, std::uint64_t id) { serve_protocol(conn, id); };
+    handlers_.refuse = [this](Connection& conn) {
+        conn.set_timeout(refuse_timeout);
+        if (config_.protocol == ProtocolKind::ferry)
+            refuse_busy(conn);
+    };
+    loop_options_.accept_wait = accept_wait;
+    loop_options_.after_wait = [this] { threads_->reap(); };
+    loop_options_.on_event = [this](const AcceptEvent& event) { on_event(event); };
+}
 
 Server::~Server() {
     stop();
@@ -41,61 +191,46 @@ void Server::log(const std::string& line) {
     }
 }
 
+void Server::on_event(const AcceptEvent& event) {
+    const std::string who = fmt::format("conn {} {}", event.connection, event.peer);
+    switch (event.kind) {
+        case AcceptEvent::Kind::accepted:
+            log(fmt::format("{}: accepted ({} active)", who, event.active));
+            return;
+        case AcceptEvent::Kind::refused:
+            log(fmt::format("{}: refused, too many connections ({} active, limit {})", who,
+                            event.active, slots_.limit()));
+            return;
+        case AcceptEvent::Kind::finished:
+            if (!event.detail.empty())
+                log(fmt::format("{}: failed: {}", who, event.detail));
+            log(fmt::format("{}: closed ({} active)", who, event.active));
+            return;
+        case AcceptEvent::Kind::not_started:
+            log(fmt::format("{}: no thread to serve it, dropped: {}", who, event.detail));
+            return;
+    }
+}
+
 void Server::run() {
     {
-        std::lock_guard lock(mutex_);
-        if (stopping_ || running_)
+        std::lock_guard lock(state_mutex_);
+        if (running_)
             return;
         running_ = true;
     }
     std::exception_ptr failure;
     try {
-        for (;;) {
-            reap_finished();
-            std::unique_ptr<TcpConnection> conn = listener_.accept(accept_wait);
-            if (!conn) {
-                if (listener_.interrupted())
-                    break;
-                continue;  // a quiet second: reap and wait again
-            }
-            const std::uint64_t id = next_id_++;
-            if (active_.load() >= config_.max_connections) {
-                refuse(id, *conn);
-                continue;
-            }
-            const std::string who = describe(id, *conn);
-            log(fmt::format("{}: accepted ({} active)", who, active_.load() + 1));
-            std::string failed;
-            {
-                std::lock_guard lock(mutex_);
-                if (stopping_)
-                    break;
-                connections_.emplace(id, conn.get());
-                ++active_;
-                try {
-                    threads_.emplace(id,
-                                     std::thread(&Server::serve_one, this, id, std::move(conn)));
-                } catch (const std::system_error& e) {
-                    // The thread's copy of conn, if made, closed the connection.
-                    connections_.erase(id);
-                    --active_;
-                    failed = e.what();
-                }
-            }
-            if (!failed.empty())
-                log(fmt::format("{}: no thread to serve it, dropped: {}", who, failed));
-        }
+        if (!listener_.interrupted())
+            run_accept_loop(*acceptor_, *threads_, slots_, handlers_, loop_options_);
     } catch (const std::exception& e) {
         log(fmt::format("accept loop failed: {}", e.what()));
         failure = std::current_exception();
-    } catch (...) {
-        log("accept loop failed");
-        failure = std::current_exception();
     }
-    stop_connections();
-    join_all();
+    acceptor_->interrupt_all();
+    threads_->join_all();
     {
-        std::lock_guard lock(mutex_);
+        std::lock_guard lock(state_mutex_);
         running_ = false;
     }
     run_returned_.notify_all();
@@ -105,114 +240,19 @@ void Server::run() {
 
 void Server::stop() {
     listener_.interrupt();
-    stop_connections();
+    acceptor_->interrupt_all();
     {
-        std::unique_lock lock(mutex_);
+        std::unique_lock lock(state_mutex_);
         run_returned_.wait(lock, [this] { return !running_; });
     }
-    join_all();
-}
-
-std::size_t Server::active_connections() const {
-    return active_.load();
+    threads_->join_all();
 }
 
 std::size_t Server::unjoined_threads() const {
-    std::lock_guard lock(mutex_);
-    return threads_.size();
+    return threads_->unjoined();
 }
 
-void Server::stop_connections() {
-    std::lock_guard lock(mutex_);
-    stopping_ = true;
-    for (auto& [id, conn] : connections_)
-        conn->interrupt();
-}
-
-void Server::join_all() {
-    std::map<std::uint64_t, std::thread> threads;
-    {
-        std::lock_guard lock(mutex_);
-        threads.swap(threads_);
-        finished_.clear();
-    }
-    for (auto& [id, thread] : threads)
-        thread.join();
-}
-
-void Server::reap_finished() {
-    std::vector<std::thread> done;
-    {
-        std::lock_guard lock(mutex_);
-        for (const std::uint64_t id : finished_) {
-            const auto found = threads_.find(id);
-            if (found == threads_.end())
-                continue;
-            done.push_back(std::move(found->second));
-            threads_.erase(found);
-        }
-        finished_.clear();
-    }
-    // Each has left serve_one's critical section; joining only waits for the
-    // thread's exit.
-    for (auto& thread : done)
-        thread.join();
-}
-
-void Server::refuse(std::uint64_t id, TcpConnection& conn) {
-    log(fmt::format("{}: refused, too many connections ({} active, limit {})", describe(id, conn),
-                    active_.load(), config_.max_connections));
-    try {
-        conn.set_timeout(refuse_timeout);
-        if (config_.protocol == ProtocolKind::ferry)
-            refuse_busy(conn);
-        conn.close();
-    } catch (const std::exception& e) {
-        log(fmt::format("{}: refusing failed: {}", describe(id, conn), e.what()));
-    }
-}
-
-void Server::serve_one(std::uint64_t id, std::unique_ptr<TcpConnection> conn) {
-    const std::string who = describe(id, *conn);
-    std::unique_ptr<Connection> wrapped;
-    try {
-        // The wrapper owns the TcpConnection from here; connections_ keeps
-        // pointing at it for stop(). Should the wrapper throw, it has
-        // destroyed the connection: mutex_ keeps stop() from reaching it
-        // before it leaves connections_.
-        if (config_.wrap_connection) {
-            std::lock_guard lock(mutex_);
-            try {
-                wrapped = config_.wrap_connection(std::move(conn));
-            } catch (...) {
-                connections_.erase(id);
-                throw;
-            }
-        }
-        serve_protocol(id, wrapped ? *wrapped : *conn);
-    } catch (const std::exception& e) {
-        log(fmt::format("{}: failed: {}", who, e.what()));
-    } catch (...) {
-        log(fmt::format("{}: failed with an unknown exception", who));
-    }
-    try {
-        if (wrapped)
-            wrapped->close();
-        else if (conn)
-            conn->close();
-    } catch (...) {
-    }
-    std::size_t active = 0;
-    {
-        std::lock_guard lock(mutex_);
-        connections_.erase(id);
-        finished_.push_back(id);
-        active = --active_;
-    }
-    log(fmt::format("{}: closed ({} active)", who, active));
-}
-
-void Server::serve_protocol(std::uint64_t id, Connection& conn) {
+void Server::serve_protocol(Connection& conn, std::uint64_t id) {
     if (config_.protocol == ProtocolKind::ferry) {
         FerryServerConfig ferry = config_.ferry;
         if (!ferry.log && config_.log) {
@@ -234,9 +274,8 @@ void Server::serve_protocol(std::uint64_t id, Connection& conn) {
     conn.set_timeout(config_.naive_idle_timeout);
     const NaiveServerResult result =
         serve_naive_upload(conn, store_, name, config_.naive_chunk_bytes);
-    log(fmt::format("{}: stored {} bytes as {}, replied {:?}", describe(id, conn),
+    log(fmt::format("conn {} {}: stored {} bytes as {}, replied {:?}", id, conn.peer_name(),
                     result.stored_bytes, name, result.reply));
-    conn.close();
 }
 
 }  // namespace ferry

@@ -1,10 +1,9 @@
 #pragma once
-// ferry serve: accepts clients on a TcpListener and serves each on its own
-// thread with the chosen protocol, up to a connection limit (past it, ferry/1
-// clients get "ERR 503"). stop() (or a signal, through the listener's
+// ferry serve: the protocol's accept loop (protocol/accept_loop.h) over a
+// TcpListener, with a thread per client, up to a connection limit (past it,
+// ferry/1 clients get "ERR 503"). stop() (or a signal, through the listener's
 // interrupt) ends accepting, wakes every connection and waits for the threads.
 
-#include <atomic>
 #include <condition_variable>
 #include <cstddef>
 #include <cstdint>
@@ -17,6 +16,7 @@
 #include <thread>
 #include <vector>
 
+#include "protocol/accept_loop.h"
 #include "protocol/ferry_server.h"
 #include "protocol/naive.h"
 #include "protocol/store.h"
@@ -45,6 +45,8 @@ class Server {
   public:
     Server(TcpListener& listener, Store& store, ServerConfig config);
     ~Server();  ///< stops and joins
+    Server(const Server&) = delete;
+    Server& operator=(const Server&) = delete;
 
     /// Accepts and serves until stop() or listener.interrupt(); then closes
     /// every connection and waits for their threads. Call it once.
@@ -55,33 +57,33 @@ class Server {
     /// thread is joined and run() (if it runs) has returned.
     void stop();
     /// Connections being served now (refused ones never count).
-    std::size_t active_connections() const;
+    std::size_t active_connections() const { return slots_.active(); }
     /// Connection threads started and not yet joined: finished ones are
     /// reaped as run() goes on, so this stays near active_connections().
     std::size_t unjoined_threads() const;
 
   private:
-    void serve_one(std::uint64_t id, std::unique_ptr<TcpConnection> conn);
-    void serve_protocol(std::uint64_t id, Connection& conn);
-    void refuse(std::uint64_t id, TcpConnection& conn);
-    void reap_finished();
-    void stop_connections();
-    void join_all();
+    class Acceptor;
+    class Threads;
+    class Tracked;
+
+    void serve_protocol(Connection& conn, std::uint64_t id);
+    void on_event(const AcceptEvent& event);
+    void interrupt_connections();
     void log(const std::string& line);
 
     TcpListener& listener_;
     Store& store_;
     ServerConfig config_;
-    std::mutex namer_mutex_;  ///< guards namer_, apart so naming (a listing) never holds up mutex_
+    ConnectionSlots slots_;
+    ConnectionHandlers handlers_;
+    AcceptLoopOptions loop_options_;
+    std::unique_ptr<Acceptor> acceptor_;
+    std::unique_ptr<Threads> threads_;
+    std::mutex namer_mutex_;  ///< guards namer_, apart so naming (a listing) never holds up others
     UploadNamer namer_;
-    mutable std::mutex mutex_;  ///< guards connections_, threads_, finished_, stopping_, running_
-    std::map<std::uint64_t, TcpConnection*> connections_;
-    std::map<std::uint64_t, std::thread> threads_;
-    std::vector<std::uint64_t> finished_;
-    std::atomic<std::size_t> active_{0};
-    std::uint64_t next_id_ = 1;  ///< used by run() only
-    bool stopping_ = false;      ///< guarded by mutex_; no new connection once set
-    bool running_ = false;       ///< guarded by mutex_: run() has not returned yet
+    std::mutex state_mutex_;  ///< guards running_
+    bool running_ = false;    ///< run() has not returned yet
     std::condition_variable run_returned_;
     std::mutex log_mutex_;  ///< one log line at a time
 };

@@ -5,7 +5,7 @@
 //   tcp_connection.h  Connection over a TCP socket; connect_tcp()
 //   tcp_listener.h    a listening socket (IPv4 or IPv6) that accepts
 //   disk_store.h      a Store confined to one directory, atomic and durable
-//   server.h          ferry serve: accept loop, a thread per client, limits
+//   server.h          ferry serve: the protocol's accept loop, a thread per client
 //
 // Mirrors sim/: tcp_connection.* <-> sim/sim_connection.*.
 

@@ -1,0 +1,163 @@
+// The accept loop with a scripted listener and a task runner that holds the
+// tasks until the test runs them: the limit, refusals, the events and a task
+// that cannot start, without threads or a simulator.
+
+#include "protocol/accept_loop.h"
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include <deque>
+#include <stdexcept>
+#include <vector>
+
+#include "fake_connection.h"
+
+namespace ferry {
+namespace {
+
+using ::testing::ElementsAre;
+using testing::ScriptedConnection;
+
+/// Hands out the connections it was given, one per accept, then is closed.
+class ScriptedListener : public Listener {
+  public:
+    ScriptedConnection& add(std::string input = {}) {
+        auto conn = std::make_unique<ScriptedConnection>(std::move(input));
+        ScriptedConnection& ref = *conn;
+        pending_.push_back(std::move(conn));
+        return ref;
+    }
+    std::unique_ptr<Connection> accept(std::optional<Duration>) override {
+        if (pending_.empty()) {
+            closed_ = true;
+            return nullptr;
+        }
+        auto conn = std::move(pending_.front());
+        pending_.pop_front();
+        return conn;
+    }
+    bool closed() const override { return closed_; }
+
+  private:
+    std::deque<std::unique_ptr<ScriptedConnection>> pending_;
+    bool closed_ = false;
+};
+
+/// Keeps each task to run later, or refuses to start any.
+class HeldTasks : public TaskRunner {
+  public:
+    void spawn(std::string, std::function<void()> body) override {
+        if (fail)
+            throw std::runtime_error("no thread");
+        bodies.push_back(std::move(body));
+    }
+    void run_all() {
+        for (auto& body : bodies)
+            body();
+        bodies.clear();
+    }
+    std::vector<std::function<void()>> bodies;
+    bool fail = false;
+};
+
+struct Recorded {
+    std::vector<std::string> events;
+    std::vector<std::uint64_t> served;
+    ConnectionHandlers handlers;
+    AcceptLoopOptions options;
+
+    Recorded() {
+        handlers.serve = [this](Connection& conn, std::uint64_t id) {
+            served.push_back(id);
+            send_all(conn, "served\n");
+        };
+        handlers.refuse = [](Connection& conn) { send_all(conn, "busy\n"); };
+        options.on_event = [this](const AcceptEvent& e) {
+            events.push_back(
+                fmt::format("{} {} active={}", to_string(e.kind), e.connection, e.active));
+        };
+    }
+};
+
+TEST(AcceptLoop, ClientsPastTheLimitAreRefusedWhileTheOthersAreServed) {
+    ScriptedListener listener;
+    ScriptedConnection& first = listener.add();
+    ScriptedConnection& second = listener.add();
+    ScriptedConnection& third = listener.add();
+    HeldTasks tasks;
+    ConnectionSlots slots(2);
+    Recorded r;
+    run_accept_loop(listener, tasks, slots, r.handlers, r.options);
+
+    EXPECT_EQ(third.sent(), "busy\n");
+    EXPECT_TRUE(third.closed());
+    EXPECT_EQ(slots.active(), 2u);
+    tasks.run_all();
+    EXPECT_EQ(first.sent(), "served\n");
+    EXPECT_EQ(second.sent(), "served\n");
+    EXPECT_TRUE(first.closed());
+    EXPECT_EQ(slots.active(), 0u);
+    EXPECT_THAT(r.events,
+                ElementsAre("accepted 1 active=1", "accepted 2 active=2", "refused 3 active=2",
+                            "finished 1 active=1", "finished 2 active=0"));
+}
+
+TEST(AcceptLoop, ASlotFreedByAFinishedClientIsTakenByTheNext) {
+    ScriptedListener listener;
+    listener.add();
+    HeldTasks tasks;
+    ConnectionSlots slots(1);
+    Recorded r;
+    run_accept_loop(listener, tasks, slots, r.handlers, r.options);
+    tasks.run_all();
+    ScriptedConnection& later = listener.add();
+    run_accept_loop(listener, tasks, slots, r.handlers, r.options);
+    tasks.run_all();
+    EXPECT_EQ(later.sent(), "served\n");
+}
+
+TEST(AcceptLoop, AServeThatThrowsIsReportedAndItsSlotGivenBack) {
+    ScriptedListener listener;
+    ScriptedConnection& conn = listener.add();
+    HeldTasks tasks;
+    ConnectionSlots slots(1);
+    Recorded r;
+    std::string detail;
+    r.handlers.serve = [](Connection&, std::uint64_t) { throw std::runtime_error("disk gone"); };
+    r.options.on_event = [&](const AcceptEvent& e) {
+        if (e.kind == AcceptEvent::Kind::finished)
+            detail = e.detail;
+    };
+    run_accept_loop(listener, tasks, slots, r.handlers, r.options);
+    tasks.run_all();
+    EXPECT_EQ(detail, "disk gone");
+    EXPECT_TRUE(conn.closed());
+    EXPECT_EQ(slots.active(), 0u);
+}
+
+TEST(AcceptLoop, AClientNoTaskCanServeIsDroppedAndItsSlotGivenBack) {
+    ScriptedListener listener;
+    ScriptedConnection& conn = listener.add();
+    HeldTasks tasks;
+    tasks.fail = true;
+    ConnectionSlots slots(1);
+    Recorded r;
+    run_accept_loop(listener, tasks, slots, r.handlers, r.options);
+    EXPECT_TRUE(conn.closed());
+    EXPECT_EQ(slots.active(), 0u);
+    EXPECT_THAT(r.events, ElementsAre("accepted 1 active=1", "not started 1 active=0"));
+}
+
+TEST(ConnectionSlots, TakesUpToTheLimitAndGivesBack) {
+    ConnectionSlots slots(2);
+    EXPECT_TRUE(slots.try_take());
+    EXPECT_TRUE(slots.try_take());
+    EXPECT_FALSE(slots.try_take());
+    slots.release();
+    EXPECT_TRUE(slots.try_take());
+    EXPECT_EQ(slots.active(), 2u);
+}
+
+}  // namespace
+}  // namespace ferry
