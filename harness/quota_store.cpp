@@ -17,8 +17,13 @@ class QuotaStore::QuotaUpload : public Upload {
         return inner_->try_write(bytes);
     }
     StoreStatus try_commit() override {
-        if (StoreStatus failed = inner_->try_commit())
+        if (StoreStatus failed = inner_->try_commit()) {
+            if (failed->new_version_visible) {
+                store_.release(reserved_);  // listed as committed already
+                reserved_ = 0;
+            }
             return failed;
+        }
         store_.release(reserved_);  // now counted among the committed files
         reserved_ = 0;
         return std::nullopt;

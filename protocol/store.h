@@ -3,9 +3,11 @@
 // through it a chunk at a time, so memory per transfer stays O(chunk).
 //
 // Atomicity is the Store's promise: an upload is invisible (not listed, not
-// openable) until commit() returns, and commit() returns only once the data
-// is durable. An upload that is aborted, or destroyed without commit, leaves
-// nothing behind.
+// openable) until commit() succeeds, and commit() succeeds only once the data
+// is durable. An upload that is aborted, or destroyed without commit, or whose
+// write or commit failed, leaves nothing behind and the name's old content in
+// place, with one exception a store must flag: a commit that failed after
+// the new version replaced the old (new_version_visible, below).
 
 #include <cstddef>
 #include <cstdint>
@@ -34,6 +36,12 @@ std::string_view to_string(StoreErrorKind kind);
 struct StoreFailure {
     StoreErrorKind kind = StoreErrorKind::io;
     std::string message;
+    /// From try_commit only: the new version already replaced the old one
+    /// and is visible, whole, but the store could not make that durable (the
+    /// directory's fsync after the rename failed). Until a crash readers see
+    /// the new version; after one, the name may hold either version. Taking
+    /// the new version back out could remove a newer commit, so it stays.
+    bool new_version_visible = false;
 };
 
 /// Nothing when the call succeeded, otherwise why it failed.
@@ -68,7 +76,8 @@ class Upload {
     /// Appends bytes; fails with disk_full or io.
     [[nodiscard]] virtual StoreStatus try_write(std::span<const std::byte> bytes) = 0;
     /// Makes the file visible under its name, replacing any file of that name,
-    /// atomically and durably. On failure nothing is visible.
+    /// atomically and durably. On failure the old content stays and the
+    /// upload is discarded, unless the failure says new_version_visible.
     [[nodiscard]] virtual StoreStatus try_commit() = 0;
     void write(std::span<const std::byte> bytes) { throw_if_failed(try_write(bytes)); }
     void commit() { throw_if_failed(try_commit()); }
@@ -106,7 +115,11 @@ class Store {
   public:
     virtual ~Store() = default;
     /// Starts writing a new version of name. Throws StoreError
-    /// (name_not_allowed, disk_full, io).
+    /// (name_not_allowed, disk_full, io). It refuses, before anything is
+    /// written, every name the store could never commit: one it does not
+    /// allow, and one taken by something an upload cannot replace (a
+    /// directory: name_not_allowed). So the server calls it before reading a
+    /// PUT's body, and refuses such a PUT without reading it.
     virtual std::unique_ptr<Upload> begin_upload(std::string_view name) = 0;
     /// Opens the committed file name. Throws StoreError (not_found,
     /// name_not_allowed, io).

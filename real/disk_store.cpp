@@ -1,45 +1,28 @@
 #include "real/disk_store.h"
 
-#include <dirent.h>
-#include <fcntl.h>
-#include <signal.h>
-#include <sys/stat.h>
-#include <sys/syscall.h>
-#include <unistd.h>
-
-#if __has_include(<linux/openat2.h>)
-#include <linux/openat2.h>
-#define FERRY_HAVE_OPENAT2 1
-#endif
-
 #include <algorithm>
-#include <atomic>
 #include <cerrno>
 #include <charconv>
-#include <cstdint>
-#include <limits>
+#include <map>
+#include <set>
 #include <string>
 #include <system_error>
 
 #include <fmt/core.h>
 
 #include "protocol/names.h"
+#include "real/posix_filesystem.h"
 
 namespace ferry {
 
 namespace {
 
 constexpr std::string_view temp_prefix = ".ferry-tmp-";
+constexpr std::string_view lock_prefix = ".ferry-lock-";
 
-/// Makes each temporary name unique within this process (with the pid: on
-/// this machine).
-std::atomic<std::uint64_t> temp_counter{0};
-
-#ifdef FERRY_HAVE_OPENAT2
-/// Set once openat2(2) turned out to be missing (ENOSYS), so later opens go
-/// straight to the openat fallback.
-std::atomic<bool> openat2_missing{false};
-#endif
+/// Tries at taking an instance lock before giving up: each is one live store
+/// on the directory, or a store cleaning up at that moment.
+constexpr int lock_attempts_max = 1000;
 
 std::string error_text(int error) {
     return std::generic_category().message(error);
@@ -73,75 +56,84 @@ void check_name(std::string_view name) {
     }
 }
 
-/// A temporary file's writer is gone when its pid is not ours and no such
-/// process exists. Names that do not parse are treated as stale.
-bool temp_file_is_stale(std::string_view name) {
-    std::string_view rest = name.substr(temp_prefix.size());
-    const auto dash = rest.find('-');
-    if (dash == std::string_view::npos)
-        return true;
-    pid_t pid = 0;
-    const auto [end, error] = std::from_chars(rest.data(), rest.data() + dash, pid);
-    if (error != std::errc{} || end != rest.data() + dash || pid <= 0)
-        return true;
-    if (pid == ::getpid())
-        return false;
-    return ::kill(pid, 0) != 0 && errno == ESRCH;
+std::string lock_name(std::uint64_t instance) {
+    return fmt::format("{}{}", lock_prefix, instance);
 }
 
-class DiskUpload : public Upload {
+/// A positive decimal number, all of text; none otherwise.
+std::optional<std::uint64_t> parse_number(std::string_view text) {
+    std::uint64_t value = 0;
+    const auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), value);
+    if (error != std::errc{} || end != text.data() + text.size() || value == 0)
+        return std::nullopt;
+    return value;
+}
+
+/// The instance of a temporary file ".ferry-tmp-<instance>-<n>"; none when
+/// the name does not parse.
+std::optional<std::uint64_t> temp_instance(std::string_view name) {
+    const std::string_view rest = name.substr(temp_prefix.size());
+    const auto dash = rest.find('-');
+    if (dash == std::string_view::npos || !parse_number(rest.substr(dash + 1)))
+        return std::nullopt;
+    return parse_number(rest.substr(0, dash));
+}
+
+class DiskUpload final : public Upload {
   public:
-    DiskUpload(int root_fd, int fd, std::string temp_name, std::string name)
-        : root_fd_(root_fd), fd_(fd), temp_name_(std::move(temp_name)), name_(std::move(name)) {}
+    DiskUpload(Filesystem& fs, std::unique_ptr<FsFile> file, std::string temp_name,
+               std::string name)
+        : fs_(fs), file_(std::move(file)), temp_name_(std::move(temp_name)), name_(std::move(name)) {}
     ~DiskUpload() override { abort(); }
 
     StoreStatus try_write(std::span<const std::byte> bytes) override {
-        if (fd_ < 0)
+        if (!file_)
             return upload_failure(StoreErrorKind::io, "write", "upload already finished");
         while (!bytes.empty()) {
-            const ssize_t written = ::write(fd_, bytes.data(), bytes.size());
-            if (written < 0) {
-                if (errno == EINTR)
-                    continue;
-                const int failure = errno;
-                return upload_failure(write_error_kind(failure), "write", error_text(failure));
+            const FsResult<std::size_t> written = file_->write(bytes);
+            if (!written.ok()) {
+                return upload_failure(write_error_kind(written.error), "write",
+                                      error_text(written.error));
             }
-            bytes = bytes.subspan(static_cast<std::size_t>(written));
+            if (written.value == 0)
+                return upload_failure(StoreErrorKind::io, "write", "nothing was written");
+            bytes = bytes.subspan(written.value);
         }
         return std::nullopt;
     }
 
     StoreStatus try_commit() override {
-        if (fd_ < 0)
+        if (!file_)
             return upload_failure(StoreErrorKind::io, "commit", "upload already finished");
-        if (::fsync(fd_) != 0)
-            return fail_before_rename("fsync");
-        const int fd = fd_;
-        fd_ = -1;
-        if (::close(fd) != 0 && errno != EINTR)
-            return fail_before_rename("close");
-        if (::renameat(root_fd_, temp_name_.c_str(), root_fd_, name_.c_str()) != 0) {
-            return fail_before_rename("rename");
-        }
+        if (const int failure = file_->sync())
+            return fail_before_rename("fsync", failure);
+        const int closed = file_->close();
+        file_.reset();
+        if (closed != 0)
+            return fail_before_rename("close", closed);
+        if (const int failure = fs_.rename(temp_name_, name_))
+            return fail_before_rename("rename", failure);
         temp_name_.clear();
         // The rename is durable only once the directory is. Should this fsync
         // fail, the new version stays visible: removing it again could delete
-        // a newer version committed meanwhile.
-        if (::fsync(root_fd_) != 0) {
-            const int failure = errno;
-            return upload_failure(write_error_kind(failure), "fsync of the directory after commit",
-                                  error_text(failure));
+        // a newer version committed meanwhile. The failure says so.
+        if (const int failure = fs_.sync_directory()) {
+            StoreFailure failed{StoreErrorKind::io,
+                                fmt::format("upload {} is in place but not known to be durable: "
+                                            "fsync of the directory failed: {}",
+                                            quote_name(name_), error_text(failure))};
+            failed.new_version_visible = true;
+            return failed;
         }
         return std::nullopt;
     }
 
     void abort() noexcept override {
-        if (fd_ >= 0) {
-            ::close(fd_);
-            fd_ = -1;
-        }
+        file_.reset();
         if (!temp_name_.empty()) {
-            ::unlinkat(root_fd_, temp_name_.c_str(), 0);
+            // Should this fail, the file is removed when the store is next
+            // opened, as a leftover of this instance.
+            (void)fs_.unlink(temp_name_);
             temp_name_.clear();
         }
     }
@@ -153,210 +145,244 @@ class DiskUpload : public Upload {
                             fmt::format("{} of upload {}: {}", call, quote_name(name_), reason)};
     }
 
-    StoreFailure fail_before_rename(std::string_view call) {
-        const int failure = errno;
+    StoreFailure fail_before_rename(std::string_view call, int failure) {
         abort();
         return upload_failure(write_error_kind(failure), call, error_text(failure));
     }
 
-    int root_fd_;
-    int fd_;
-    std::string temp_name_;  ///< empty once renamed or removed
+    Filesystem& fs_;
+    std::unique_ptr<FsFile> file_;  ///< none once closed or aborted
+    std::string temp_name_;         ///< empty once renamed or removed
     std::string name_;
 };
 
-class DiskReader : public FileReader {
+class DiskReader final : public FileReader {
   public:
-    DiskReader(int fd, std::uint64_t size_bytes, std::string name)
-        : fd_(fd), size_bytes_(size_bytes), name_(std::move(name)) {}
-    ~DiskReader() override { ::close(fd_); }
-    DiskReader(const DiskReader&) = delete;
-    DiskReader& operator=(const DiskReader&) = delete;
+    DiskReader(std::unique_ptr<FsFile> file, std::uint64_t size_bytes, std::string name)
+        : file_(std::move(file)), size_bytes_(size_bytes), name_(std::move(name)) {}
 
     std::uint64_t size_bytes() const override { return size_bytes_; }
 
     std::size_t read_at(std::uint64_t offset, std::span<std::byte> buffer) const override {
-        if (buffer.empty() ||
-            offset >= static_cast<std::uint64_t>(std::numeric_limits<off_t>::max())) {
-            return 0;
+        const FsResult<std::size_t> got = file_->read_at(offset, buffer);
+        if (!got.ok()) {
+            throw StoreError(StoreErrorKind::io, fmt::format("read of {} at offset {}: {}", name_,
+                                                             offset, error_text(got.error)));
         }
-        for (;;) {
-            const ssize_t got =
-                ::pread(fd_, buffer.data(), buffer.size(), static_cast<off_t>(offset));
-            if (got >= 0)
-                return static_cast<std::size_t>(got);
-            if (errno != EINTR) {
-                throw StoreError(StoreErrorKind::io, fmt::format("read of {} at offset {}: {}",
-                                                                 name_, offset, error_text(errno)));
-            }
-        }
+        return got.value;
     }
 
   private:
-    int fd_;
+    std::unique_ptr<FsFile> file_;
     std::uint64_t size_bytes_;
     std::string name_;
 };
 
-}  // namespace
-
-void testing::set_disk_store_uses_openat2(bool enabled) {
-#ifdef FERRY_HAVE_OPENAT2
-    openat2_missing.store(!enabled);
-#else
-    (void)enabled;
-#endif
+std::unique_ptr<Filesystem> open_posix_root(const std::filesystem::path& root) {
+    auto opened = PosixFilesystem::open_root(root);
+    if (!opened.ok()) {
+        throw StoreError(StoreErrorKind::io, fmt::format("cannot open store directory '{}': {}",
+                                                         root.string(), error_text(opened.error)));
+    }
+    return std::move(opened.value);
 }
 
-DiskStore::DiskStore(const std::filesystem::path& root) : root_(root) {
-    root_fd_ = ::open(root.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    if (root_fd_ < 0) {
-        throw StoreError(StoreErrorKind::io, fmt::format("cannot open store directory '{}': {}",
-                                                         root.string(), error_text(errno)));
-    }
-    try {
-        remove_stale_temp_files();
-    } catch (...) {
-        ::close(root_fd_);
-        throw;
-    }
+}  // namespace
+
+bool DiskStore::is_temporary_name(std::string_view name) {
+    return name.starts_with(temp_prefix);
+}
+
+bool DiskStore::is_lock_name(std::string_view name) {
+    return name.starts_with(lock_prefix);
+}
+
+DiskStore::DiskStore(const std::filesystem::path& root) : DiskStore(open_posix_root(root)) {}
+
+DiskStore::DiskStore(std::unique_ptr<Filesystem> filesystem) : fs_(std::move(filesystem)) {
+    acquire_instance();
+    remove_leftovers();
 }
 
 DiskStore::~DiskStore() {
-    ::close(root_fd_);
+    // Removed while still locked, so a store that opened it meanwhile finds
+    // the name gone once it gets the lock, and takes another.
+    (void)fs_->unlink(lock_name(instance_));
+    lock_.reset();
 }
 
-int DiskStore::open_beneath(const std::string& name, int flags, unsigned mode) const {
-#ifdef FERRY_HAVE_OPENAT2
-    if (!openat2_missing.load(std::memory_order_relaxed)) {
-        open_how how{};
-        how.flags = static_cast<std::uint64_t>(flags);
-        how.mode = (flags & O_CREAT) != 0 ? mode : 0;
-        how.resolve = RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS;
-        for (int attempt = 0;; ++attempt) {
-            const long fd = ::syscall(SYS_openat2, root_fd_, name.c_str(), &how, sizeof how);
-            if (fd >= 0)
-                return static_cast<int>(fd);
-            // EAGAIN: a concurrent rename made the kernel unsure; retry.
-            if (errno == EINTR || (errno == EAGAIN && attempt < 16))
-                continue;
-            if (errno != ENOSYS)
-                return -1;
-            openat2_missing.store(true, std::memory_order_relaxed);
-            break;
+std::string DiskStore::where() const {
+    return fmt::format("store directory '{}'", fs_->describe());
+}
+
+void DiskStore::acquire_instance() {
+    std::uint64_t instance = 1;
+    for (int attempt = 1; attempt <= lock_attempts_max; ++attempt) {
+        const std::string name = lock_name(instance);
+        auto opened = fs_->open(name, FsOpenMode::lock);
+        if (!opened.ok()) {
+            throw StoreError(StoreErrorKind::io, fmt::format("cannot open lock file {} in {}: {}",
+                                                             name, where(),
+                                                             error_text(opened.error)));
+        }
+        const int locked = opened.value->try_lock();
+        if (locked == EWOULDBLOCK) {
+            ++instance;  // a live store's, or one being cleaned up
+            continue;
+        }
+        if (locked != 0) {
+            throw StoreError(StoreErrorKind::io, fmt::format("cannot lock {} in {}: {}", name,
+                                                             where(), error_text(locked)));
+        }
+        if (holds_name(*opened.value, name)) {
+            instance_ = instance;
+            lock_ = std::move(opened.value);
+            return;
+        }
+        // A store cleaning up a dead instance removed the name between our
+        // open and our lock: the same number again, with a fresh file.
+    }
+    throw StoreError(StoreErrorKind::io, fmt::format("cannot take an instance lock in {} "
+                                                     "after {} tries",
+                                                     where(), lock_attempts_max));
+}
+
+bool DiskStore::holds_name(FsFile& file, const std::string& name) {
+    const FsResult<FsStat> mine = file.stat();
+    const FsResult<FsStat> named = fs_->stat(name);
+    const int failure = !mine.ok() ? mine.error : named.error == ENOENT ? 0 : named.error;
+    if (failure != 0) {
+        throw StoreError(StoreErrorKind::io,
+                         fmt::format("cannot stat {} in {}: {}", name, where(), error_text(failure)));
+    }
+    return named.ok() && named.value.file_id == mine.value.file_id;
+}
+
+void DiskStore::remove_leftovers() {
+    auto listing = fs_->list();
+    if (!listing.ok()) {
+        throw StoreError(StoreErrorKind::io,
+                         fmt::format("cannot read {}: {}", where(), error_text(listing.error)));
+    }
+    std::map<std::uint64_t, std::vector<std::string>> temps;  // by instance
+    std::set<std::uint64_t> others;                           // instances with a lock file
+    for (const std::string& name : listing.value) {
+        if (is_temporary_name(name)) {
+            if (const auto instance = temp_instance(name)) {
+                temps[*instance].push_back(name);
+            } else {
+                (void)fs_->unlink(name);  // not a name we give: nobody writes it
+            }
+        } else if (is_lock_name(name)) {
+            if (const auto instance = parse_number(name.substr(lock_prefix.size())))
+                others.insert(*instance);
         }
     }
-#endif
-    // Names are single components (is_valid_name), so O_NOFOLLOW on the last
-    // one is all that can be followed.
-    for (;;) {
-        const int fd = ::openat(root_fd_, name.c_str(), flags | O_NOFOLLOW, mode);
-        if (fd >= 0 || errno != EINTR)
-            return fd;
-    }
+    for (const auto& [instance, names] : temps)
+        others.insert(instance);
+    others.erase(instance_);
+    // Ours are leftovers of the store that held this number before: it is gone.
+    for (const std::string& name : temps[instance_])
+        (void)fs_->unlink(name);
+    for (const std::uint64_t instance : others)
+        remove_if_writer_gone(instance, temps[instance]);
 }
 
-DIR* DiskStore::open_root_listing(const char* verb) const {
-    // A descriptor of its own: sharing root_fd_'s offset would race with
-    // another thread's listing.
-    const int dir_fd = ::openat(root_fd_, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    DIR* dir = dir_fd < 0 ? nullptr : ::fdopendir(dir_fd);
-    if (dir == nullptr) {
-        const int failure = errno;
-        if (dir_fd >= 0)
-            ::close(dir_fd);
-        throw StoreError(StoreErrorKind::io, fmt::format("cannot {} store directory '{}': {}", verb,
-                                                         root_.string(), error_text(failure)));
-    }
-    return dir;
+void DiskStore::remove_if_writer_gone(std::uint64_t instance,
+                                      const std::vector<std::string>& temps) {
+    // Opening creates the lock file when a crash lost it (and the temporary
+    // files survived): holding its lock keeps a new store from taking the
+    // number while its files are removed.
+    const std::string name = lock_name(instance);
+    auto opened = fs_->open(name, FsOpenMode::lock);
+    if (!opened.ok() || opened.value->try_lock() != 0)
+        return;  // alive, or being cleaned up by another store, or cannot tell
+    for (const std::string& temp : temps)
+        (void)fs_->unlink(temp);
+    (void)fs_->unlink(name);
 }
 
-void DiskStore::remove_stale_temp_files() {
-    DIR* dir = open_root_listing("read");
-    std::vector<std::string> stale;
-    while (const dirent* entry = ::readdir(dir)) {
-        const std::string_view name = entry->d_name;
-        if (name.starts_with(temp_prefix) && temp_file_is_stale(name))
-            stale.emplace_back(name);
+void DiskStore::check_replaceable(std::string_view name) {
+    const FsResult<FsStat> existing = fs_->stat(name);
+    if (existing.ok()) {
+        if (existing.value.type == FsEntryType::directory) {
+            throw StoreError(StoreErrorKind::name_not_allowed,
+                             fmt::format("name not allowed: {} is a directory on the server",
+                                         quote_name(name)));
+        }
+        return;
     }
-    ::closedir(dir);
-    for (const auto& name : stale)
-        ::unlinkat(root_fd_, name.c_str(), 0);
+    if (existing.error != ENOENT) {
+        throw StoreError(StoreErrorKind::io, fmt::format("cannot stat {}: {}", quote_name(name),
+                                                         error_text(existing.error)));
+    }
 }
 
 std::unique_ptr<Upload> DiskStore::begin_upload(std::string_view name) {
     check_name(name);
+    check_replaceable(name);
     for (;;) {
         const std::string temp_name =
-            fmt::format("{}{}-{}", temp_prefix, ::getpid(), temp_counter.fetch_add(1) + 1);
-        const int fd =
-            open_beneath(temp_name, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
-        if (fd >= 0) {
-            return std::make_unique<DiskUpload>(root_fd_, fd, temp_name, std::string(name));
+            fmt::format("{}{}-{}", temp_prefix, instance_, temp_count_.fetch_add(1) + 1);
+        auto opened = fs_->open(temp_name, FsOpenMode::create_new);
+        if (opened.ok()) {
+            return std::make_unique<DiskUpload>(*fs_, std::move(opened.value), temp_name,
+                                                std::string(name));
         }
-        const int failure = errno;
-        if (failure == EEXIST)
-            continue;  // left by an earlier process with our pid
-        throw StoreError(write_error_kind(failure),
+        if (opened.error == EEXIST)
+            continue;  // planted by someone else: our instance lock keeps stores out
+        throw StoreError(write_error_kind(opened.error),
                          fmt::format("cannot create a temporary file for {}: {}", quote_name(name),
-                                     error_text(failure)));
+                                     error_text(opened.error)));
     }
 }
 
 std::unique_ptr<FileReader> DiskStore::open(std::string_view name) {
     check_name(name);
-    const std::string path(name);
-    // O_NONBLOCK: a FIFO planted in the root must not block the open.
-    const int fd = open_beneath(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY, 0);
-    if (fd < 0) {
-        const int failure = errno;
+    auto opened = fs_->open(name, FsOpenMode::read);
+    if (!opened.ok()) {
+        const int failure = opened.error;
         // ELOOP: a symlink, which is never followed; EXDEV: it would leave the root.
-        if (failure == ENOENT || failure == ELOOP || failure == EXDEV || failure == ENOTDIR) {
+        if (failure == ENOENT || failure == ELOOP || failure == EXDEV || failure == ENOTDIR ||
+            failure == EISDIR) {
             throw StoreError(StoreErrorKind::not_found,
                              fmt::format("no such file: {}", quote_name(name)));
         }
         throw StoreError(StoreErrorKind::io,
                          fmt::format("cannot open {}: {}", quote_name(name), error_text(failure)));
     }
-    struct stat info {};
-    if (::fstat(fd, &info) != 0) {
-        const int failure = errno;
-        ::close(fd);
-        throw StoreError(StoreErrorKind::io,
-                         fmt::format("cannot stat {}: {}", quote_name(name), error_text(failure)));
+    const FsResult<FsStat> info = opened.value->stat();
+    if (!info.ok()) {
+        throw StoreError(StoreErrorKind::io, fmt::format("cannot stat {}: {}", quote_name(name),
+                                                         error_text(info.error)));
     }
-    if (!S_ISREG(info.st_mode)) {
-        ::close(fd);
+    if (info.value.type != FsEntryType::regular) {
         throw StoreError(StoreErrorKind::not_found,
                          fmt::format("no such file: {} (not a regular file)", quote_name(name)));
     }
-    return std::make_unique<DiskReader>(fd, static_cast<std::uint64_t>(info.st_size),
+    return std::make_unique<DiskReader>(std::move(opened.value), info.value.size_bytes,
                                         quote_name(name));
 }
 
 std::vector<FileInfo> DiskStore::list() {
-    DIR* dir = open_root_listing("list");
+    auto listing = fs_->list();
+    if (!listing.ok()) {
+        throw StoreError(StoreErrorKind::io,
+                         fmt::format("cannot list {}: {}", where(), error_text(listing.error)));
+    }
     std::vector<FileInfo> files;
-    for (;;) {
-        errno = 0;
-        const dirent* entry = ::readdir(dir);
-        if (entry == nullptr)
-            break;
-        const std::string_view name = entry->d_name;
+    for (std::string& name : listing.value) {
         if (!is_valid_name(name))
             continue;
-        struct stat info {};
-        if (::fstatat(::dirfd(dir), entry->d_name, &info, AT_SYMLINK_NOFOLLOW) != 0)
-            continue;
-        if (!S_ISREG(info.st_mode))
-            continue;
-        files.push_back(FileInfo{std::string(name), static_cast<std::uint64_t>(info.st_size)});
-    }
-    const int failure = errno;
-    ::closedir(dir);
-    if (failure != 0) {
-        throw StoreError(StoreErrorKind::io, fmt::format("cannot list store directory '{}': {}",
-                                                         root_.string(), error_text(failure)));
+        const FsResult<FsStat> info = fs_->stat(name);
+        if (info.error == ENOENT)
+            continue;  // removed since it was listed
+        if (!info.ok()) {
+            throw StoreError(StoreErrorKind::io, fmt::format("cannot stat {}: {}", quote_name(name),
+                                                             error_text(info.error)));
+        }
+        if (info.value.type == FsEntryType::regular)
+            files.push_back(FileInfo{std::move(name), info.value.size_bytes});
     }
     std::sort(files.begin(), files.end(),
               [](const FileInfo& a, const FileInfo& b) { return a.name < b.name; });

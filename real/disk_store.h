@@ -1,30 +1,47 @@
 #pragma once
-// A Store in one directory on disk, confined to it: every open is relative to
-// the root's directory descriptor, no symlink is followed (openat2 with
-// RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS where the kernel has it, O_NOFOLLOW
-// otherwise), and only valid names (protocol/names.h) are ever touched.
+// A Store in one directory, reached only through a filesystem door
+// (protocol/filesystem.h): PosixFilesystem on a real disk, where every open
+// stays beneath the root and follows no symlink; SimFilesystem in the
+// simulator, whose crashes and failing calls then test this very code. Only
+// valid names (protocol/names.h) are ever served.
 //
-// An upload goes to a unique temporary file ".ferry-tmp-*" (never a valid
-// name, so never listed), which commit() fsyncs, renames into place, and
-// follows with an fsync of the directory. Temporary files left by a crash are
-// removed when the store is opened.
+// A commit: an upload goes to a temporary file ".ferry-tmp-<instance>-<n>"
+// (never a valid name, so never listed); commit() fsyncs it, closes it,
+// renames it over the name, fsyncs the directory, and only then returns.
+// begin_upload() refuses a name that can never be committed (not allowed,
+// or a directory) before anything is written.
+//
+// Leftovers: each open store holds an exclusive lock on a file
+// ".ferry-lock-<instance>", which the kernel drops when the process dies,
+// however it dies. Opening a store takes the first instance number whose lock
+// is free and removes every temporary file whose instance's lock it can take:
+// their writer is gone, whatever pids are alive now (a server that restarts
+// as pid 1 in a container included). A store closed cleanly removes its lock
+// file. docs/protocol.md explains the scheme.
 //
 // Thread-safe: the server's connection threads share one DiskStore. Uploads
-// and readers use the store's root descriptor, so the store must outlive them.
+// and readers use the store's door, so the store must outlive them.
 
-#include <dirent.h>
-
+#include <atomic>
+#include <cstdint>
 #include <filesystem>
+#include <memory>
+#include <string>
+#include <vector>
 
+#include "protocol/filesystem.h"
 #include "protocol/store.h"
 
 namespace ferry {
 
 class DiskStore : public Store {
   public:
-    /// Opens root, which must be an existing directory. Throws StoreError (io)
-    /// naming the directory.
+    /// Serves root, an existing directory, through a PosixFilesystem. Throws
+    /// StoreError (io) naming the directory.
     explicit DiskStore(const std::filesystem::path& root);
+    /// Serves the directory behind a door. Takes an instance lock and removes
+    /// leftovers; throws StoreError (io) when it cannot.
+    explicit DiskStore(std::unique_ptr<Filesystem> filesystem);
     ~DiskStore() override;
     DiskStore(const DiskStore&) = delete;
     DiskStore& operator=(const DiskStore&) = delete;
@@ -33,26 +50,28 @@ class DiskStore : public Store {
     std::unique_ptr<FileReader> open(std::string_view name) override;
     std::vector<FileInfo> list() override;
 
-    const std::filesystem::path& root() const { return root_; }
+    /// This store's instance number (in its lock and temporary files' names).
+    std::uint64_t instance() const { return instance_; }
+    Filesystem& filesystem() { return *fs_; }
+
+    /// The names DiskStore gives its own files, for tests and checkers.
+    static bool is_temporary_name(std::string_view name);
+    static bool is_lock_name(std::string_view name);
 
   private:
-    /// Opens name (one path component) relative to the root, following no
-    /// symlink and never leaving the root. Returns the descriptor or -1 with
-    /// errno set.
-    int open_beneath(const std::string& name, int flags, unsigned mode) const;
-    void remove_stale_temp_files();
-    /// A fresh directory stream over the root; throws StoreError (io) saying
-    /// what it could not do ("read", "list").
-    DIR* open_root_listing(const char* verb) const;
+    void acquire_instance();
+    /// Whether file (just locked) is still what lock_name names.
+    bool holds_name(FsFile& file, const std::string& lock_name);
+    void remove_leftovers();
+    void remove_if_writer_gone(std::uint64_t instance, const std::vector<std::string>& temps);
+    /// Throws StoreError (name_not_allowed) when name is a directory.
+    void check_replaceable(std::string_view name);
+    std::string where() const;
 
-    std::filesystem::path root_;
-    int root_fd_ = -1;
+    std::unique_ptr<Filesystem> fs_;
+    std::unique_ptr<FsFile> lock_;
+    std::uint64_t instance_ = 0;
+    std::atomic<std::uint64_t> temp_count_{0};
 };
-
-namespace testing {
-/// For tests of the fallback on kernels without openat2(2): while false,
-/// DiskStore opens with openat and O_NOFOLLOW only. Not for production use.
-void set_disk_store_uses_openat2(bool enabled);
-}  // namespace testing
 
 }  // namespace ferry

@@ -1,11 +1,13 @@
 // DiskStore: atomic, durable uploads confined to one directory.
 
 #include "real/disk_store.h"
+#include "real/posix_filesystem.h"
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
 #include <sched.h>
+#include <signal.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -24,6 +26,7 @@ namespace fs = std::filesystem;
 using testing::Bytes;
 using ::testing::ElementsAre;
 using testing::entry_names;
+using testing::stored_names;
 using ::testing::HasSubstr;
 using ::testing::IsEmpty;
 using testing::random_bytes;
@@ -36,8 +39,8 @@ using testing::write_file;
 /// Makes DiskStore use its openat fallback for the lifetime of this object.
 class OpenatFallback {
   public:
-    OpenatFallback() { testing::set_disk_store_uses_openat2(false); }
-    ~OpenatFallback() { testing::set_disk_store_uses_openat2(true); }
+    OpenatFallback() { testing::set_posix_filesystem_uses_openat2(false); }
+    ~OpenatFallback() { testing::set_posix_filesystem_uses_openat2(true); }
     OpenatFallback(const OpenatFallback&) = delete;
     OpenatFallback& operator=(const OpenatFallback&) = delete;
 };
@@ -109,7 +112,7 @@ DISK_STORE_TEST(CommittedUploadCanBeOpenedAndRead) {
     EXPECT_EQ(reader->size_bytes(), bytes.size());
     EXPECT_EQ(read_all(*reader), bytes);
     EXPECT_EQ(read_file(dir.path() / "data.bin"), bytes);
-    EXPECT_THAT(entry_names(dir.path()), ElementsAre("data.bin"));
+    EXPECT_THAT(stored_names(dir.path()), ElementsAre("data.bin"));
 }
 
 DISK_STORE_TEST(EmptyFileCanBeStored) {
@@ -146,13 +149,13 @@ DISK_STORE_TEST(NothingIsVisibleBeforeCommit) {
     EXPECT_EQ(store_error_kind([&] { store.open("pending"); }), StoreErrorKind::not_found);
     EXPECT_FALSE(fs::exists(dir.path() / "pending"));
     // Only a temporary file, named so no listing can show it.
-    const auto names = entry_names(dir.path());
+    const auto names = stored_names(dir.path());
     ASSERT_EQ(names.size(), 1u);
-    EXPECT_THAT(names[0], ::testing::StartsWith(".ferry-tmp-" + std::to_string(::getpid()) + "-"));
+    EXPECT_EQ(names[0], ".ferry-tmp-1-1");  // instance 1, its first upload
 
     upload->commit();
     EXPECT_THAT(store.list(), ElementsAre(FileInfo{"pending", 7}));
-    EXPECT_THAT(entry_names(dir.path()), ElementsAre("pending"));
+    EXPECT_THAT(stored_names(dir.path()), ElementsAre("pending"));
 }
 
 DISK_STORE_TEST(AbortLeavesNothing) {
@@ -162,14 +165,14 @@ DISK_STORE_TEST(AbortLeavesNothing) {
     upload->write(random_bytes(5000, 2));
     upload->abort();
     upload->abort();  // idempotent
-    EXPECT_THAT(entry_names(dir.path()), IsEmpty());
+    EXPECT_THAT(stored_names(dir.path()), IsEmpty());
     EXPECT_THAT(store.list(), IsEmpty());
     EXPECT_EQ(store_error_kind([&] { upload->write(to_bytes("more")); }), StoreErrorKind::io);
     EXPECT_EQ(store_error_kind([&] { upload->commit(); }), StoreErrorKind::io);
     const StoreStatus finished = upload->try_write(to_bytes("more"));
     ASSERT_TRUE(finished);
     EXPECT_THAT(finished->message, HasSubstr("upload already finished"));
-    EXPECT_THAT(entry_names(dir.path()), IsEmpty());
+    EXPECT_THAT(stored_names(dir.path()), IsEmpty());
 }
 
 DISK_STORE_TEST(DestroyingAnUploadWithoutCommitLeavesNothing) {
@@ -179,7 +182,7 @@ DISK_STORE_TEST(DestroyingAnUploadWithoutCommitLeavesNothing) {
         auto upload = store.begin_upload("dropped");
         upload->write(random_bytes(5000, 3));
     }
-    EXPECT_THAT(entry_names(dir.path()), IsEmpty());
+    EXPECT_THAT(stored_names(dir.path()), IsEmpty());
 }
 
 DISK_STORE_TEST(AbortedReplacementKeepsTheOldVersion) {
@@ -191,7 +194,7 @@ DISK_STORE_TEST(AbortedReplacementKeepsTheOldVersion) {
         upload->write(to_bytes("new and longer"));
     }
     EXPECT_EQ(read_all(*store.open("f")), to_bytes("old"));
-    EXPECT_THAT(entry_names(dir.path()), ElementsAre("f"));
+    EXPECT_THAT(stored_names(dir.path()), ElementsAre("f"));
 }
 
 DISK_STORE_TEST(CommitReplacesAndOpenReadersKeepTheirVersion) {
@@ -203,7 +206,7 @@ DISK_STORE_TEST(CommitReplacesAndOpenReadersKeepTheirVersion) {
     EXPECT_EQ(read_all(*old_reader), to_bytes("version one"));
     EXPECT_EQ(read_all(*store.open("f")), to_bytes("v2"));
     EXPECT_THAT(store.list(), ElementsAre(FileInfo{"f", 2}));
-    EXPECT_THAT(entry_names(dir.path()), ElementsAre("f"));
+    EXPECT_THAT(stored_names(dir.path()), ElementsAre("f"));
 }
 
 DISK_STORE_TEST(ReplaceIsAtomicForConcurrentReaders) {
@@ -335,13 +338,27 @@ DISK_STORE_TEST(OpenOfAMissingFileIsNotFoundNamingIt) {
 
 DISK_STORE_TEST(ConstructorRemovesStaleTemporaryFiles) {
     TempDir dir;
-    // pid 99999999 is above any pid_max, so that writer is surely gone.
     write_file(dir.path() / ".ferry-tmp-99999999-1", to_bytes("left by a crash"));
     write_file(dir.path() / ".ferry-tmp-garbage", to_bytes("unparseable"));
     write_file(dir.path() / "kept", to_bytes("k"));
     write_file(dir.path() / ".other-hidden", to_bytes("not ours"));
     DiskStore store(dir.path());
-    EXPECT_THAT(entry_names(dir.path()), ElementsAre(".other-hidden", "kept"));
+    EXPECT_THAT(entry_names(dir.path()), ElementsAre(".ferry-lock-1", ".other-hidden", "kept"));
+}
+
+DISK_STORE_TEST(LeftoversAreRemovedWhateverPidIsAlive) {
+    // Temporary files used to carry their writer's pid and were kept while a
+    // process of that pid lived: a server restarted as pid 1 in a container
+    // leaked them for ever. Now only a held instance lock keeps them.
+    TempDir dir;
+    const std::string live_pid = std::to_string(::getpid());
+    write_file(dir.path() / (".ferry-tmp-" + live_pid + "-1"), to_bytes("old scheme, our pid"));
+    write_file(dir.path() / ".ferry-tmp-1-7", to_bytes("instance 1, lock lost"));
+    write_file(dir.path() / ".ferry-lock-3", {});  // a dead instance without files
+    write_file(dir.path() / ".ferry-tmp-3-1", to_bytes("instance 3, dead"));
+    DiskStore store(dir.path());
+    EXPECT_EQ(store.instance(), 1u);
+    EXPECT_THAT(entry_names(dir.path()), ElementsAre(".ferry-lock-1"));
 }
 
 DISK_STORE_TEST(ConstructorKeepsTemporaryFilesOfLiveUploads) {
@@ -349,9 +366,59 @@ DISK_STORE_TEST(ConstructorKeepsTemporaryFilesOfLiveUploads) {
     DiskStore first(dir.path());
     auto upload = first.begin_upload("f");
     upload->write(to_bytes("in progress"));
-    DiskStore second(dir.path());  // same process: its uploads are alive
+    DiskStore second(dir.path());  // the first holds its lock: its uploads are alive
+    EXPECT_EQ(first.instance(), 1u);
+    EXPECT_EQ(second.instance(), 2u);
     upload->commit();
     EXPECT_EQ(read_all(*second.open("f")), to_bytes("in progress"));
+}
+
+DISK_STORE_TEST(AClosedStoreLeavesNoLockFileAndItsNumberIsTakenAgain) {
+    TempDir dir;
+    {
+        DiskStore first(dir.path());
+        DiskStore second(dir.path());
+        EXPECT_THAT(entry_names(dir.path()), ElementsAre(".ferry-lock-1", ".ferry-lock-2"));
+    }
+    EXPECT_THAT(entry_names(dir.path()), IsEmpty());
+    DiskStore again(dir.path());
+    EXPECT_EQ(again.instance(), 1u);
+}
+
+DISK_STORE_TEST(LeftoversOfAKilledProcessAreRemovedAtTheNextStart) {
+    TempDir dir;
+    const pid_t child = ::fork();
+    ASSERT_GE(child, 0);
+    if (child == 0) {
+        // An upload in progress, and then kill -9: no destructor runs.
+        DiskStore store(dir.path());
+        auto upload = store.begin_upload("f");
+        (void)upload->try_write(to_bytes("half an upload"));
+        ::raise(SIGKILL);
+        ::_exit(1);
+    }
+    int status = 0;
+    ASSERT_EQ(::waitpid(child, &status, 0), child);
+    ASSERT_TRUE(WIFSIGNALED(status));
+    EXPECT_THAT(entry_names(dir.path()), ElementsAre(".ferry-lock-1", ".ferry-tmp-1-1"));
+    DiskStore store(dir.path());  // the kernel dropped the child's lock
+    EXPECT_EQ(store.instance(), 1u);
+    EXPECT_THAT(entry_names(dir.path()), ElementsAre(".ferry-lock-1"));
+}
+
+DISK_STORE_TEST(PutOverADirectoryIsRefusedBeforeAnythingIsWritten) {
+    TempDir dir;
+    fs::create_directory(dir.path() / "subdir");
+    DiskStore store(dir.path());
+    try {
+        store.begin_upload("subdir");
+        FAIL() << "began an upload that can never be committed";
+    } catch (const StoreError& e) {
+        EXPECT_EQ(e.kind(), StoreErrorKind::name_not_allowed);
+        EXPECT_THAT(e.what(), HasSubstr("'subdir' is a directory"));
+    }
+    EXPECT_THAT(stored_names(dir.path()), ElementsAre("subdir"));
+    EXPECT_TRUE(fs::is_empty(dir.path() / "subdir"));
 }
 
 DISK_STORE_TEST(ConcurrentUploadsOfTheSameNameLeaveOneWholeVersion) {
@@ -368,7 +435,7 @@ DISK_STORE_TEST(ConcurrentUploadsOfTheSameNameLeaveOneWholeVersion) {
         writer.join();
     const Bytes result = read_all(*store.open("same"));
     EXPECT_NE(std::find(versions.begin(), versions.end(), result), versions.end());
-    EXPECT_THAT(entry_names(dir.path()), ElementsAre("same"));
+    EXPECT_THAT(stored_names(dir.path()), ElementsAre("same"));
 }
 
 /// What the disk-full child reports through its exit status.
@@ -402,7 +469,7 @@ int disk_full_child(const fs::path& dir) {
         } catch (const StoreError& e) {
             outcome = e.kind() == StoreErrorKind::disk_full ? disk_full_reported : wrong_kind;
         }
-        if (!entry_names(dir).empty())
+        if (!stored_names(dir).empty())
             return left_temp_file;
         return outcome;
     } catch (...) {

@@ -126,6 +126,14 @@ inline std::vector<std::string> entry_names(const std::filesystem::path& dir) {
     return names;
 }
 
+/// entry_names without the lock files an open DiskStore holds
+/// (".ferry-lock-*"): what a store leaves behind for anyone else.
+inline std::vector<std::string> stored_names(const std::filesystem::path& dir) {
+    std::vector<std::string> names = entry_names(dir);
+    std::erase_if(names, [](const std::string& name) { return name.starts_with(".ferry-lock-"); });
+    return names;
+}
+
 inline bool has_temp_file(const std::filesystem::path& dir) {
     for (const auto& name : entry_names(dir)) {
         if (name.starts_with(".ferry-tmp-"))

@@ -34,13 +34,14 @@ using testing::Bytes;
 using testing::BytesReader;
 using testing::BytesSink;
 using ::testing::ElementsAre;
-using testing::entry_names;
+using testing::stored_names;
 using testing::eventually;
 using testing::has_temp_file;
 using ::testing::HasSubstr;
 using ::testing::IsEmpty;
 using testing::random_bytes;
 using testing::read_file;
+using testing::recv_to_end;
 using ::testing::StartsWith;
 using testing::TempDir;
 using testing::to_bytes;
@@ -269,10 +270,22 @@ TEST(Server, PutWithAWrongDigestIs422AndStoresNothing) {
     const auto reply = recv_line(*conn, 4096);
     ASSERT_TRUE(reply);
     EXPECT_THAT(*reply, StartsWith("ERR 422"));
-    EXPECT_THAT(entry_names(running.root()), IsEmpty());
+    EXPECT_THAT(stored_names(running.root()), IsEmpty());
     // The connection goes on.
     FerryClient client(*conn, chunk);
     EXPECT_THAT(client.dir(), IsEmpty());
+}
+
+TEST(Server, PutOverADirectoryIsRefusedBeforeItsBodyIsRead) {
+    RunningServer running;
+    fs::create_directory(running.root() / "subdir");
+    auto conn = running.connect();
+    // A body the server would take a while to read; none of it is sent.
+    EXPECT_EQ(exchange_line(*conn, "PUT subdir 1000000000\n"),
+              "ERR 403 name not allowed: 'subdir' is a directory on the server");
+    EXPECT_EQ(recv_to_end(*conn), Bytes{});  // and the connection ends
+    ASSERT_TRUE(running.wait_until_idle());
+    EXPECT_THAT(stored_names(running.root()), ElementsAre("subdir"));
 }
 
 /// Starts an upload by hand and waits until the server has begun writing it.
@@ -292,7 +305,7 @@ TEST(Server, ClientThatDisconnectsMidUploadLeavesNothing) {
     auto conn = start_upload(running, "half");
     conn->close();
     ASSERT_TRUE(running.wait_until_idle());
-    EXPECT_THAT(entry_names(running.root()), IsEmpty());
+    EXPECT_THAT(stored_names(running.root()), IsEmpty());
 }
 
 TEST(Server, ClientThatResetsMidUploadLeavesNothing) {
@@ -300,7 +313,7 @@ TEST(Server, ClientThatResetsMidUploadLeavesNothing) {
     auto conn = start_upload(running, "half");
     conn->reset();
     ASSERT_TRUE(running.wait_until_idle());
-    EXPECT_THAT(entry_names(running.root()), IsEmpty());
+    EXPECT_THAT(stored_names(running.root()), IsEmpty());
 }
 
 TEST(Server, ThirtyTwoClientsAtOnceAllSucceed) {
@@ -383,7 +396,7 @@ TEST(Server, ClientPastTheLimitThatIsMidUploadStillReadsErr503) {
                   503)
             << "attempt " << i;
     }
-    EXPECT_THAT(entry_names(running.root()), IsEmpty());
+    EXPECT_THAT(stored_names(running.root()), IsEmpty());
 }
 
 TEST(Server, NaiveClientPastTheConnectionLimitIsJustClosed) {
@@ -409,7 +422,7 @@ TEST(Server, HalfAHeaderLineThenSilenceGetsErr408) {
     EXPECT_GE(waited, 200ms);
     EXPECT_LT(waited, 20s);  // well before the idle timeout
     ASSERT_TRUE(running.wait_until_idle());
-    EXPECT_THAT(entry_names(running.root()), IsEmpty());
+    EXPECT_THAT(stored_names(running.root()), IsEmpty());
 }
 
 TEST(Server, NaiveProtocolStoresAnUploadAndRepliesWithTheCount) {
@@ -444,7 +457,7 @@ TEST(Server, StopWhileClientsAreConnectedReturnsPromptly) {
     EXPECT_LT(took, 5s);
     EXPECT_EQ(running.server().active_connections(), 0u);
     EXPECT_EQ(running.runner().wait_for(testing::patience), std::future_status::ready);
-    EXPECT_THAT(entry_names(running.root()), IsEmpty());
+    EXPECT_THAT(stored_names(running.root()), IsEmpty());
     // Every client sees its connection end.
     for (auto& conn : idle) {
         const auto error = testing::connection_error([&] { testing::recv_to_end(*conn); });
