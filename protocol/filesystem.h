@@ -69,6 +69,13 @@ inline constexpr std::size_t fs_call_count = 11;
 /// "open", "write", ... "sync_directory".
 std::string_view to_string(FsCall call);
 
+/// What the door accepts as a name: one path component, so not empty, not
+/// "." or "..", and without '/' or NUL. Anything else fails with EINVAL.
+inline bool is_one_path_component(std::string_view name) {
+    return !name.empty() && name != "." && name != ".." &&
+           name.find_first_of(std::string_view("/\0", 2)) == std::string_view::npos;
+}
+
 /// How open() opens a name.
 enum class FsOpenMode {
     read,        ///< an existing file, read-only; never blocks (a FIFO is not waited on)

@@ -27,12 +27,6 @@ namespace {
 std::atomic<bool> openat2_missing{false};
 #endif
 
-/// One path component: not empty, not "." or "..", no '/' and no NUL.
-bool is_one_component(std::string_view name) {
-    return !name.empty() && name != "." && name != ".." &&
-           name.find_first_of(std::string_view("/\0", 2)) == std::string_view::npos;
-}
-
 FsStat to_fs_stat(const struct stat& info) {
     FsStat result;
     if (S_ISREG(info.st_mode)) {
@@ -167,7 +161,7 @@ int PosixFilesystem::open_beneath(const std::string& name, int flags, unsigned m
 }
 
 FsResult<std::unique_ptr<FsFile>> PosixFilesystem::open(std::string_view name, FsOpenMode mode) {
-    if (!is_one_component(name))
+    if (!is_one_path_component(name))
         return {nullptr, EINVAL};
     int flags = O_CLOEXEC | O_NOFOLLOW;
     switch (mode) {
@@ -189,7 +183,7 @@ FsResult<std::unique_ptr<FsFile>> PosixFilesystem::open(std::string_view name, F
 }
 
 FsResult<FsStat> PosixFilesystem::stat(std::string_view name) {
-    if (!is_one_component(name))
+    if (!is_one_path_component(name))
         return {{}, EINVAL};
     struct stat info {};
     if (::fstatat(root_fd_, std::string(name).c_str(), &info, AT_SYMLINK_NOFOLLOW) != 0)
@@ -226,7 +220,7 @@ FsResult<std::vector<std::string>> PosixFilesystem::list() {
 }
 
 int PosixFilesystem::rename(std::string_view from, std::string_view to) {
-    if (!is_one_component(from) || !is_one_component(to))
+    if (!is_one_path_component(from) || !is_one_path_component(to))
         return EINVAL;
     return ::renameat(root_fd_, std::string(from).c_str(), root_fd_, std::string(to).c_str()) == 0
                ? 0
@@ -234,7 +228,7 @@ int PosixFilesystem::rename(std::string_view from, std::string_view to) {
 }
 
 int PosixFilesystem::unlink(std::string_view name) {
-    if (!is_one_component(name))
+    if (!is_one_path_component(name))
         return EINVAL;
     return ::unlinkat(root_fd_, std::string(name).c_str(), 0) == 0 ? 0 : errno;
 }

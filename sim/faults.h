@@ -1,13 +1,16 @@
 #pragma once
 // Every fault knob the simulator has, in one place, units last. A default
 // NetworkFaults is a calm network: whole sends and reads, 1 ms latency,
-// nothing stalls, resets, clogs or refuses.
+// nothing stalls, resets, clogs or refuses; a default StoreFaults or FsFaults
+// a disk that never fails.
 
+#include <cerrno>
 #include <cstddef>
 #include <cstdint>
 #include <optional>
 
 #include "protocol/clock.h"
+#include "protocol/filesystem.h"
 #include "sim/decisions.h"
 
 namespace ferry::sim {
@@ -87,6 +90,32 @@ struct StoreFaults {
     /// Once an operation has failed, every later one of its kind fails too
     /// (a dead disk) rather than only that one (a transient error).
     bool failures_persist = false;
+};
+
+/// Faults of the simulated filesystem (sim_filesystem.h). Call counts are
+/// 1-based and count every call of the door (open, write, sync, rename, ...),
+/// or only calls of one kind; 0 = never.
+struct FsFaults {
+    /// Bytes the disk holds (all files' data, written back or not) past which
+    /// a write is cut short and the next fails with ENOSPC; 0 = unlimited.
+    std::uint64_t capacity_bytes = 0;
+    /// The Nth call fails with fail_error and does nothing.
+    std::uint64_t fail_call_at = 0;
+    std::optional<FsCall> fail_call_kind;  ///< none = count every call
+    int fail_error = EIO;
+    /// Once a call has failed, every later one (of fail_call_kind) fails too.
+    bool failures_persist = false;
+    /// How often any call fails, with EIO or ENOSPC (drawn).
+    Ratio random_failures = never;
+    /// The Nth call crashes the machine instead of running (see
+    /// SimFilesystem::set_crash_handler) and fails with EIO.
+    std::uint64_t crash_at_call = 0;
+    std::optional<FsCall> crash_call_kind;  ///< none = count every call
+    /// Each sync() and sync_directory() takes this long in virtual time,
+    /// drawn from [min, max], letting other processes run meanwhile (only
+    /// inside a process); 0 = they take no time.
+    std::uint64_t sync_latency_ms_min = 0;
+    std::uint64_t sync_latency_ms_max = 0;
 };
 
 }  // namespace ferry::sim

@@ -228,6 +228,31 @@ void SimNetwork::fire_reset_fault(SimLink& link, Side side) {
     link.to(side).readers.wake_all();
 }
 
+void SimNetwork::kill_group(GroupId group) {
+    for (const auto& owned : links_) {
+        SimLink& link = *owned;
+        for (const Side side : {Side::client, Side::server}) {
+            SimEndpoint& end = link.end(side);
+            if (end.owner == 0 || end.closed || sim_.group_of(end.owner) != group)
+                continue;
+            if (side == Side::client && link.phase == LinkPhase::connecting) {
+                link.phase = LinkPhase::abandoned;  // a SYN-ACK now gets an RST
+                continue;
+            }
+            end.closed = true;
+            send_rst(link, side);
+            sim_.record(TraceKind::close, link.id, side, 1);
+        }
+    }
+    std::vector<SimListener*> closing;
+    for (const auto& [address, listener] : listeners_) {
+        if (listener->owner() != 0 && sim_.group_of(listener->owner()) == group)
+            closing.push_back(listener);
+    }
+    for (SimListener* listener : closing)
+        listener->close();
+}
+
 std::optional<std::uint64_t> SimNetwork::bytes_before_stall(const SimLink& link, Side side) const {
     if (!faults_.stall || faults_.stall->side != side || !faults_.stall->after_bytes) {
         return std::nullopt;

@@ -94,6 +94,12 @@ class SimNetwork {
     /// How many more bytes side may move before a reset fault fires.
     std::optional<std::uint64_t> bytes_before_reset(const SimLink& link, Side side) const;
 
+    /// The processes of group were killed: every connection end one of them
+    /// holds is reset (its peer learns after a latency; its own calls fail
+    /// with closed), a connect in progress is abandoned, and every listener
+    /// one of them opened is closed, so a restarted server can listen again.
+    void kill_group(GroupId group);
+
     void handle(Simulation::EventKind kind, SimLink& link, std::uint64_t arg);
     /// Fills in out for a process blocked in wait; returns the process that
     /// would have to act to unblock it (0 = nobody in particular).

@@ -22,6 +22,7 @@ class Process {
     std::string name;
     std::function<void()> body;
     bool daemon = false;
+    GroupId group = 0;
     State state = State::runnable;
     bool cancelled = false;
 
@@ -101,6 +102,15 @@ Simulation::~Simulation() {
 }
 
 ProcessId Simulation::spawn(std::string name, std::function<void()> body, bool daemon) {
+    const GroupId group = current_ != nullptr ? current_->group : 0;
+    const ProcessId id = spawn_in(group, std::move(name), std::move(body), daemon);
+    if (current_ != nullptr && current_->cancelled)
+        processes_.back()->cancelled = true;  // born into a killed group: never starts
+    return id;
+}
+
+ProcessId Simulation::spawn_in(GroupId group, std::string name, std::function<void()> body,
+                               bool daemon) {
     // Default-initialised (every member has an initialiser); make_unique's
     // value-initialisation would zero it all first.
     auto owned = std::unique_ptr<Process>(new Process);
@@ -110,6 +120,7 @@ ProcessId Simulation::spawn(std::string name, std::function<void()> body, bool d
     process->name = std::move(name);
     process->body = std::move(body);
     process->daemon = daemon;
+    process->group = group;
     processes_.push_back(std::move(owned));
     if (!daemon)
         ++unfinished_foreground_;
@@ -245,6 +256,49 @@ void Simulation::delay(Duration duration) {
     record(TraceKind::delay, 0, Side::client, static_cast<std::uint64_t>(duration.count()));
     while (now_ < until)
         block(nullptr, until, WaitInfo{"delay"});
+}
+
+GroupId Simulation::new_group(std::string_view name) {
+    group_names_.emplace_back(name);
+    return group_names_.size();
+}
+
+std::string_view Simulation::group_name(GroupId group) const {
+    if (group == 0 || group > group_names_.size())
+        return "";
+    return group_names_[group - 1];
+}
+
+GroupId Simulation::group_of(ProcessId process) const {
+    if (process == 0 || process > processes_.size())
+        return 0;
+    return processes_[process - 1]->group;
+}
+
+bool Simulation::current_process_killed() const {
+    return current_ != nullptr && current_->cancelled;
+}
+
+std::size_t Simulation::kill_group(GroupId group) {
+    std::size_t killed = 0;
+    for (const auto& process : processes_) {
+        if (process->group != group || process->state == Process::State::finished ||
+            process->cancelled) {
+            continue;
+        }
+        process->cancelled = true;
+        ++killed;
+        if (process->state == Process::State::blocked) {
+            // Woken to unwind: block() throws ProcessCancelled when it resumes.
+            cancel_timer(*process);
+            ++process->wait_generation;
+            process->state = Process::State::runnable;
+            add_runnable(*process);
+        }
+    }
+    network_->kill_group(group);
+    record(TraceKind::kill, 0, Side::client, trace_.intern(group_name(group)), killed);
+    return killed;
 }
 
 std::string_view Simulation::process_name(ProcessId id) const {

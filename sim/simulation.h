@@ -7,13 +7,18 @@
 //   decisions.h       DecisionSource: the one door for every nondeterministic
 //                     choice; PrngDecisions (xoshiro256**), RecordedDecisions
 //   fiber.h           stack pool and AddressSanitizer switch annotations
-//   faults.h          every fault knob: NetworkFaults, StoreFaults
+//   faults.h          every fault knob: NetworkFaults, StoreFaults, FsFaults
 //   trace.h           Trace: events with virtual time, XXH3 digest, JSON lines
 //   sim_network.h     SimNetwork: listen, connect, accept; segments, FIN, RST
 //   sim_link.h        the state of one simulated TCP connection (internal)
 //   sim_connection.h  SimConnection: the Connection contract, simulated
 //                     (mirrors real/tcp_connection.h)
 //   sim_store.h       SimStore: an in-memory Store with disk faults and crashes
+//   sim_filesystem.h  SimFilesystem: a disk with a page cache, crashes and
+//                     failing calls behind the Filesystem door, for the real
+//                     DiskStore (mirrors real/posix_filesystem.h)
+//   sim_node.h        SimNode: a machine, processes that die together (kill,
+//                     crash) and restart on the same disk
 //   sim_run.h         run_transfer: one client and one server running naive or
 //                     ferry/1 under faults, judged and digested
 //
@@ -43,6 +48,8 @@ struct SimLink;
 struct SimStream;
 
 using ProcessId = std::uint64_t;
+/// A group of processes that die together (sim_node.h: a machine); 0 = none.
+using GroupId = std::uint64_t;
 
 /// Thrown inside a process when its simulation is torn down. Deliberately not
 /// a std::exception, so protocol code catching those lets it pass.
@@ -147,8 +154,28 @@ class Simulation final : public Clock {
     SimNetwork& network() { return *network_; }
 
     /// Adds a process that starts when run() next schedules it. The run is
-    /// over when every process that is not a daemon has returned.
+    /// over when every process that is not a daemon has returned. It joins
+    /// the group of the process that spawns it (none outside any process),
+    /// and a process spawned by a killed one is born killed.
     ProcessId spawn(std::string name, std::function<void()> body, bool daemon = false);
+    /// The same, in group.
+    ProcessId spawn_in(GroupId group, std::string name, std::function<void()> body,
+                       bool daemon = false);
+
+    /// A new, empty group of processes, named for the trace.
+    GroupId new_group(std::string_view name);
+    std::string_view group_name(GroupId group) const;
+    GroupId group_of(ProcessId process) const;
+    /// kill -9 of every process in group that has not returned: each unwinds
+    /// at its next blocking call, which throws ProcessCancelled (one that is
+    /// running now keeps running until then; one not yet started never
+    /// starts). Their connections are reset and their listeners closed at
+    /// once. Returns how many were killed. Spawning into the group later
+    /// starts it afresh (a restart).
+    std::size_t kill_group(GroupId group);
+    /// Whether the running process has been killed (and so unwinds at its
+    /// next blocking call); false outside any process.
+    bool current_process_killed() const;
 
     /// Runs until every non-daemon process has returned, nothing can run
     /// (deadlock), or the time budget is spent.
@@ -228,6 +255,7 @@ class Simulation final : public Clock {
     using SmallVector = boost::container::small_vector<T, N>;
 
     SmallVector<std::unique_ptr<Process>, 4> processes_;  ///< index = id - 1
+    std::vector<std::string> group_names_;                ///< index = group - 1
     SmallVector<Process*, 8> runnable_;
     SmallVector<ProcessId, 4> runnable_ids_;  ///< scratch for DecisionSource::choose_process
     Process* current_ = nullptr;

@@ -58,6 +58,21 @@ constexpr std::array<KindInfo, static_cast<std::size_t>(TraceKind::count_)> kind
     {"store_list", "files", Field::number, "", Field::none},
     {"store_fault", "what", Field::text, "upload", Field::number},
     {"store_crash", "uploads", Field::number, "", Field::none},
+    {"kill", "group", Field::text, "processes", Field::number},
+    {"fs_open", "name", Field::text, "file", Field::number},
+    {"fs_write", "file", Field::number, "bytes", Field::number},
+    {"fs_read", "file", Field::number, "bytes", Field::number},
+    {"fs_sync", "file", Field::number, "durable_bytes", Field::number},
+    {"fs_stat", "name", Field::text, "file", Field::number},
+    {"fs_lock", "file", Field::number, "", Field::none},
+    {"fs_close", "file", Field::number, "", Field::none},
+    {"fs_list", "entries", Field::number, "", Field::none},
+    {"fs_rename", "from", Field::text, "to", Field::text},
+    {"fs_unlink", "name", Field::text, "", Field::none},
+    {"fs_sync_dir", "changes", Field::number, "", Field::none},
+    {"fs_error", "call", Field::text, "errno", Field::number},
+    {"fs_fault", "call", Field::text, "errno", Field::number},
+    {"fs_crash", "changes_kept", Field::number, "changes_lost", Field::number},
 }};
 
 const KindInfo& info(TraceKind kind) {

@@ -51,6 +51,21 @@ enum class TraceKind : std::uint64_t {
     store_list,     ///< a: files
     store_fault,    ///< a: what, b: upload number
     store_crash,    ///< a: uploads lost
+    kill,           ///< a group of processes was killed; a: group, b: processes
+    fs_open,        ///< a: name, b: file id
+    fs_write,       ///< a: file id, b: bytes taken
+    fs_read,        ///< a: file id, b: bytes returned
+    fs_sync,        ///< a: file id, b: bytes now durable
+    fs_stat,        ///< a: name (0 for an open file), b: file id
+    fs_lock,        ///< a: file id
+    fs_close,       ///< a: file id
+    fs_list,        ///< a: entries
+    fs_rename,      ///< a: from, b: to
+    fs_unlink,      ///< a: name
+    fs_sync_dir,    ///< a: entry changes made durable
+    fs_error,       ///< a filesystem call failed; a: call, b: errno
+    fs_fault,       ///< an injected failure; a: call, b: errno
+    fs_crash,       ///< the disk crashed; a: entry changes kept, b: entry changes lost
     count_,
 };
 

@@ -1,0 +1,511 @@
+#include "sim/sim_filesystem.h"
+
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+
+#include <fmt/core.h>
+
+#include "sim/simulation.h"
+
+namespace ferry::sim {
+
+// --- SimFsFile: an open file, by handle ---
+
+class SimFsFile final : public FsFile {
+  public:
+    SimFsFile(SimFilesystem& disk, std::uint64_t handle) : disk_(disk), handle_(handle) {}
+    ~SimFsFile() override { (void)disk_.close(handle_, false); }
+    SimFsFile(const SimFsFile&) = delete;
+    SimFsFile& operator=(const SimFsFile&) = delete;
+
+    FsResult<std::size_t> write(std::span<const std::byte> bytes) override {
+        return disk_.write(handle_, bytes);
+    }
+    FsResult<std::size_t> read_at(std::uint64_t offset, std::span<std::byte> buffer) override {
+        return disk_.read_at(handle_, offset, buffer);
+    }
+    int sync() override { return disk_.sync(handle_); }
+    FsResult<FsStat> stat() override { return disk_.stat_handle(handle_); }
+    int try_lock() override { return disk_.try_lock(handle_); }
+    int close() override { return disk_.close(handle_, true); }
+
+  private:
+    SimFilesystem& disk_;
+    std::uint64_t handle_;
+};
+
+// --- SimMount ---
+
+FsResult<std::unique_ptr<FsFile>> SimMount::open(std::string_view name, FsOpenMode mode) {
+    return disk_.open(id_, name, mode);
+}
+FsResult<FsStat> SimMount::stat(std::string_view name) {
+    return disk_.stat(id_, name);
+}
+FsResult<std::vector<std::string>> SimMount::list() {
+    return disk_.list(id_);
+}
+int SimMount::rename(std::string_view from, std::string_view to) {
+    return disk_.rename(id_, from, to);
+}
+int SimMount::unlink(std::string_view name) {
+    return disk_.unlink(id_, name);
+}
+int SimMount::sync_directory() {
+    return disk_.sync_directory(id_);
+}
+std::string SimMount::describe() const {
+    return fmt::format("sim:{}", disk_.name());
+}
+
+// --- SimFilesystem: machines, crashes, faults ---
+
+SimFilesystem::SimFilesystem(Simulation& sim, FsFaults faults, std::string name)
+    : sim_(sim), faults_(faults), name_(std::move(name)) {}
+
+SimFilesystem::~SimFilesystem() = default;
+
+std::unique_ptr<SimMount> SimFilesystem::mount() {
+    const MountId id = next_mount_++;
+    live_mounts_.insert(id);
+    return std::make_unique<SimMount>(*this, id);
+}
+
+void SimFilesystem::revoke(MountId mount) {
+    if (live_mounts_.erase(mount) == 0)
+        return;
+    for (auto it = handles_.begin(); it != handles_.end();) {
+        if (it->second.mount != mount) {
+            ++it;
+            continue;
+        }
+        Inode& inode = inodes_.at(it->second.inode);
+        if (inode.lock_holder == it->first)
+            inode.lock_holder = 0;
+        dead_handles_.insert(it->first);
+        it = handles_.erase(it);
+    }
+    collect_garbage();
+}
+
+void SimFilesystem::crash() {
+    for (const MountId mount : std::set<MountId>(live_mounts_))
+        revoke(mount);
+    // The directory: a prefix of its unsynced changes, in order.
+    const std::uint64_t total = changes_.size();
+    const std::uint64_t kept = sim_.decisions().choose(total + 1);
+    Entries entries = durable_entries_;
+    for (std::uint64_t i = 0; i < kept; ++i)
+        apply(entries, changes_[i]);
+    entries_ = entries;
+    durable_entries_ = std::move(entries);
+    changes_.clear();
+    // Each file still named: a prefix of its unsynced bytes, maybe zeros.
+    std::set<std::uint64_t> named;
+    for (const auto& [name, inode] : entries_)
+        named.insert(inode);
+    for (const std::uint64_t inode : named)
+        lose_unsynced_bytes(inodes_.at(inode));
+    collect_garbage();
+    ++crashes_;
+    sim_.record(TraceKind::fs_crash, 0, Side::client, kept, total - kept);
+}
+
+void SimFilesystem::lose_unsynced_bytes(Inode& inode) {
+    const std::uint64_t size = inode.bytes.size();
+    if (size > inode.durable_bytes) {
+        DecisionSource& decisions = sim_.decisions();
+        const std::uint64_t survive = decisions.choose(size - inode.durable_bytes + 1);
+        const std::uint64_t new_size = inode.durable_bytes + survive;
+        if (survive > 0) {
+            // Allocated and sized, never written: they read back as zeros.
+            const std::uint64_t zeros = decisions.choose(survive + 1);
+            std::fill(inode.bytes.begin() + static_cast<std::ptrdiff_t>(new_size - zeros),
+                      inode.bytes.begin() + static_cast<std::ptrdiff_t>(new_size), std::byte{0});
+        }
+        used_bytes_ -= size - new_size;
+        inode.bytes.resize(new_size);
+    }
+    inode.durable_bytes = inode.bytes.size();
+    inode.lock_holder = 0;
+}
+
+void SimFilesystem::apply(Entries& entries, const Change& change) const {
+    if (!change.from.empty())
+        entries.erase(change.from);
+    if (!change.to.empty())
+        entries[change.to] = change.inode;
+}
+
+void SimFilesystem::collect_garbage() {
+    std::set<std::uint64_t> live;
+    for (const auto& [name, inode] : entries_)
+        live.insert(inode);
+    for (const auto& [name, inode] : durable_entries_)
+        live.insert(inode);
+    for (const Change& change : changes_)
+        live.insert(change.inode);
+    for (const auto& [id, handle] : handles_)
+        live.insert(handle.inode);
+    for (auto it = inodes_.begin(); it != inodes_.end();) {
+        if (live.count(it->first) != 0) {
+            ++it;
+            continue;
+        }
+        used_bytes_ -= it->second.bytes.size();
+        it = inodes_.erase(it);
+    }
+}
+
+void SimFilesystem::set_faults(const FsFaults& faults) {
+    faults_ = faults;
+    calls_ = 0;
+    std::fill(std::begin(calls_by_kind_), std::end(calls_by_kind_), 0);
+    failed_before_ = false;
+}
+
+std::uint64_t SimFilesystem::intern(std::string_view text) {
+    return sim_.trace().intern(text);
+}
+
+bool SimFilesystem::fault_fires(std::uint64_t at, const std::optional<FsCall>& kind,
+                                FsCall call) const {
+    if (at == 0 || (kind && *kind != call))
+        return false;
+    const std::uint64_t count = kind ? calls_by_kind_[static_cast<std::size_t>(*kind)] : calls_;
+    return count == at;
+}
+
+int SimFilesystem::fail(FsCall call, int error) {
+    sim_.record(TraceKind::fs_fault, 0, Side::client, intern(to_string(call)),
+                static_cast<std::uint64_t>(error));
+    return error;
+}
+
+namespace {
+
+/// A call that fails for a reason of its own (no such file, name taken).
+int refused(Simulation& sim, FsCall call, int error) {
+    sim.record(TraceKind::fs_error, 0, Side::client, sim.trace().intern(to_string(call)),
+               static_cast<std::uint64_t>(error));
+    return error;
+}
+
+}  // namespace
+
+int SimFilesystem::begin_call(FsCall call, MountId mount) {
+    if (live_mounts_.count(mount) == 0)
+        return refused(sim_, call, EIO);  // its machine is gone
+    ++calls_;
+    ++calls_by_kind_[static_cast<std::size_t>(call)];
+    if (fault_fires(faults_.crash_at_call, faults_.crash_call_kind, call)) {
+        sim_.record(TraceKind::fs_fault, 0, Side::client, intern("crash"), calls_);
+        if (crash_handler_) {
+            crash_handler_();
+        } else {
+            crash();
+        }
+        return EIO;
+    }
+    const bool kind_matches = !faults_.fail_call_kind || *faults_.fail_call_kind == call;
+    if (fault_fires(faults_.fail_call_at, faults_.fail_call_kind, call) ||
+        (faults_.failures_persist && failed_before_ && kind_matches)) {
+        failed_before_ = true;
+        return fail(call, faults_.fail_error);
+    }
+    DecisionSource& decisions = sim_.decisions();
+    if (decisions.chance(faults_.random_failures))
+        return fail(call, decisions.choose(2) == 0 ? EIO : ENOSPC);
+    return 0;
+}
+
+bool SimFilesystem::wait_for_sync(MountId mount) {
+    if (faults_.sync_latency_ms_max == 0 || sim_.current_process_id() == 0)
+        return true;
+    const std::uint64_t ms =
+        sim_.decisions().between(faults_.sync_latency_ms_min, faults_.sync_latency_ms_max);
+    if (ms > 0)
+        sim_.delay(std::chrono::milliseconds(ms));
+    return live_mounts_.count(mount) != 0;  // not if its machine died meanwhile
+}
+
+// --- directory calls ---
+
+std::uint64_t SimFilesystem::create(std::string_view name, FsEntryType type) {
+    const std::uint64_t id = next_inode_++;
+    inodes_[id].type = type;
+    entries_[std::string(name)] = id;
+    changes_.push_back(Change{"", std::string(name), id});
+    return id;
+}
+
+FsStat SimFilesystem::stat_of(std::uint64_t inode) const {
+    const Inode& file = inodes_.at(inode);
+    return FsStat{file.type, file.bytes.size(), inode};
+}
+
+FsResult<std::unique_ptr<FsFile>> SimFilesystem::open(MountId mount, std::string_view name,
+                                                      FsOpenMode mode) {
+    if (const int error = begin_call(FsCall::open, mount))
+        return {nullptr, error};
+    if (!is_one_path_component(name))
+        return {nullptr, refused(sim_, FsCall::open, EINVAL)};
+    std::uint64_t inode = 0;
+    const auto it = entries_.find(name);
+    if (it != entries_.end()) {
+        if (mode == FsOpenMode::create_new)
+            return {nullptr, refused(sim_, FsCall::open, EEXIST)};
+        if (inodes_.at(it->second).type == FsEntryType::directory)
+            return {nullptr, refused(sim_, FsCall::open, EISDIR)};
+        inode = it->second;
+    } else {
+        if (mode == FsOpenMode::read)
+            return {nullptr, refused(sim_, FsCall::open, ENOENT)};
+        inode = create(name, FsEntryType::regular);
+    }
+    const std::uint64_t id = next_handle_++;
+    handles_[id] = Handle{inode, mount, mode};
+    sim_.record(TraceKind::fs_open, 0, Side::client, intern(name), inode);
+    return {std::make_unique<SimFsFile>(*this, id), 0};
+}
+
+FsResult<FsStat> SimFilesystem::stat(MountId mount, std::string_view name) {
+    if (const int error = begin_call(FsCall::stat, mount))
+        return {{}, error};
+    if (!is_one_path_component(name))
+        return {{}, refused(sim_, FsCall::stat, EINVAL)};
+    const auto it = entries_.find(name);
+    if (it == entries_.end())
+        return {{}, refused(sim_, FsCall::stat, ENOENT)};
+    sim_.record(TraceKind::fs_stat, 0, Side::client, intern(name), it->second);
+    return {stat_of(it->second), 0};
+}
+
+FsResult<std::vector<std::string>> SimFilesystem::list(MountId mount) {
+    if (const int error = begin_call(FsCall::list, mount))
+        return {{}, error};
+    sim_.record(TraceKind::fs_list, 0, Side::client, entries_.size());
+    return {names(), 0};
+}
+
+int SimFilesystem::rename(MountId mount, std::string_view from, std::string_view to) {
+    if (const int error = begin_call(FsCall::rename, mount))
+        return error;
+    if (!is_one_path_component(from) || !is_one_path_component(to))
+        return refused(sim_, FsCall::rename, EINVAL);
+    const auto source = entries_.find(from);
+    if (source == entries_.end())
+        return refused(sim_, FsCall::rename, ENOENT);
+    const std::uint64_t inode = source->second;
+    if (from != to) {
+        const auto target = entries_.find(to);
+        if (target != entries_.end()) {
+            const bool source_is_dir = inodes_.at(inode).type == FsEntryType::directory;
+            const bool target_is_dir = inodes_.at(target->second).type == FsEntryType::directory;
+            if (target_is_dir && !source_is_dir)
+                return refused(sim_, FsCall::rename, EISDIR);
+            if (source_is_dir && !target_is_dir)
+                return refused(sim_, FsCall::rename, ENOTDIR);
+        }
+        entries_.erase(source);
+        entries_[std::string(to)] = inode;
+        changes_.push_back(Change{std::string(from), std::string(to), inode});
+        collect_garbage();
+    }
+    sim_.record(TraceKind::fs_rename, 0, Side::client, intern(from), intern(to));
+    return 0;
+}
+
+int SimFilesystem::unlink(MountId mount, std::string_view name) {
+    if (const int error = begin_call(FsCall::unlink, mount))
+        return error;
+    if (!is_one_path_component(name))
+        return refused(sim_, FsCall::unlink, EINVAL);
+    const auto it = entries_.find(name);
+    if (it == entries_.end())
+        return refused(sim_, FsCall::unlink, ENOENT);
+    if (inodes_.at(it->second).type == FsEntryType::directory)
+        return refused(sim_, FsCall::unlink, EISDIR);
+    changes_.push_back(Change{std::string(name), "", it->second});
+    entries_.erase(it);
+    collect_garbage();
+    sim_.record(TraceKind::fs_unlink, 0, Side::client, intern(name));
+    return 0;
+}
+
+int SimFilesystem::sync_directory(MountId mount) {
+    if (const int error = begin_call(FsCall::sync_directory, mount))
+        return error;
+    if (!wait_for_sync(mount))
+        return refused(sim_, FsCall::sync_directory, EIO);
+    durable_entries_ = entries_;
+    const std::uint64_t changes = changes_.size();
+    changes_.clear();
+    collect_garbage();
+    sim_.record(TraceKind::fs_sync_dir, 0, Side::client, changes);
+    return 0;
+}
+
+// --- calls on open files ---
+
+const SimFilesystem::Handle* SimFilesystem::handle(std::uint64_t id, int& error) const {
+    const auto it = handles_.find(id);
+    if (it != handles_.end())
+        return &it->second;
+    // A revoked mount's files fail as its other calls do; a closed one's
+    // with EBADF.
+    error = dead_handles_.count(id) != 0 ? EIO : EBADF;
+    return nullptr;
+}
+
+FsResult<std::size_t> SimFilesystem::write(std::uint64_t id, std::span<const std::byte> bytes) {
+    int error = 0;
+    const Handle* open_file = handle(id, error);
+    if (open_file == nullptr)
+        return {0, refused(sim_, FsCall::write, error)};
+    if ((error = begin_call(FsCall::write, open_file->mount)) != 0)
+        return {0, error};
+    if (open_file->mode == FsOpenMode::read)
+        return {0, refused(sim_, FsCall::write, EBADF)};
+    if (bytes.empty())
+        return {0, 0};
+    std::size_t taken = bytes.size();
+    if (faults_.capacity_bytes != 0) {
+        const std::uint64_t free =
+            faults_.capacity_bytes > used_bytes_ ? faults_.capacity_bytes - used_bytes_ : 0;
+        if (free == 0)
+            return {0, fail(FsCall::write, ENOSPC)};  // the disk is full
+        taken = static_cast<std::size_t>(std::min<std::uint64_t>(taken, free));
+    }
+    Inode& inode = inodes_.at(open_file->inode);
+    inode.bytes.insert(inode.bytes.end(), bytes.begin(),
+                       bytes.begin() + static_cast<std::ptrdiff_t>(taken));
+    used_bytes_ += taken;
+    sim_.record(TraceKind::fs_write, 0, Side::client, open_file->inode, taken);
+    return {taken, 0};
+}
+
+FsResult<std::size_t> SimFilesystem::read_at(std::uint64_t id, std::uint64_t offset,
+                                             std::span<std::byte> buffer) {
+    int error = 0;
+    const Handle* open_file = handle(id, error);
+    if (open_file == nullptr)
+        return {0, refused(sim_, FsCall::read, error)};
+    if ((error = begin_call(FsCall::read, open_file->mount)) != 0)
+        return {0, error};
+    if (open_file->mode == FsOpenMode::create_new)
+        return {0, refused(sim_, FsCall::read, EBADF)};
+    const std::vector<std::byte>& bytes = inodes_.at(open_file->inode).bytes;
+    if (offset >= bytes.size())
+        return {0, 0};
+    const std::size_t got =
+        static_cast<std::size_t>(std::min<std::uint64_t>(buffer.size(), bytes.size() - offset));
+    std::memcpy(buffer.data(), bytes.data() + offset, got);
+    sim_.record(TraceKind::fs_read, 0, Side::client, open_file->inode, got);
+    return {got, 0};
+}
+
+int SimFilesystem::sync(std::uint64_t id) {
+    int error = 0;
+    const Handle* open_file = handle(id, error);
+    if (open_file == nullptr)
+        return refused(sim_, FsCall::sync, error);
+    if ((error = begin_call(FsCall::sync, open_file->mount)) != 0)
+        return error;
+    if (!wait_for_sync(open_file->mount))
+        return refused(sim_, FsCall::sync, EIO);
+    open_file = handle(id, error);  // only its owner closes it, but be sure
+    if (open_file == nullptr)
+        return refused(sim_, FsCall::sync, error);
+    Inode& inode = inodes_.at(open_file->inode);
+    inode.durable_bytes = inode.bytes.size();
+    sim_.record(TraceKind::fs_sync, 0, Side::client, open_file->inode, inode.durable_bytes);
+    return 0;
+}
+
+FsResult<FsStat> SimFilesystem::stat_handle(std::uint64_t id) {
+    int error = 0;
+    const Handle* open_file = handle(id, error);
+    if (open_file == nullptr)
+        return {{}, refused(sim_, FsCall::stat, error)};
+    if ((error = begin_call(FsCall::stat, open_file->mount)) != 0)
+        return {{}, error};
+    sim_.record(TraceKind::fs_stat, 0, Side::client, 0, open_file->inode);
+    return {stat_of(open_file->inode), 0};
+}
+
+int SimFilesystem::try_lock(std::uint64_t id) {
+    int error = 0;
+    const Handle* open_file = handle(id, error);
+    if (open_file == nullptr)
+        return refused(sim_, FsCall::lock, error);
+    if ((error = begin_call(FsCall::lock, open_file->mount)) != 0)
+        return error;
+    Inode& inode = inodes_.at(open_file->inode);
+    if (inode.lock_holder != 0 && inode.lock_holder != id)
+        return refused(sim_, FsCall::lock, EWOULDBLOCK);
+    inode.lock_holder = id;
+    sim_.record(TraceKind::fs_lock, 0, Side::client, open_file->inode);
+    return 0;
+}
+
+int SimFilesystem::close(std::uint64_t id, bool counted) {
+    if (dead_handles_.erase(id) != 0)
+        return counted ? refused(sim_, FsCall::close, EIO) : EIO;
+    const auto it = handles_.find(id);
+    if (it == handles_.end())
+        return counted ? refused(sim_, FsCall::close, EBADF) : EBADF;
+    // A close that fails still closes, as close(2) does.
+    const int error = counted ? begin_call(FsCall::close, it->second.mount) : 0;
+    const auto still = handles_.find(id);  // a crash at this call revoked it
+    if (still == handles_.end()) {
+        dead_handles_.erase(id);
+        return error;
+    }
+    const std::uint64_t inode = still->second.inode;
+    if (inodes_.at(inode).lock_holder == id)
+        inodes_.at(inode).lock_holder = 0;
+    handles_.erase(still);
+    collect_garbage();
+    sim_.record(TraceKind::fs_close, 0, Side::client, inode);
+    return error;
+}
+
+// --- for tests and checkers ---
+
+std::vector<std::string> SimFilesystem::names() const {
+    std::vector<std::string> names;
+    names.reserve(entries_.size());
+    for (const auto& [name, inode] : entries_)
+        names.push_back(name);
+    return names;
+}
+
+std::optional<std::vector<std::byte>> SimFilesystem::file(std::string_view name) const {
+    const auto it = entries_.find(name);
+    if (it == entries_.end() || inodes_.at(it->second).type != FsEntryType::regular)
+        return std::nullopt;
+    return inodes_.at(it->second).bytes;
+}
+
+void SimFilesystem::put_durable_file(std::string_view name, std::span<const std::byte> bytes) {
+    const std::uint64_t id = next_inode_++;
+    Inode& inode = inodes_[id];
+    inode.bytes.assign(bytes.begin(), bytes.end());
+    inode.durable_bytes = inode.bytes.size();
+    used_bytes_ += inode.bytes.size();
+    entries_[std::string(name)] = id;
+    durable_entries_[std::string(name)] = id;
+    collect_garbage();
+}
+
+void SimFilesystem::put_directory(std::string_view name) {
+    const std::uint64_t id = next_inode_++;
+    inodes_[id].type = FsEntryType::directory;
+    entries_[std::string(name)] = id;
+    durable_entries_[std::string(name)] = id;
+    collect_garbage();
+}
+
+}  // namespace ferry::sim
