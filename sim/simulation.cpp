@@ -25,6 +25,7 @@ class Process {
     GroupId group = 0;
     State state = State::runnable;
     bool cancelled = false;
+    bool killed = false;  ///< cancelled by kill_group (not by teardown)
 
     boost::context::fiber fiber;      ///< the process, while it is suspended
     boost::context::fiber scheduler;  ///< the scheduler, while the process runs
@@ -104,8 +105,12 @@ Simulation::~Simulation() {
 ProcessId Simulation::spawn(std::string name, std::function<void()> body, bool daemon) {
     const GroupId group = current_ != nullptr ? current_->group : 0;
     const ProcessId id = spawn_in(group, std::move(name), std::move(body), daemon);
-    if (current_ != nullptr && current_->cancelled)
-        processes_.back()->cancelled = true;  // born into a killed group: never starts
+    if (current_ != nullptr && current_->killed) {
+        // Born to a killed process: it never starts.
+        processes_.back()->cancelled = true;
+        processes_.back()->killed = true;
+        ++killed_unfinished_;
+    }
     return id;
 }
 
@@ -180,6 +185,8 @@ void Simulation::yield_to_scheduler(Process& process) {
 void Simulation::on_process_finished(Process& process) {
     process.state = Process::State::finished;
     cancel_timer(process);
+    if (process.killed)
+        --killed_unfinished_;
     if (!process.daemon)
         --unfinished_foreground_;
     if (tearing_down_)
@@ -196,7 +203,7 @@ void Simulation::block(WaitQueue* queue, Deadline wake_at, const WaitInfo& info)
     }
     Process& process = *current_;
     if (process.cancelled)
-        throw ProcessCancelled{};
+        unwind(process);
     if (wake_at && *wake_at <= now_)
         return;
     ++process.wait_generation;
@@ -214,6 +221,46 @@ void Simulation::block(WaitQueue* queue, Deadline wake_at, const WaitInfo& info)
     process.wait = WaitInfo{};
     if (process.cancelled)
         throw ProcessCancelled{};
+}
+
+void Simulation::unwind(Process& process) {
+    if (process.killed && !tearing_down_) {
+        // Processes it spawned may use what it owns: they unwind first (the
+        // scheduler takes killed processes newest first), then it does.
+        const bool newer_pending =
+            std::any_of(processes_.begin() + static_cast<std::ptrdiff_t>(process.id),
+                        processes_.end(), [](const std::unique_ptr<Process>& other) {
+                            return other->killed && other->state != Process::State::finished;
+                        });
+        if (newer_pending) {
+            process.state = Process::State::runnable;
+            add_runnable(process);
+            yield_to_scheduler(process);
+        }
+    }
+    throw ProcessCancelled{};
+}
+
+std::size_t Simulation::next_runnable_index() {
+    if (killed_unfinished_ != 0) {
+        // A killed process dies before anything else happens, newest first.
+        std::size_t newest = runnable_.size();
+        for (std::size_t i = 0; i < runnable_.size(); ++i) {
+            if (runnable_[i]->killed &&
+                (newest == runnable_.size() || runnable_[i]->id > runnable_[newest]->id)) {
+                newest = i;
+            }
+        }
+        if (newest != runnable_.size())
+            return newest;
+    }
+    if (runnable_.size() < 2)
+        return 0;
+    runnable_ids_.clear();
+    for (const Process* p : runnable_)
+        runnable_ids_.push_back(p->id);
+    return decisions_->choose_process(
+        std::span<const ProcessId>(runnable_ids_.data(), runnable_ids_.size()));
 }
 
 // Out of line: inlined into run(), where GCC 12 knows runnable_ is empty,
@@ -287,6 +334,8 @@ std::size_t Simulation::kill_group(GroupId group) {
             continue;
         }
         process->cancelled = true;
+        process->killed = true;
+        ++killed_unfinished_;
         ++killed;
         if (process->state == Process::State::blocked) {
             // Woken to unwind: block() throws ProcessCancelled when it resumes.
@@ -327,19 +376,14 @@ SimResult Simulation::run() {
     SimResult result;
     const Instant budget_end = Instant{} + options_.time_budget;
     while (true) {
-        if (unfinished_foreground_ == 0) {
+        // Done once every foreground process has returned and every killed
+        // one has unwound (while what it uses is surely still alive).
+        if (unfinished_foreground_ == 0 && killed_unfinished_ == 0) {
             result.status = RunStatus::completed;
             break;
         }
         if (!runnable_.empty()) {
-            std::size_t index = 0;
-            if (runnable_.size() >= 2) {
-                runnable_ids_.clear();
-                for (const Process* p : runnable_)
-                    runnable_ids_.push_back(p->id);
-                index = decisions_->choose_process(
-                    std::span<const ProcessId>(runnable_ids_.data(), runnable_ids_.size()));
-            }
+            const std::size_t index = next_runnable_index();
             Process* process = runnable_[index];
             runnable_.erase(runnable_.begin() + static_cast<std::ptrdiff_t>(index));
             switch_to(*process);

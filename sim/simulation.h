@@ -169,9 +169,11 @@ class Simulation final : public Clock {
     /// kill -9 of every process in group that has not returned: each unwinds
     /// at its next blocking call, which throws ProcessCancelled (one that is
     /// running now keeps running until then; one not yet started never
-    /// starts). Their connections are reset and their listeners closed at
-    /// once. Returns how many were killed. Spawning into the group later
-    /// starts it afresh (a restart).
+    /// starts). Killed processes unwind before anything else runs, newest
+    /// first, so one spawned by another is gone before its spawner's locals
+    /// are. Their connections are reset and their listeners closed at once.
+    /// Returns how many were killed. Spawning into the group later starts it
+    /// afresh (a restart).
     std::size_t kill_group(GroupId group);
     /// Whether the running process has been killed (and so unwinds at its
     /// next blocking call); false outside any process.
@@ -233,6 +235,12 @@ class Simulation final : public Clock {
     };
 
     void wake(Process& process, std::uint64_t generation);
+    /// Throws ProcessCancelled in a cancelled process; a killed one first
+    /// lets the killed processes spawned after it unwind.
+    [[noreturn]] void unwind(Process& process);
+    /// Which runnable process runs next: a killed one, newest first, or the
+    /// decision source's choice.
+    std::size_t next_runnable_index();
     void add_runnable(Process& process);
     void switch_to(Process& process);
     void yield_to_scheduler(Process& process);
@@ -261,6 +269,7 @@ class Simulation final : public Clock {
     Process* current_ = nullptr;
     ProcessId current_id_ = 0;  ///< current_'s id, 0 when none runs
     std::size_t unfinished_foreground_ = 0;
+    std::size_t killed_unfinished_ = 0;  ///< killed, not yet unwound
 
     SmallVector<Event, 16> events_;    ///< a binary heap, earliest first
     std::uint64_t next_sequence_ = 0;  ///< orders events and timers of one instant
