@@ -4,6 +4,7 @@
 //   clock.h        the runtime's clock and deadlines (no wall clock here)
 //   connection.h   the Connection contract and the helpers built on it
 //   store.h        the Store interface (uploads, readers, listing)
+//   filesystem.h   the door every filesystem call of a disk store goes through
 //   listener.h     where a server gets connections; task_runner.h, how it
 //                  runs them concurrently (threads, simulated processes)
 //   accept_loop.h  a server's accept loop: connection limit and refusals

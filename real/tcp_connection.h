@@ -4,10 +4,14 @@
 //   steady_clock.h    the real Clock
 //   tcp_connection.h  Connection over a TCP socket; connect_tcp()
 //   tcp_listener.h    a listening socket (IPv4 or IPv6) that accepts
-//   disk_store.h      a Store confined to one directory, atomic and durable
+//   disk_store.h      a Store confined to one directory, atomic and durable,
+//                     reaching the filesystem only through protocol/filesystem.h
+//   posix_filesystem.h that door to the kernel (openat2, RESOLVE_BENEATH, flock)
+//   faulty_filesystem.h a door that fails the Nth call of another, for tests
 //   server.h          ferry serve: the protocol's accept loop, a thread per client
 //
-// Mirrors sim/: tcp_connection.* <-> sim/sim_connection.*.
+// Mirrors sim/: tcp_connection.* <-> sim/sim_connection.*,
+// posix_filesystem.* <-> sim/sim_filesystem.*.
 
 #include <atomic>
 #include <memory>

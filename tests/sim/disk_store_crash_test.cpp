@@ -265,6 +265,33 @@ TEST(DiskStoreOnSimDisk, ConcurrentUploadsCrashedAtRandomTimesKeepEveryAcknowled
     }
 }
 
+TEST(DiskStoreOnSimDisk, ACrashedRunIsDeterministic) {
+    auto digest = [](std::uint64_t seed) {
+        Machine machine(seed);
+        FsFaults faults;
+        faults.sync_latency_ms_max = 3;
+        faults.random_failures = Ratio{1, 20};
+        machine.disk.set_faults(faults);
+        machine.node.spawn("server", [&] {
+            try {
+                DiskStore store(machine.node.mount());
+                for (int v = 0; v < 6; ++v)
+                    (void)upload(store, "f", random_bytes(100 * v, v));
+            } catch (const StoreError&) {
+            }
+        });
+        machine.sim.spawn("power", [&] {
+            machine.sim.delay(ms(static_cast<std::int64_t>(machine.sim.decisions().between(0, 9))));
+            machine.node.crash();
+        });
+        EXPECT_EQ(machine.sim.run().status, RunStatus::completed);
+        return std::make_pair(machine.sim.trace().digest(), machine.disk.names());
+    };
+    for (std::uint64_t seed = 1; seed <= 5; ++seed)
+        EXPECT_EQ(digest(seed), digest(seed)) << "seed " << seed;
+    EXPECT_NE(digest(1).first, digest(2).first);
+}
+
 TEST(DiskStoreOnSimDisk, ItServesOnTheSimulatedDiskAsOnARealOne) {
     Machine machine(1);
     machine.disk.put_directory("subdir");
