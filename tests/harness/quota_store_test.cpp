@@ -40,6 +40,51 @@ TEST(QuotaStore, AWritePastTheQuotaIsDiskFullAndNothingIsCounted) {
     }
 }
 
+/// A store whose commits all fail after the new version is in place, as a
+/// DiskStore's does when the directory's fsync fails after the rename.
+class NotDurableStore : public Store {
+  public:
+    std::unique_ptr<Upload> begin_upload(std::string_view name) override {
+        class NotDurableUpload : public Upload {
+          public:
+            explicit NotDurableUpload(std::unique_ptr<Upload> inner) : inner_(std::move(inner)) {}
+            StoreStatus try_write(std::span<const std::byte> bytes) override {
+                return inner_->try_write(bytes);
+            }
+            StoreStatus try_commit() override {
+                if (StoreStatus failed = inner_->try_commit())
+                    return failed;
+                StoreFailure failed{StoreErrorKind::io, "in place but not known to be durable"};
+                failed.new_version_visible = true;
+                return failed;
+            }
+            void abort() noexcept override { inner_->abort(); }
+
+          private:
+            std::unique_ptr<Upload> inner_;
+        };
+        return std::make_unique<NotDurableUpload>(inner.begin_upload(name));
+    }
+    std::unique_ptr<FileReader> open(std::string_view name) override { return inner.open(name); }
+    std::vector<FileInfo> list() override { return inner.list(); }
+
+    MemoryStore inner;
+};
+
+TEST(QuotaStore, ACommitThatFailedWithItsVersionInPlaceIsCountedOnce) {
+    NotDurableStore inner;
+    QuotaStore store(inner, 10);
+    auto upload = store.begin_upload("a");
+    EXPECT_EQ(upload->try_write(as_bytes("123456")), std::nullopt);
+    const StoreStatus failed = upload->try_commit();
+    ASSERT_TRUE(failed);
+    EXPECT_TRUE(failed->new_version_visible);
+    // "a" is listed now; its reservation is gone, so 4 more bytes fit.
+    auto next = store.begin_upload("b");
+    EXPECT_EQ(next->try_write(as_bytes("1234")), std::nullopt);
+    EXPECT_TRUE(next->try_write(as_bytes("1")));
+}
+
 TEST(QuotaStore, CommittedFilesCountAndAnAbortedUploadGivesItsBytesBack) {
     MemoryStore inner;
     inner.put_file("old", to_bytes("123456"));
