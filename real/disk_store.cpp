@@ -4,6 +4,7 @@
 #include <cerrno>
 #include <charconv>
 #include <map>
+#include <optional>
 #include <set>
 #include <string>
 #include <system_error>
@@ -83,7 +84,10 @@ class DiskUpload final : public Upload {
   public:
     DiskUpload(Filesystem& fs, std::unique_ptr<FsFile> file, std::string temp_name,
                std::string name)
-        : fs_(fs), file_(std::move(file)), temp_name_(std::move(temp_name)), name_(std::move(name)) {}
+        : fs_(fs),
+          file_(std::move(file)),
+          temp_name_(std::move(temp_name)),
+          name_(std::move(name)) {}
     ~DiskUpload() override { abort(); }
 
     StoreStatus try_write(std::span<const std::byte> bytes) override {
@@ -221,9 +225,9 @@ void DiskStore::acquire_instance() {
         const std::string name = lock_name(instance);
         auto opened = fs_->open(name, FsOpenMode::lock);
         if (!opened.ok()) {
-            throw StoreError(StoreErrorKind::io, fmt::format("cannot open lock file {} in {}: {}",
-                                                             name, where(),
-                                                             error_text(opened.error)));
+            throw StoreError(StoreErrorKind::io,
+                             fmt::format("cannot open lock file {} in {}: {}", name, where(),
+                                         error_text(opened.error)));
         }
         const int locked = opened.value->try_lock();
         if (locked == EWOULDBLOCK) {
@@ -252,8 +256,8 @@ bool DiskStore::holds_name(FsFile& file, const std::string& name) {
     const FsResult<FsStat> named = fs_->stat(name);
     const int failure = !mine.ok() ? mine.error : named.error == ENOENT ? 0 : named.error;
     if (failure != 0) {
-        throw StoreError(StoreErrorKind::io,
-                         fmt::format("cannot stat {} in {}: {}", name, where(), error_text(failure)));
+        throw StoreError(StoreErrorKind::io, fmt::format("cannot stat {} in {}: {}", name, where(),
+                                                         error_text(failure)));
     }
     return named.ok() && named.value.file_id == mine.value.file_id;
 }
@@ -306,9 +310,9 @@ void DiskStore::check_replaceable(std::string_view name) {
     const FsResult<FsStat> existing = fs_->stat(name);
     if (existing.ok()) {
         if (existing.value.type == FsEntryType::directory) {
-            throw StoreError(StoreErrorKind::name_not_allowed,
-                             fmt::format("name not allowed: {} is a directory on the server",
-                                         quote_name(name)));
+            throw StoreError(
+                StoreErrorKind::name_not_allowed,
+                fmt::format("name not allowed: {} is a directory on the server", quote_name(name)));
         }
         return;
     }

@@ -106,8 +106,8 @@ TEST_P(EveryCallOfAPutFails, AndTheReplyAndTheDirectoryAgreeWithTheProtocol) {
         FaultyPut outcome;
         {
             FaultyDiskStore disk(dir.path());
-            outcome = put_with_plan(disk, {n, std::nullopt, variant.error, variant.persist},
-                                    new_bytes);
+            outcome =
+                put_with_plan(disk, {n, std::nullopt, variant.error, variant.persist}, new_bytes);
             if (!outcome.fault_injected) {
                 // Past the last call: the PUT ran clean.
                 EXPECT_EQ(outcome.code, 0);

@@ -26,7 +26,8 @@ using testing::random_bytes;
 
 /// One server machine with a disk, in a simulation seeded with seed.
 struct Machine {
-    explicit Machine(std::uint64_t seed) : sim(options(seed)), disk(sim), node(sim, "server", &disk) {}
+    explicit Machine(std::uint64_t seed)
+        : sim(options(seed)), disk(sim), node(sim, "server", &disk) {}
     ~Machine() { sim.stop_processes(); }  // while the disk they use is alive
     static SimOptions options(std::uint64_t seed) {
         SimOptions options;
@@ -232,21 +233,26 @@ TEST(DiskStoreOnSimDisk, ConcurrentUploadsCrashedAtRandomTimesKeepEveryAcknowled
                 writers[w].versions.push_back(random_bytes(50 + 700 * v, seed * 100 + w * 10 + v));
             machine.disk.put_durable_file(writers[w].name, writers[w].versions[0]);
         }
-        machine.node.spawn("server", [&] {
-            DiskStore store(machine.node.mount());
-            for (Writer& writer : writers) {
-                machine.sim.spawn(writer.name, [&] {
-                    for (std::size_t v = 1; v < writer.versions.size(); ++v) {
-                        writer.last_attempted = v;
-                        if (upload(store, writer.name, writer.versions[v]) == Ended::acknowledged)
-                            writer.last_acknowledged = v;
-                    }
-                });
-            }
-            machine.sim.delay(std::chrono::hours(1));  // the store outlives the writers
-        }, true);
+        machine.node.spawn(
+            "server",
+            [&] {
+                DiskStore store(machine.node.mount());
+                for (Writer& writer : writers) {
+                    machine.sim.spawn(writer.name, [&] {
+                        for (std::size_t v = 1; v < writer.versions.size(); ++v) {
+                            writer.last_attempted = v;
+                            if (upload(store, writer.name, writer.versions[v]) ==
+                                Ended::acknowledged)
+                                writer.last_acknowledged = v;
+                        }
+                    });
+                }
+                machine.sim.delay(std::chrono::hours(1));  // the store outlives the writers
+            },
+            true);
         machine.sim.spawn("power", [&] {
-            machine.sim.delay(ms(static_cast<std::int64_t>(machine.sim.decisions().between(0, 40))));
+            machine.sim.delay(
+                ms(static_cast<std::int64_t>(machine.sim.decisions().between(0, 40))));
             machine.node.crash();
         });
         EXPECT_EQ(machine.sim.run().status, RunStatus::completed);
@@ -259,8 +265,7 @@ TEST(DiskStoreOnSimDisk, ConcurrentUploadsCrashedAtRandomTimesKeepEveryAcknowled
                 allowed = allowed || found == writer.versions[v];
             EXPECT_TRUE(allowed) << writer.name << ": acknowledged up to version "
                                  << writer.last_acknowledged << ", attempted up to "
-                                 << writer.last_attempted << ", found " << found.size()
-                                 << " bytes";
+                                 << writer.last_attempted << ", found " << found.size() << " bytes";
         }
     }
 }

@@ -15,9 +15,9 @@
 namespace ferry::sim {
 namespace {
 
+using testing::bytes_of;
 using ::testing::ElementsAre;
 using ::testing::IsEmpty;
-using testing::bytes_of;
 
 /// A simulation whose choices come from a list (then zeros: nothing unsynced
 /// survives a crash).
@@ -222,8 +222,8 @@ TEST(SimFilesystem, TheNthCallOfAnyKindFails) {
     rig.disk.set_faults(faults);
     auto fs = rig.disk.mount();
     auto file = open_file(*fs, "f", FsOpenMode::create_new);  // 1
-    write_text(*file, "x");                                     // 2
-    EXPECT_EQ(fs->rename("f", "g"), EIO);                       // 3: did nothing
+    write_text(*file, "x");                                   // 2
+    EXPECT_EQ(fs->rename("f", "g"), EIO);                     // 3: did nothing
     EXPECT_THAT(rig.disk.names(), ElementsAre("f"));
 }
 
@@ -324,10 +324,11 @@ TEST(SimFilesystem, EveryCallGoesIntoTheTrace) {
     rig.sim.trace().write_json_lines_to(nullptr);
     const std::string text = json.str();
     for (const char* event :
-         {"\"event\":\"fs_open\",\"process\":\"network\",\"name\":\"f\"",
-          "\"event\":\"fs_write\"", "\"event\":\"fs_sync\"",
+         {"\"event\":\"fs_open\",\"process\":\"network\",\"name\":\"f\"", "\"event\":\"fs_write\"",
+          "\"event\":\"fs_sync\"",
           "\"event\":\"fs_rename\",\"process\":\"network\",\"from\":\"f\",\"to\":\"g\"",
-          "\"event\":\"fs_sync_dir\"", "\"call\":\"unlink\",\"errno\":2", "\"event\":\"fs_crash\""}) {
+          "\"event\":\"fs_sync_dir\"", "\"call\":\"unlink\",\"errno\":2",
+          "\"event\":\"fs_crash\""}) {
         EXPECT_NE(text.find(event), std::string::npos) << event << "\n" << text;
     }
 }

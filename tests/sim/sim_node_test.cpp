@@ -38,7 +38,8 @@ TEST(SimNode, KillingANodeUnwindsItsProcessesAndResetsTheirPeers) {
     Simulation sim({});
     SimNode node(sim, "server");
     int accepted = 0;
-    node.spawn("server", [&] { echo_server(sim, accepted); }, true);
+    node.spawn(
+        "server", [&] { echo_server(sim, accepted); }, true);
     std::optional<ErrorKind> client_error;
     sim.spawn("client", [&] {
         auto conn = sim.network().connect("server:1");
@@ -66,7 +67,8 @@ TEST(SimNode, AKilledServerStartsAgainAndListensOnItsAddress) {
     Simulation sim({});
     SimNode node(sim, "server");
     int accepted = 0;
-    node.spawn("server", [&] { echo_server(sim, accepted); }, true);
+    node.spawn(
+        "server", [&] { echo_server(sim, accepted); }, true);
     std::vector<std::string> outcomes;
     sim.spawn("client", [&] {
         for (int attempt = 0; attempt < 3; ++attempt) {
@@ -77,7 +79,8 @@ TEST(SimNode, AKilledServerStartsAgainAndListensOnItsAddress) {
             if (attempt == 0) {
                 node.kill();
             } else if (attempt == 1) {
-                node.spawn("server again", [&] { echo_server(sim, accepted); }, true);
+                node.spawn(
+                    "server again", [&] { echo_server(sim, accepted); }, true);
             }
         }
     });
