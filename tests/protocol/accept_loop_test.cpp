@@ -19,28 +19,43 @@ namespace {
 using ::testing::ElementsAre;
 using testing::ScriptedConnection;
 
+/// A connection the test keeps: what the loop gets (and destroys) forwards
+/// to it, so the test can still look at it afterwards.
+class Borrowed : public Connection {
+  public:
+    explicit Borrowed(ScriptedConnection& inner) : Connection(inner.clock()), inner_(inner) {}
+    std::size_t send(std::span<const std::byte> bytes) override { return inner_.send(bytes); }
+    std::size_t recv(std::span<std::byte> buffer) override { return inner_.recv(buffer); }
+    void shutdown_send() override { inner_.shutdown_send(); }
+    void close() override { inner_.close(); }
+    std::string peer_name() const override { return inner_.peer_name(); }
+
+  private:
+    ScriptedConnection& inner_;
+};
+
 /// Hands out the connections it was given, one per accept, then is closed.
 class ScriptedListener : public Listener {
   public:
     ScriptedConnection& add(std::string input = {}) {
-        auto conn = std::make_unique<ScriptedConnection>(std::move(input));
-        ScriptedConnection& ref = *conn;
-        pending_.push_back(std::move(conn));
-        return ref;
+        owned_.push_back(std::make_unique<ScriptedConnection>(std::move(input)));
+        pending_.push_back(owned_.back().get());
+        return *owned_.back();
     }
     std::unique_ptr<Connection> accept(std::optional<Duration>) override {
         if (pending_.empty()) {
             closed_ = true;
             return nullptr;
         }
-        auto conn = std::move(pending_.front());
+        ScriptedConnection* conn = pending_.front();
         pending_.pop_front();
-        return conn;
+        return std::make_unique<Borrowed>(*conn);
     }
     bool closed() const override { return closed_; }
 
   private:
-    std::deque<std::unique_ptr<ScriptedConnection>> pending_;
+    std::vector<std::unique_ptr<ScriptedConnection>> owned_;
+    std::deque<ScriptedConnection*> pending_;
     bool closed_ = false;
 };
 
