@@ -1,8 +1,8 @@
-// ferry explore: property-based exploration of one protocol's transfers in
-// the simulator (harness/explore.h). Draws payload sizes, fault plans and
-// schedules, judges each run, shrinks the first failure of each kind to a
-// minimal case, prints it in words with the command that replays it, and can
-// save it as a scenario file.
+// ferry explore: property-based exploration of any workload in the simulator
+// (harness/explore.h). Runs its edge cases, then draws cases, fault plans and
+// schedules, judges each run by the workload's model, shrinks the first
+// failure of each kind to a minimal run, prints it in words with the command
+// that replays it, and can save it as a scenario file.
 
 #include <unistd.h>
 
@@ -17,14 +17,19 @@
 #include <fmt/core.h>
 
 #include "cli/commands.h"
+#include "cli/run_report.h"
+#include "cli/workloads.h"
 #include "harness/explore.h"
+#include "harness/run_text.h"
+#include "harness/scenario_export.h"
+#include "harness/sim_driver.h"
 
 namespace ferry::cli {
 
 namespace {
 
 struct ExploreCommandOptions {
-    std::string protocol = "ferry";
+    std::string workload = "ferry";
     std::optional<std::uint64_t> runs;
     std::optional<double> time_s;
     std::uint64_t seed = 1;
@@ -43,22 +48,13 @@ struct ExploreCommandOptions {
 /// Runs without --runs or --time-s (random and pct; exhaustive runs to its end).
 constexpr std::uint64_t default_runs = 100'000;
 
-int exit_code_for(harness::CaseVerdict verdict) {
-    switch (verdict) {
-        case harness::CaseVerdict::ok:
-            return exit_ok;
-        case harness::CaseVerdict::failed:
-            return exit_failed;
-        case harness::CaseVerdict::deadlock:
-            return exit_deadlock;
-        case harness::CaseVerdict::time_budget:
-            return exit_time_budget;
-    }
-    return exit_failed;
-}
+class UsageError : public std::runtime_error {
+  public:
+    using std::runtime_error::runtime_error;
+};
 
-std::string replay_command(const harness::ExploreCase& c) {
-    return fmt::format("ferry explore --replay '{}'", harness::case_to_text(c));
+std::string replay_command(const harness::RunSpec& spec, const harness::Workload& workload) {
+    return fmt::format("ferry explore --replay '{}'", harness::run_spec_text(spec, workload));
 }
 
 std::string slug(std::string_view text) {
@@ -80,18 +76,18 @@ std::string slug(std::string_view text) {
 
 int run_replay(const std::string& text) {
     std::string error;
-    const auto c = harness::parse_case_text(text, &error);
-    if (!c) {
+    const auto spec = harness::parse_run_spec_text(text, known_workloads(), &error);
+    if (!spec) {
         fmt::print(stderr, "ferry explore: --replay: {}\n", error);
         return exit_usage;
     }
-    const harness::CaseResult result = harness::run_case(*c);
-    fmt::print("{}\n", result.verdict == harness::CaseVerdict::ok ? "ok: the case passes"
-                                                                  : "the case fails:");
-    fmt::print("{}", harness::describe_case(*c, result));
-    fmt::print("digest: {}\n", sim::digest_to_hex(result.report.digest));
-    fmt::print("replay: {}\n", replay_command(*c));
-    return exit_code_for(result.verdict);
+    const harness::Workload& workload = *known_workloads().find(spec->workload);
+    const harness::RunResult result = harness::run_on_sim(workload, *spec);
+    fmt::print("{}\n", result.passed() ? "ok: the run passes" : "the run fails:");
+    fmt::print("{}", describe_run(*spec, result, workload));
+    fmt::print("digest: {}\n", sim::digest_to_hex(result.digest));
+    fmt::print("replay: {}\n", replay_command(*spec, workload));
+    return harness::exit_code(result.failure);
 }
 
 class ProgressLine {
@@ -123,123 +119,145 @@ class ProgressLine {
     bool drawn_ = false;
 };
 
-int run_explore(const ExploreCommandOptions& o) {
-    if (o.replay)
-        return run_replay(*o.replay);
+}  // namespace
+}  // namespace ferry::cli
 
+namespace ferry::cli {
+
+namespace {
+
+void parse_shard(const std::string& text, harness::ExploreOptions& options) {
+    const auto slash = text.find('/');
+    std::uint64_t k = 0;
+    std::uint64_t n = 0;
+    try {
+        if (slash != std::string::npos) {
+            k = std::stoull(text.substr(0, slash));
+            n = std::stoull(text.substr(slash + 1));
+        }
+    } catch (const std::exception&) {
+        n = 0;
+    }
+    if (n == 0 || k == 0 || k > n)
+        throw UsageError(fmt::format("--shard: expected K/N with 1 <= K <= N, got \"{}\"", text));
+    options.shard_index = k - 1;
+    options.shard_count = n;
+}
+
+harness::ExploreOptions make_options(const ExploreCommandOptions& o,
+                                     const harness::Workload& workload) {
     harness::ExploreOptions options;
-    options.protocol = o.protocol == "naive" ? sim::ProtocolKind::naive : sim::ProtocolKind::ferry;
     options.strategy = o.strategy == "pct"          ? harness::Strategy::pct
                        : o.strategy == "exhaustive" ? harness::Strategy::exhaustive
                                                     : harness::Strategy::random;
     options.seed = o.seed;
-    options.chunk_bytes = o.chunk_bytes;
-    options.size_max = o.size_max.value_or(options.strategy == harness::Strategy::exhaustive
-                                               ? std::min<std::uint64_t>(64, 4096)
-                                               : 4096);
+    options.draw.chunk_bytes = o.chunk_bytes;
+    options.draw.size_max =
+        o.size_max.value_or(options.strategy == harness::Strategy::exhaustive ? 64 : 4096);
     options.keep_going = o.keep_going;
     options.shrink = !o.no_shrink;
     options.exhaustive_cuts_max = o.cuts_max;
-    const auto faults = harness::parse_fault_list(o.faults);
-    if (!faults) {
-        fmt::print(stderr,
-                   "ferry explore: --faults: \"{}\" is not all, none, benign, or a list of "
-                   "partial_sends,short_reads,max_send,latency,buffers,clog,stall,reset,refused,"
-                   "disk_full,store_io\n",
-                   o.faults);
-        return exit_usage;
-    }
-    options.faults = *faults;
-    if (o.shard) {
-        const auto slash = o.shard->find('/');
-        std::uint64_t k = 0;
-        std::uint64_t n = 0;
-        try {
-            if (slash == std::string::npos)
-                throw std::invalid_argument("no slash");
-            k = std::stoull(o.shard->substr(0, slash));
-            n = std::stoull(o.shard->substr(slash + 1));
-        } catch (const std::exception&) {
-            n = 0;
-        }
-        if (n == 0 || k == 0 || k > n) {
-            fmt::print(stderr,
-                       "ferry explore: --shard: expected K/N with 1 <= K <= N, got \"{}\"\n",
-                       *o.shard);
-            return exit_usage;
-        }
-        options.shard_index = k - 1;
-        options.shard_count = n;
-    }
+    std::string error;
+    const auto faults = harness::parse_knob_list(o.faults, &error);
+    if (!faults)
+        throw UsageError(fmt::format("--faults: {}", error));
+    options.faults = *faults & workload.relevant_knobs();
+    if (o.shard)
+        parse_shard(*o.shard, options);
     if (o.time_s) {
-        if (*o.time_s <= 0) {
-            fmt::print(stderr, "ferry explore: --time-s must be positive\n");
-            return exit_usage;
-        }
+        if (*o.time_s <= 0)
+            throw UsageError("--time-s must be positive");
         options.time_limit = std::chrono::duration<double>(*o.time_s);
     }
     options.runs = o.runs;
     if (!o.runs && !o.time_s && options.strategy != harness::Strategy::exhaustive)
         options.runs = default_runs;
-    if (o.save_failures) {
-        std::error_code ec;
-        std::filesystem::create_directories(*o.save_failures, ec);
-        if (ec) {
-            fmt::print(stderr, "ferry explore: cannot create {}: {}\n", *o.save_failures,
-                       ec.message());
-            return exit_usage;
-        }
-    }
+    return options;
+}
 
-    std::string how = fmt::format("ferry explore --protocol {} --strategy {} --seed {}", o.protocol,
+std::string how_text(const ExploreCommandOptions& o, const harness::ExploreOptions& options) {
+    std::string how = fmt::format("ferry explore --workload {} --strategy {} --seed {}", o.workload,
                                   o.strategy, o.seed);
     if (options.runs)
         how += fmt::format(" --runs {}", *options.runs);
     if (o.time_s)
         how += fmt::format(" --time-s {}", *o.time_s);
-    how += fmt::format(" --size-max {} --chunk-size {} --faults {}", options.size_max,
-                       options.chunk_bytes, harness::fault_list_text(options.faults));
+    how += fmt::format(" --size-max {} --chunk-size {} --faults {}", options.draw.size_max,
+                       options.draw.chunk_bytes, harness::knob_list_text(options.faults));
     if (o.shard)
         how += fmt::format(" --shard {}", *o.shard);
     if (o.keep_going)
         how += " --keep-going";
     if (options.strategy == harness::Strategy::exhaustive)
         how += fmt::format(" --cuts-max {}", o.cuts_max);
+    return how;
+}
 
+void save_scenario(const std::string& folder, const harness::Finding& f,
+                   const harness::Workload& workload) {
+    std::string why_not;
+    const auto toml = harness::scenario_for_run(f.minimal, f.minimal_result, workload, &why_not);
+    if (!toml) {
+        fmt::print("  (no scenario file: {}; use the replay command)\n", why_not);
+        return;
+    }
+    const std::filesystem::path path =
+        std::filesystem::path(folder) /
+        fmt::format("{}-{}.toml", workload.name(), slug(f.minimal_result.failure->signature()));
+    std::ofstream out(path, std::ios::out | std::ios::trunc);
+    out << *toml;
+    if (!out) {
+        fmt::print(stderr, "ferry explore: cannot write {}\n", path.string());
+        return;
+    }
+    fmt::print("scenario: {} (ferry scenario run {})\n", path.string(), path.string());
+}
+
+void print_finding(const harness::Finding& f, const harness::Workload& workload) {
+    fmt::print("FOUND {} at run {} after {:.3f} s\n",
+               f.minimal_result.failure ? f.minimal_result.failure->signature()
+                                        : f.found_result.failure->signature(),
+               f.run_index + 1, f.seconds);
+    fmt::print("  as found: {}\n", harness::run_spec_text(f.found, workload));
+    fmt::print("shrunk in {} runs to this minimal case:\n", f.shrink_runs);
+    fmt::print("{}", describe_run(f.minimal, f.minimal_result, workload));
+    fmt::print("replay: {}\n", replay_command(f.minimal, workload));
+}
+
+}  // namespace
+}  // namespace ferry::cli
+
+namespace ferry::cli {
+
+namespace {
+
+int run_explore(const ExploreCommandOptions& o) {
+    if (o.replay)
+        return run_replay(*o.replay);
+    const harness::Workload* workload = known_workloads().find(o.workload);
+    if (workload == nullptr) {
+        throw UsageError(fmt::format("--workload: \"{}\" is not one of {}", o.workload,
+                                     known_workloads().names()));
+    }
+    const harness::ExploreOptions options = make_options(o, *workload);
+    if (o.save_failures) {
+        std::error_code ec;
+        std::filesystem::create_directories(*o.save_failures, ec);
+        if (ec)
+            throw UsageError(fmt::format("cannot create {}: {}", *o.save_failures, ec.message()));
+    }
     ProgressLine line;
     int code = exit_ok;
     const harness::ExploreSummary summary = harness::explore(
-        options, [&](const harness::ExploreProgress& p) { line.draw(p); },
+        *workload, options, [&](const harness::ExploreProgress& p) { line.draw(p); },
         [&](const harness::Finding& f) {
             line.clear();
-            code = std::max(code, exit_code_for(f.minimal_result.verdict));
-            fmt::print("FOUND {} ({}) at run {} after {:.3f} s\n", f.minimal_result.signature,
-                       harness::to_string(f.minimal_result.verdict), f.run_index + 1, f.seconds);
-            fmt::print("  as found: {}\n", harness::case_to_text(f.found));
-            fmt::print("shrunk in {} runs to this minimal case:\n", f.shrink_runs);
-            fmt::print("{}", harness::describe_case(f.minimal, f.minimal_result));
-            fmt::print("replay: {}\n", replay_command(f.minimal));
-            if (o.save_failures) {
-                const auto toml = harness::scenario_for_case(f.minimal, f.minimal_result);
-                if (!toml) {
-                    fmt::print(
-                        "  (no scenario file: its faults have no scenario equivalent, or "
-                        "no scenario seed fails the same way; use the replay command)\n");
-                } else {
-                    const std::filesystem::path path =
-                        std::filesystem::path(*o.save_failures) /
-                        fmt::format("{}-{}-{}-bytes.toml", o.protocol,
-                                    slug(f.minimal_result.signature), f.minimal.size_bytes);
-                    std::ofstream out(path, std::ios::out | std::ios::trunc);
-                    out << *toml;
-                    if (!out) {
-                        fmt::print(stderr, "ferry explore: cannot write {}\n", path.string());
-                    } else {
-                        fmt::print("scenario: {} (ferry scenario run {})\n", path.string(),
-                                   path.string());
-                    }
-                }
-            }
+            code = std::max(code,
+                            harness::exit_code(f.minimal_result.failure ? f.minimal_result.failure
+                                                                        : f.found_result.failure));
+            print_finding(f, *workload);
+            if (o.save_failures)
+                save_scenario(*o.save_failures, f, *workload);
             fmt::print("\n");
             std::fflush(stdout);
         });
@@ -254,8 +272,17 @@ int run_explore(const ExploreCommandOptions& o) {
                options.strategy == harness::Strategy::exhaustive && summary.exhausted
                    ? "; the enumeration is complete"
                    : "");
-    fmt::print("explored with: {}\n", how);
+    fmt::print("explored with: {}\n", how_text(o, options));
     return code;
+}
+
+int run_explore_command(const ExploreCommandOptions& o) {
+    try {
+        return run_explore(o);
+    } catch (const UsageError& e) {
+        fmt::print(stderr, "ferry explore: {}\n", e.what());
+        return exit_usage;
+    }
 }
 
 }  // namespace
@@ -264,11 +291,11 @@ void add_explore_command(CLI::App& app, ExitStatus& status) {
     auto options = std::make_shared<ExploreCommandOptions>();
     CLI::App* cmd = app.add_subcommand(
         "explore",
-        "Search payload sizes, fault plans and schedules in the simulator for a failing "
-        "transfer, and shrink it to a minimal case; exit 0 nothing found, 1 failure, 3 "
+        "Search a workload's cases, fault plans and schedules in the simulator for a run its "
+        "model rejects, and shrink it to a minimal case; exit 0 nothing found, 1 failure, 3 "
         "deadlock, 4 time budget exceeded");
-    cmd->add_option("--protocol", options->protocol, "Which protocol: ferry/1 or the chapter's")
-        ->check(CLI::IsMember({"ferry", "naive"}))
+    cmd->add_option("--workload,--protocol", options->workload,
+                    fmt::format("Which workload: {}", known_workloads().names()))
         ->capture_default_str();
     auto* runs = cmd->add_option("--runs", options->runs,
                                  "Stop after this many runs (default 100000, exhaustive: all)");
@@ -277,18 +304,17 @@ void add_explore_command(CLI::App& app, ExitStatus& status) {
     cmd->add_option("--seed", options->seed, "The seed the whole exploration derives from")
         ->capture_default_str();
     cmd->add_option("--strategy", options->strategy,
-                    "random: every choice drawn uniformly; pct: calm except at a few random "
-                    "change points; exhaustive: every way to cut sends and reads")
+                    "random: every choice drawn uniformly; pct: priority scheduling with a few "
+                    "random change points; exhaustive: every way to cut sends and reads")
         ->check(CLI::IsMember({"random", "pct", "exhaustive"}))
         ->capture_default_str();
     cmd->add_option("--size-max", options->size_max,
-                    "Largest payload in bytes (default 4096; exhaustive 64 plus the chunk edges)");
-    cmd->add_option("--chunk-size", options->chunk_bytes, "Bytes per recv/send chunk (C)")
+                    "Largest payload in bytes (default 4096; exhaustive 64)");
+    cmd->add_option("--chunk-size", options->chunk_bytes, "The protocol's chunk, in bytes (C)")
         ->check(CLI::Range(std::size_t{1}, std::size_t{1} << 20))
         ->capture_default_str();
     cmd->add_option("--faults", options->faults,
-                    "all, none, benign, or a list of partial_sends,short_reads,max_send,latency,"
-                    "buffers,clog,stall,reset,refused,disk_full,store_io (cuts = both cuts)")
+                    "all, none, benign, cuts, or a list of the knobs in docs/faults.md")
         ->capture_default_str();
     cmd->add_option("--shard", options->shard,
                     "K/N: run only shard K of N (the N shards together cover one unsharded run)");
@@ -296,22 +322,23 @@ void add_explore_command(CLI::App& app, ExitStatus& status) {
                   "Go on after a failure and report each new kind of failure once");
     cmd->add_flag("--no-shrink", options->no_shrink, "Report failures as found");
     cmd->add_option("--save-failures", options->save_failures,
-                    "Write each failure as a scenario file (checked to fail) into this folder");
+                    "Write each failure as a scenario file that replays it into this folder");
     cmd->add_option("--cuts-max", options->cuts_max,
-                    "Exhaustive: at most this many cut calls or other non-calm choices per run")
+                    "Exhaustive: at most this many non-calm choices per run")
         ->capture_default_str();
     auto* replay = cmd->add_option("--replay", options->replay,
                                    "Run one case as printed after \"replay:\" and describe it");
     replay->excludes(runs)->excludes(time_s);
     cmd->footer(
         "Examples:\n"
-        "  ferry explore --protocol naive\n"
-        "  ferry explore --protocol naive --keep-going --save-failures found/\n"
-        "  ferry explore --protocol ferry --runs 1000000 --shard 2/4\n"
-        "  ferry explore --protocol naive --strategy exhaustive --chunk-size 4 --size-max 9\n"
-        "  ferry explore --replay 'naive size=2 chunk=1024 payload=1 short_reads=1/8 "
-        "choices=7,1'");
-    cmd->callback([options, &status] { status.code = run_explore(*options); });
+        "  ferry explore --workload naive\n"
+        "  ferry explore --workload ferry --time-s 20\n"
+        "  ferry explore --workload kv-buggy --keep-going --save-failures found/\n"
+        "  ferry explore --workload ferry --runs 1000000 --shard 2/4\n"
+        "  ferry explore --workload naive --strategy exhaustive --chunk-size 4 --size-max 9\n"
+        "  ferry explore --replay 'naive chunk_size=1024 client(put(upload.bin,size=2)) "
+        "short_reads=1/8 seed=1 choices=7,1'");
+    cmd->callback([options, &status] { status.code = run_explore_command(*options); });
 }
 
 }  // namespace ferry::cli

@@ -19,6 +19,7 @@ int main(int argc, char** argv) {
     ferry::cli::add_sim_command(app, status);
     ferry::cli::add_scenario_command(app, status);
     ferry::cli::add_explore_command(app, status);
+    ferry::cli::add_describe_commands(app, status);
 
     try {
         app.parse(argc, argv);

@@ -12,6 +12,7 @@
 #include <fmt/core.h>
 
 #include "cli/commands.h"
+#include "cli/workloads.h"
 #include "harness/runner.h"
 
 namespace ferry::cli {
@@ -103,8 +104,8 @@ int run(const ScenarioRunOptions& options) {
     }
 
     const bool color = ::isatty(STDOUT_FILENO) == 1;
-    const auto results =
-        harness::run_scenario_files(files, runner, [&](const auto& r) { print_result(r, color); });
+    const auto results = harness::run_scenario_files(
+        files, known_workloads(), runner, [&](const auto& r) { print_result(r, color); });
 
     std::size_t passed = 0;
     std::size_t failed = 0;

@@ -1,6 +1,6 @@
-// ferry sim: one simulated client-server transfer of the real protocol code
-// (or a range of seeds of it), judged, digested, and printed with the command
-// that reproduces it.
+// ferry sim: one simulated run of any workload (or a range of seeds of it),
+// through the one simulated driver, judged by the workload's model and
+// printed with its trace digest and the command that reproduces it.
 
 #include <algorithm>
 #include <cstdint>
@@ -14,246 +14,172 @@
 #include <fmt/core.h>
 
 #include "cli/commands.h"
-#include "sim/sim_run.h"
+#include "cli/fault_flags.h"
+#include "cli/run_report.h"
+#include "cli/workloads.h"
+#include "harness/run_text.h"
+#include "harness/sim_driver.h"
+#include "harness/value_text.h"
 
 namespace ferry::cli {
 
 namespace {
 
 struct SimCommandOptions {
-    std::string protocol = "ferry";
-    std::uint64_t size_bytes = 0;
-    std::optional<std::size_t> chunk_bytes;
+    std::string workload = "ferry";
+    std::optional<std::uint64_t> size_bytes;
+    std::optional<std::uint64_t> chunk_bytes;
+    std::optional<std::string> run_text;
     std::optional<std::uint64_t> seed;
     std::optional<std::string> seeds;
-    bool partial_sends = false;
-    std::optional<std::size_t> max_send_bytes;
-    bool short_reads = false;
-    std::optional<std::string> latency_ms;
-    std::optional<std::string> stall;
     std::optional<std::uint64_t> stall_for_ms;
-    std::optional<std::string> reset;
     std::optional<std::string> trace_path;
     std::optional<std::uint64_t> time_budget_s;
+    FaultFlags faults;
 };
-
-/// How often --partial-sends and --short-reads cut a call short.
-constexpr sim::Ratio cut_ratio{1, 2};
 
 class UsageError : public std::runtime_error {
   public:
     using std::runtime_error::runtime_error;
 };
 
-std::uint64_t parse_number(const std::string& text, const std::string& what) {
-    if (text.empty() || text.find_first_not_of("0123456789") != std::string::npos ||
-        text.size() > 19) {
-        throw UsageError(fmt::format("{}: \"{}\" is not a number", what, text));
-    }
-    return std::stoull(text);
-}
-
-/// "A..B" (or a single "A", meaning A..A).
-std::pair<std::uint64_t, std::uint64_t> parse_range(const std::string& text,
-                                                    const std::string& what) {
-    const auto dots = text.find("..");
-    if (dots == std::string::npos) {
-        const std::uint64_t value = parse_number(text, what);
-        return {value, value};
-    }
-    const std::uint64_t low = parse_number(text.substr(0, dots), what);
-    const std::uint64_t high = parse_number(text.substr(dots + 2), what);
-    if (high < low)
-        throw UsageError(fmt::format("{}: {} is empty", what, text));
-    return {low, high};
-}
-
-/// "server" or "client", then ":N" (required or not).
-std::pair<sim::Side, std::optional<std::uint64_t>> parse_side(const std::string& text,
-                                                              const std::string& what,
-                                                              bool bytes_required) {
-    const auto colon = text.find(':');
-    const std::string side_text = text.substr(0, colon);
-    sim::Side side;
-    if (side_text == "server") {
-        side = sim::Side::server;
-    } else if (side_text == "client") {
-        side = sim::Side::client;
-    } else {
-        throw UsageError(fmt::format("{}: expected server or client, got \"{}\"", what, side_text));
-    }
-    if (colon == std::string::npos) {
-        if (bytes_required) {
-            throw UsageError(fmt::format("{}: expected {}:AFTER_BYTES", what, side_text));
-        }
-        return {side, std::nullopt};
-    }
-    return {side, parse_number(text.substr(colon + 1), what)};
-}
-
-/// The spec for one seed, and the flags that say so (without the seed).
+/// The run a seed is substituted into, and how to say it again.
 struct Plan {
-    sim::TransferSpec spec;
-    std::string flags;
-    std::uint64_t first_seed = 0;
-    std::uint64_t last_seed = 0;
+    const harness::Workload* workload = nullptr;
+    harness::RunSpec spec;
+    std::uint64_t first_seed = 1;
+    std::uint64_t last_seed = 1;
     bool range = false;
+    bool from_text = false;  ///< --run: reproduce with --run, not flags
 };
 
-Plan make_plan(const SimCommandOptions& options) {
-    Plan plan;
-    sim::TransferSpec& spec = plan.spec;
-    spec.protocol =
-        options.protocol == "naive" ? sim::ProtocolKind::naive : sim::ProtocolKind::ferry;
-    spec.size_bytes = options.size_bytes;
-    plan.flags = fmt::format("--protocol {} --size {}", options.protocol, options.size_bytes);
-    if (options.chunk_bytes) {
-        if (*options.chunk_bytes == 0)
+harness::RunSpec spec_from_flags(const SimCommandOptions& o, const harness::Workload& workload) {
+    if (!o.size_bytes)
+        throw UsageError("give --size N (or a whole run with --run TEXT)");
+    harness::RunSpec spec;
+    spec.workload = std::string(workload.name());
+    spec.work = workload.simple_case(*o.size_bytes);
+    if (o.chunk_bytes) {
+        if (*o.chunk_bytes == 0)
             throw UsageError("--chunk-size must be at least 1");
-        spec.chunk_bytes = *options.chunk_bytes;
-        plan.flags += fmt::format(" --chunk-size {}", *options.chunk_bytes);
+        if (!harness::find_spec(workload.schema().settings, "chunk_size"))
+            throw UsageError(fmt::format("workload {} has no chunk size", workload.name()));
+        harness::set_param(spec.work.settings, "chunk_size", *o.chunk_bytes);
     }
-    if (options.partial_sends) {
-        spec.faults.partial_sends = cut_ratio;
-        plan.flags += " --partial-sends";
+    return spec;
+}
+
+void apply_options(const SimCommandOptions& o, Plan& plan) {
+    if (auto error = apply_fault_flags(o.faults, plan.spec.faults))
+        throw UsageError(*error);
+    if (o.stall_for_ms) {
+        if (!plan.spec.faults.network.stall)
+            throw UsageError("--stall-for-ms needs --stall");
+        plan.spec.faults.network.stall->duration = std::chrono::milliseconds(*o.stall_for_ms);
     }
-    if (options.max_send_bytes) {
-        if (*options.max_send_bytes == 0)
-            throw UsageError("--max-send must be at least 1");
-        spec.faults.max_send_bytes = *options.max_send_bytes;
-        plan.flags += fmt::format(" --max-send {}", *options.max_send_bytes);
-    }
-    if (options.short_reads) {
-        spec.faults.short_reads = cut_ratio;
-        plan.flags += " --short-reads";
-    }
-    if (options.latency_ms) {
-        const auto [low, high] = parse_range(*options.latency_ms, "--latency-ms");
-        spec.faults.latency_ms_min = low;
-        spec.faults.latency_ms_max = high;
-        plan.flags += fmt::format(" --latency-ms {}..{}", low, high);
-    }
-    if (options.stall) {
-        const auto [side, after] = parse_side(*options.stall, "--stall", false);
-        sim::StallFault stall;
-        stall.side = side;
-        stall.after_bytes = after.value_or(0);
-        if (options.stall_for_ms)
-            stall.duration = std::chrono::milliseconds(*options.stall_for_ms);
-        spec.faults.stall = stall;
-        plan.flags += fmt::format(" --stall {}:{}", sim::to_string(side), *stall.after_bytes);
-        if (options.stall_for_ms)
-            plan.flags += fmt::format(" --stall-for-ms {}", *options.stall_for_ms);
-    } else if (options.stall_for_ms) {
-        throw UsageError("--stall-for-ms needs --stall");
-    }
-    if (options.reset) {
-        const auto [side, after] = parse_side(*options.reset, "--reset", true);
-        spec.faults.reset = sim::ResetFault{side, *after};
-        plan.flags += fmt::format(" --reset {}:{}", sim::to_string(side), *after);
-    }
-    if (options.time_budget_s) {
-        if (*options.time_budget_s == 0)
+    if (o.time_budget_s) {
+        if (*o.time_budget_s == 0)
             throw UsageError("--time-budget-s must be at least 1");
-        spec.time_budget = std::chrono::seconds(*options.time_budget_s);
-        plan.flags += fmt::format(" --time-budget-s {}", *options.time_budget_s);
+        plan.spec.time_budget = std::chrono::seconds(*o.time_budget_s);
     }
-    if (options.seed && options.seeds)
-        throw UsageError("give --seed or --seeds, not both");
-    if (options.seeds) {
-        std::tie(plan.first_seed, plan.last_seed) = parse_range(*options.seeds, "--seeds");
+    if (o.seeds) {
+        const auto range = harness::parse_range(*o.seeds);
+        if (!range)
+            throw UsageError(fmt::format("--seeds: \"{}\" is not A..B", *o.seeds));
+        std::tie(plan.first_seed, plan.last_seed) = *range;
         plan.range = true;
-        if (options.trace_path)
+        if (o.trace_path)
             throw UsageError("--trace needs a single --seed");
     } else {
-        plan.first_seed = plan.last_seed = options.seed.value_or(1);
+        plan.first_seed = plan.last_seed = o.seed.value_or(plan.spec.seed);
     }
+}
+
+Plan make_plan(const SimCommandOptions& o) {
+    Plan plan;
+    const harness::WorkloadRegistry& workloads = known_workloads();
+    if (o.run_text) {
+        std::string error;
+        auto spec = harness::parse_run_spec_text(*o.run_text, workloads, &error);
+        if (!spec)
+            throw UsageError(fmt::format("--run: {}", error));
+        plan.spec = std::move(*spec);
+        plan.from_text = true;
+    } else {
+        const harness::Workload* w = workloads.find(o.workload);
+        if (w == nullptr)
+            throw UsageError(
+                fmt::format("--workload: \"{}\" is not one of {}", o.workload, workloads.names()));
+        plan.spec = spec_from_flags(o, *w);
+    }
+    plan.workload = workloads.find(plan.spec.workload);
+    apply_options(o, plan);
     return plan;
 }
 
-int exit_code_for(sim::Outcome outcome) {
-    switch (outcome) {
-        case sim::Outcome::passed:
-            return exit_ok;
-        case sim::Outcome::failed:
-            return exit_failed;
-        case sim::Outcome::deadlock:
-            return exit_deadlock;
-        case sim::Outcome::time_budget_exceeded:
-            return exit_time_budget;
-    }
-    return exit_failed;
+std::string reproduce(const SimCommandOptions& o, const Plan& plan, std::uint64_t seed) {
+    harness::RunSpec spec = plan.spec;
+    spec.seed = seed;
+    if (plan.from_text)
+        return fmt::format("ferry sim --run '{}'", harness::run_spec_text(spec, *plan.workload));
+    std::string flags = fmt::format("--workload {} --size {}", o.workload, *o.size_bytes);
+    if (o.chunk_bytes)
+        flags += fmt::format(" --chunk-size {}", *o.chunk_bytes);
+    const std::string faults = fault_flags_text(spec.faults);
+    if (!faults.empty())
+        flags += " " + faults;
+    if (o.time_budget_s)
+        flags += fmt::format(" --time-budget-s {}", *o.time_budget_s);
+    return fmt::format("ferry sim {} --seed {}", flags, seed);
 }
 
-std::string reproduce(const Plan& plan, std::uint64_t seed) {
-    return fmt::format("ferry sim {} --seed {}", plan.flags, seed);
-}
-
-void print_report(const Plan& plan, std::uint64_t seed, const sim::TransferReport& report) {
-    fmt::print("seed {}: {}\n", seed, sim::to_string(report.outcome));
-    if (report.outcome != sim::Outcome::passed) {
-        std::string detail = report.detail;
-        while (!detail.empty() && detail.back() == '\n')
-            detail.pop_back();
-        fmt::print("  {}\n", detail);
-        fmt::print("last events:\n{}", report.recent_events);
-    }
-    fmt::print("virtual time: {:.6f} s, events: {}\n",
-               static_cast<double>(report.end_time.since_epoch.count()) / 1e9, report.events);
-    fmt::print("digest: {}\n", sim::digest_to_hex(report.digest));
-    fmt::print("reproduce: {}\n", reproduce(plan, seed));
-}
-
-int run_one(const SimCommandOptions& options, Plan& plan) {
+int run_one(const SimCommandOptions& o, Plan& plan) {
     std::ofstream trace;
-    if (options.trace_path) {
-        trace.open(*options.trace_path, std::ios::out | std::ios::trunc);
-        if (!trace) {
-            fmt::print(stderr, "ferry sim: cannot write {}\n", *options.trace_path);
-            return exit_usage;
-        }
-        plan.spec.trace_json = &trace;
+    harness::SimDriverOptions driver;
+    if (o.trace_path) {
+        trace.open(*o.trace_path, std::ios::out | std::ios::trunc);
+        if (!trace)
+            throw UsageError(fmt::format("cannot write {}", *o.trace_path));
+        driver.trace_json = &trace;
     }
     plan.spec.seed = plan.first_seed;
-    const sim::TransferReport report = sim::run_transfer(plan.spec);
-    print_report(plan, plan.first_seed, report);
-    return exit_code_for(report.outcome);
+    const harness::RunResult result = harness::run_on_sim(*plan.workload, plan.spec, driver);
+    fmt::print("seed {}: {}\n", plan.first_seed, outcome_text(result));
+    print_run_report(result);
+    fmt::print("reproduce: {}\n", reproduce(o, plan, plan.first_seed));
+    return harness::exit_code(result.failure);
 }
 
-int run_range(Plan& plan) {
-    std::map<sim::Outcome, std::uint64_t> counts;
-    std::optional<std::uint64_t> first_failing;
-    std::optional<sim::TransferReport> first_report;
+int run_range(const SimCommandOptions& o, Plan& plan) {
+    std::map<std::string, std::uint64_t> counts;
+    std::optional<std::pair<std::uint64_t, harness::RunResult>> first_failure;
     int worst = exit_ok;
     for (std::uint64_t seed = plan.first_seed;; ++seed) {
         plan.spec.seed = seed;
-        sim::TransferReport report = sim::run_transfer(plan.spec);
-        ++counts[report.outcome];
-        worst = std::max(worst, exit_code_for(report.outcome));
-        if (report.outcome != sim::Outcome::passed && !first_failing) {
-            first_failing = seed;
-            first_report = std::move(report);
-        }
+        harness::RunResult result = harness::run_on_sim(*plan.workload, plan.spec);
+        ++counts[outcome_text(result)];
+        worst = std::max(worst, harness::exit_code(result.failure));
+        if (!result.passed() && !first_failure)
+            first_failure.emplace(seed, std::move(result));
         if (seed == plan.last_seed)
             break;
     }
     fmt::print("seeds {}..{}: {} runs\n", plan.first_seed, plan.last_seed,
                plan.last_seed - plan.first_seed + 1);
-    for (sim::Outcome outcome : {sim::Outcome::passed, sim::Outcome::failed, sim::Outcome::deadlock,
-                                 sim::Outcome::time_budget_exceeded}) {
-        fmt::print("  {:<21} {}\n", fmt::format("{}:", sim::to_string(outcome)), counts[outcome]);
-    }
-    if (first_failing) {
-        fmt::print("first failing seed: {}\n", *first_failing);
-        print_report(plan, *first_failing, *first_report);
+    for (const auto& [outcome, count] : counts)
+        fmt::print("  {:<40} {}\n", fmt::format("{}:", outcome), count);
+    if (first_failure) {
+        fmt::print("first failing seed: {}\n", first_failure->first);
+        print_run_report(first_failure->second);
+        fmt::print("reproduce: {}\n", reproduce(o, plan, first_failure->first));
     }
     return worst;
 }
 
-int run_sim(const SimCommandOptions& options) {
+int run_sim(const SimCommandOptions& o) {
     try {
-        Plan plan = make_plan(options);
-        return plan.range ? run_range(plan) : run_one(options, plan);
+        Plan plan = make_plan(o);
+        return plan.range ? run_range(o, plan) : run_one(o, plan);
     } catch (const UsageError& e) {
         fmt::print(stderr, "ferry sim: {}\n", e.what());
         return exit_usage;
@@ -266,46 +192,39 @@ void add_sim_command(CLI::App& app, ExitStatus& status) {
     auto options = std::make_shared<SimCommandOptions>();
     CLI::App* sim = app.add_subcommand(
         "sim",
-        "Run one client-server transfer of the real protocol code on the simulated network; "
-        "exit 0 passed, 1 failed, 3 deadlock, 4 time budget exceeded");
-    sim->add_option("--protocol", options->protocol, "Which protocol: ferry/1 or the chapter's")
-        ->check(CLI::IsMember({"ferry", "naive"}))
+        "Run one workload (the real protocol code) on the simulated network; exit 0 passed, 1 "
+        "failed, 3 deadlock, 4 time budget exceeded");
+    sim->add_option("--workload,--protocol", options->workload,
+                    fmt::format("Which workload: {}", known_workloads().names()))
         ->capture_default_str();
-    sim->add_option("--size", options->size_bytes, "Payload bytes (generated from the seed)")
-        ->required();
+    auto* size = sim->add_option("--size", options->size_bytes,
+                                 "Bytes the workload's one client moves (generated from the seed)");
     sim->add_option("--chunk-size", options->chunk_bytes,
-                    "Bytes per recv/send chunk (default: naive 1024, ferry 65536)");
-    auto* seed =
-        sim->add_option("--seed", options->seed, "The seed that decides everything (default 1)");
+                    "The protocol's chunk (naive: CHUNK_SIZE, 1024; ferry: bytes per recv, 65536)");
+    auto* run = sim->add_option("--run", options->run_text,
+                                "A whole run in its text form, as a failure prints it");
+    run->excludes(size);
+    auto* seed = sim->add_option("--seed", options->seed, "The seed that decides everything (1)");
     auto* seeds = sim->add_option("--seeds", options->seeds, "Run every seed in A..B");
     seed->excludes(seeds);
-    sim->add_flag("--partial-sends", options->partial_sends,
-                  "Half the sends take a random non-empty prefix");
-    sim->add_option("--max-send", options->max_send_bytes, "Cap on the bytes one send takes");
-    sim->add_flag("--short-reads", options->short_reads,
-                  "Half the reads return a random non-empty prefix of what is buffered");
-    sim->add_option("--latency-ms", options->latency_ms,
-                    "Each segment's latency in milliseconds, A..B (default 1)");
-    sim->add_option("--stall", options->stall,
-                    "server|client[:AFTER_BYTES]: that side stops reading after AFTER_BYTES "
-                    "(default 0), for ever unless --stall-for-ms");
-    sim->add_option("--stall-for-ms", options->stall_for_ms, "How long the stall lasts");
-    sim->add_option("--reset", options->reset,
-                    "server|client:AFTER_BYTES: the connection is reset once that side has "
-                    "sent and received AFTER_BYTES");
+    sim->add_option("--stall-for-ms", options->stall_for_ms,
+                    "How long a --stall lasts (the same as --stall SIDE:BYTES+MS)")
+        ->group("Faults");
     sim->add_option("--trace", options->trace_path, "Write the trace as JSON lines to FILE");
     sim->add_option("--time-budget-s", options->time_budget_s,
-                    "Virtual seconds after which a run that has not ended is a liveness failure "
-                    "(default 3600)");
+                    "Virtual seconds after which an unfinished run is a liveness failure (600)");
+    add_fault_flags(*sim, options->faults);
     sim->footer(
         "Every choice (scheduling, cuts, latency, faults) comes from the seed: the same command\n"
-        "gives the same run, trace and digest.\n\n"
+        "gives the same run, trace and digest. The fault flags are those of docs/faults.md.\n\n"
         "Examples:\n"
-        "  ferry sim --protocol naive --size 1024                  # the chapter's deadlock (exit "
+        "  ferry sim --workload naive --size 1024                 # the chapter's deadlock (exit "
         "3)\n"
-        "  ferry sim --protocol naive --size 1025 --short-reads --seeds 1..50\n"
-        "  ferry sim --protocol ferry --size 100000 --partial-sends --short-reads --seeds 1..200\n"
-        "  ferry sim --protocol ferry --size 4096 --stall server:1000 --trace run.jsonl");
+        "  ferry sim --workload naive --size 1025 --short-reads --seeds 1..50\n"
+        "  ferry sim --workload ferry --size 100000 --partial-sends 1/2 --short-reads --seeds "
+        "1..200\n"
+        "  ferry sim --workload ferry --size 4096 --stall server:1000 --trace run.jsonl\n"
+        "  ferry sim --run 'ferry client(put(a.bin,size=3) get(a.bin)) reset=client:40 seed=2'");
     sim->callback([options, &status] { status.code = run_sim(*options); });
 }
 

@@ -11,8 +11,8 @@
 
 #include <fmt/core.h>
 
-#include "harness/real_backend.h"
-#include "harness/sim_backend.h"
+#include "harness/real_driver.h"
+#include "harness/sim_driver.h"
 
 namespace ferry::harness {
 
@@ -55,7 +55,35 @@ std::string reproduce_command(const std::filesystem::path& path, Backend backend
 
 }  // namespace
 
-ScenarioResult run_scenario(const Scenario& scenario, Backend backend,
+namespace {
+
+/// One seed of a scenario on the simulator, run twice to prove determinism.
+RunResult run_seed_on_sim(const Scenario& scenario, const Workload& workload, const RunSpec& spec,
+                          const RunnerOptions& options) {
+    std::ofstream trace_file;
+    SimDriverOptions driver;
+    if (options.trace_dir) {
+        std::filesystem::create_directories(*options.trace_dir);
+        const auto name = fmt::format("{}-seed{}.jsonl", scenario.path.stem().string(), spec.seed);
+        trace_file.open(*options.trace_dir / name, std::ios::binary | std::ios::trunc);
+        driver.trace_json = &trace_file;
+    }
+    RunResult result = run_on_sim(workload, spec, driver);
+    if (options.check_determinism) {
+        const RunResult again = run_on_sim(workload, spec);
+        if (again.digest != result.digest && !result.failure) {
+            result.failure =
+                Failure{FailureKind::nondeterministic, "",
+                        fmt::format("the same seed gave trace digests {:016x} and {:016x}",
+                                    result.digest, again.digest)};
+        }
+    }
+    return result;
+}
+
+}  // namespace
+
+ScenarioResult run_scenario(const Scenario& scenario, const Workload& workload, Backend backend,
                             const RunnerOptions& options) {
     ScenarioResult result;
     result.path = scenario.path;
@@ -64,41 +92,24 @@ ScenarioResult run_scenario(const Scenario& scenario, Backend backend,
     result.seed_first = options.seed.value_or(scenario.seed_first);
     result.seed_last = options.seed.value_or(scenario.seed_last);
     const auto started = WallClock::now();
-
     for (std::uint64_t seed = result.seed_first; seed <= result.seed_last; ++seed) {
-        Verdict verdict;
-        std::string recent;
-        if (backend == Backend::sim) {
-            std::ofstream trace_file;
-            if (options.trace_dir) {
-                std::filesystem::create_directories(*options.trace_dir);
-                const auto name =
-                    fmt::format("{}-seed{}.jsonl", scenario.path.stem().string(), seed);
-                trace_file.open(*options.trace_dir / name, std::ios::binary | std::ios::trunc);
-            }
-            const SimRun run =
-                run_on_sim(scenario, seed, trace_file.is_open() ? &trace_file : nullptr);
-            verdict = judge(scenario, ContentModel(scenario, seed), run.observation);
-            recent = run.recent_events;
-            if (options.check_determinism) {
-                const SimRun again = run_on_sim(scenario, seed);
-                if (again.digest != run.digest) {
-                    verdict.passed = false;
-                    verdict.reasons.push_back(fmt::format(
-                        "not deterministic: the same seed gave trace digests {:016x} and {:016x}",
-                        run.digest, again.digest));
-                }
-            }
-        } else {
-            const RunObservation observation = run_on_real(scenario, seed);
-            verdict = judge(scenario, ContentModel(scenario, seed), observation);
+        RunSpec spec = scenario.run;
+        spec.seed = seed;
+        const RunResult run = backend == Backend::sim
+                                  ? run_seed_on_sim(scenario, workload, spec, options)
+                                  : run_on_real(workload, spec);
+        Verdict verdict = judge(scenario, run);
+        if (run.failure && run.failure->kind == FailureKind::nondeterministic) {
+            verdict.passed = false;
+            verdict.reasons.push_back(run.failure->detail);
         }
         result.outcome = verdict.outcome;
         if (!verdict.passed) {
             result.passed = false;
             result.failed_seed = seed;
             result.reasons = std::move(verdict.reasons);
-            result.recent_events = std::move(recent);
+            result.recent_events = run.recent_events;
+            result.history = run.history;
             break;
         }
     }
@@ -117,11 +128,11 @@ struct Job {
 };
 
 std::vector<Job> plan(const std::vector<std::filesystem::path>& files,
-                      const RunnerOptions& options) {
+                      const WorkloadRegistry& workloads, const RunnerOptions& options) {
     std::vector<Job> jobs;
     for (const auto& path : files) {
         try {
-            Scenario scenario = parse_scenario_file(path);
+            Scenario scenario = parse_scenario_file(path, workloads);
             std::vector<Backend> backends;
             switch (options.backends) {
                 case BackendChoice::scenario:
@@ -146,7 +157,8 @@ std::vector<Job> plan(const std::vector<std::filesystem::path>& files,
     return jobs;
 }
 
-ScenarioResult run_job(const Job& job, const RunnerOptions& options) {
+ScenarioResult run_job(const Job& job, const WorkloadRegistry& workloads,
+                       const RunnerOptions& options) {
     if (!job.scenario) {
         ScenarioResult result;
         result.path = job.path;
@@ -158,7 +170,8 @@ ScenarioResult run_job(const Job& job, const RunnerOptions& options) {
         return result;
     }
     try {
-        return run_scenario(*job.scenario, job.backend, options);
+        return run_scenario(*job.scenario, *workloads.find(job.scenario->run.workload), job.backend,
+                            options);
     } catch (const std::exception& e) {
         ScenarioResult result;
         result.path = job.path;
@@ -174,9 +187,9 @@ ScenarioResult run_job(const Job& job, const RunnerOptions& options) {
 }  // namespace
 
 std::vector<ScenarioResult> run_scenario_files(
-    const std::vector<std::filesystem::path>& files, const RunnerOptions& options,
-    const std::function<void(const ScenarioResult&)>& on_result) {
-    const std::vector<Job> jobs = plan(files, options);
+    const std::vector<std::filesystem::path>& files, const WorkloadRegistry& workloads,
+    const RunnerOptions& options, const std::function<void(const ScenarioResult&)>& on_result) {
+    const std::vector<Job> jobs = plan(files, workloads, options);
     std::vector<std::optional<ScenarioResult>> results(jobs.size());
     std::mutex mutex;
     std::condition_variable ready;
@@ -184,7 +197,7 @@ std::vector<ScenarioResult> run_scenario_files(
 
     auto worker = [&] {
         for (std::size_t i = next++; i < jobs.size(); i = next++) {
-            ScenarioResult result = run_job(jobs[i], options);
+            ScenarioResult result = run_job(jobs[i], workloads, options);
             std::lock_guard lock(mutex);
             results[i] = std::move(result);
             ready.notify_all();
@@ -213,7 +226,7 @@ std::vector<ScenarioResult> run_scenario_files(
         }
     };
     for (std::size_t i = next++; i < jobs.size(); i = next++) {
-        ScenarioResult result = run_job(jobs[i], options);
+        ScenarioResult result = run_job(jobs[i], workloads, options);
         {
             std::lock_guard lock(mutex);
             results[i] = std::move(result);

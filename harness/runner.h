@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "harness/scenario.h"
+#include "harness/workload.h"
 
 namespace ferry::harness {
 
@@ -45,21 +46,22 @@ struct ScenarioResult {
     std::optional<std::uint64_t> failed_seed;
     std::vector<std::string> reasons;  ///< for the failing seed
     std::string recent_events;         ///< sim: the trace's tail for the failing seed
+    std::vector<OpRecord> history;     ///< of the failing seed
     std::chrono::milliseconds wall{0};
     /// The command that reruns the failing seed (or the whole, when it passed).
     std::string reproduce;
 };
 
 /// Runs one parsed scenario on one backend.
-ScenarioResult run_scenario(const Scenario& scenario, Backend backend,
+ScenarioResult run_scenario(const Scenario& scenario, const Workload& workload, Backend backend,
                             const RunnerOptions& options);
 
 /// Parses and runs every file; a file that does not parse becomes a failed
 /// result with the parse error as its reason. on_result is called as each
 /// result is ready (from the calling thread, in file order).
 std::vector<ScenarioResult> run_scenario_files(
-    const std::vector<std::filesystem::path>& files, const RunnerOptions& options,
-    const std::function<void(const ScenarioResult&)>& on_result = {});
+    const std::vector<std::filesystem::path>& files, const WorkloadRegistry& workloads,
+    const RunnerOptions& options, const std::function<void(const ScenarioResult&)>& on_result = {});
 
 /// Writes results as JUnit XML (one testsuite, one testcase per scenario and
 /// backend). Throws std::runtime_error if the file cannot be written.

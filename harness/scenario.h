@@ -1,11 +1,9 @@
 #pragma once
-// harness/ — scenario files and the runner that plays them on a backend.
-//
-//   scenario.h   the scenario model and its TOML parser (docs/scenarios.md)
-//
-// A scenario names a protocol, a network with faults, a server with files and
-// clients with steps, and what must hold afterwards. The same scenario runs
-// in the simulator (exact, seeded) and over real sockets on 127.0.0.1.
+// Scenario files (docs/scenarios.md): a run in its TOML form (run_toml.h) —
+// a workload with its settings and clients, a fault plan, a seed range or a
+// recorded schedule — plus a name, the backends to run it on, and what must
+// hold afterwards. The same file runs in the simulator (exact, seeded) and
+// over real sockets on 127.0.0.1.
 
 #include <cstdint>
 #include <filesystem>
@@ -15,61 +13,23 @@
 #include <string>
 #include <vector>
 
+#include "harness/run_spec.h"
+#include "harness/workload.h"
+
 namespace ferry::harness {
 
-enum class ScenarioProtocol { naive, ferry };
 enum class Backend { sim, real };
-enum class Side { client, server };
-enum class Outcome { pass, deadlock, error, timeout };
-
-std::string_view to_string(ScenarioProtocol protocol);
 std::string_view to_string(Backend backend);
-std::string_view to_string(Side side);
+
+/// What a run's clients saw, as a scenario's outcome states it.
+enum class Outcome {
+    pass,      ///< every step did what it asked
+    deadlock,  ///< nothing could run (sim) / nothing moved and nobody had a timeout (real)
+    error,     ///< a step failed
+    timeout,   ///< the time budget ran out, or a call timed out
+    allowed,   ///< whatever the workload's model allows: explore's judgement
+};
 std::string_view to_string(Outcome outcome);
-
-/// One side stops reading after after_bytes, for for_ms (none = for ever).
-struct StallSpec {
-    Side side = Side::server;
-    std::uint64_t after_bytes = 0;
-    std::optional<std::uint64_t> for_ms;
-};
-
-/// One side resets the connection after after_bytes.
-struct ResetSpec {
-    Side side = Side::client;
-    std::uint64_t after_bytes = 0;
-};
-
-struct NetworkSpec {
-    std::uint64_t max_send_bytes = 0;  ///< 0 = no cap
-    bool partial_sends = false;
-    bool short_reads = false;
-    std::uint64_t latency_ms_min = 0;
-    std::uint64_t latency_ms_max = 0;
-    std::optional<StallSpec> stall;
-    std::optional<ResetSpec> reset;
-};
-
-struct ServerSpec {
-    std::map<std::string, std::string> files;  ///< present before the run
-    std::uint64_t disk_bytes_max = 0;          ///< 0 = unlimited
-    std::uint64_t timeout_ms = 30000;          ///< idle timeout
-};
-
-struct Step {
-    enum class Kind { put, get, dir } kind = Kind::dir;
-    std::string name;                    ///< put and get
-    std::optional<std::uint64_t> size;   ///< put: content generated from the seed
-    std::optional<std::string> content;  ///< put: literal content
-    /// The ERR code this step must get (then the step passes when it gets it).
-    std::optional<int> expect_error;
-    int line = 0;  ///< where the step stands in the file
-};
-
-struct ClientSpec {
-    std::vector<Step> steps;
-    std::uint64_t timeout_ms = 30000;  ///< how long one blocking call may wait
-};
 
 struct FileExpectation {
     std::optional<std::uint64_t> size;
@@ -86,17 +46,11 @@ struct Expectation {
 struct Scenario {
     std::filesystem::path path;
     std::string name;
-    ScenarioProtocol protocol = ScenarioProtocol::ferry;
     std::vector<Backend> backends{Backend::sim};
     std::uint64_t seed_first = 1;
     std::uint64_t seed_last = 1;
-    std::uint64_t chunk_size = 1024;
-    /// Virtual time in the simulator, wall time on real sockets, after which
-    /// an unfinished run is a timeout.
-    std::uint64_t time_budget_ms = 120000;
-    NetworkSpec network;
-    ServerSpec server;
-    std::vector<ClientSpec> clients;
+    /// The run, its seed the first of the range.
+    RunSpec run;
     Expectation expect;
 };
 
@@ -106,9 +60,24 @@ class ScenarioError : public std::runtime_error {
     using std::runtime_error::runtime_error;
 };
 
-/// Parses and validates a scenario file. Unknown keys are errors.
-Scenario parse_scenario_file(const std::filesystem::path& path);
-/// Parses scenario text; path is used in messages only.
-Scenario parse_scenario(std::string_view text, const std::filesystem::path& path);
+/// Parses and validates scenario text (path names it in messages); unknown
+/// keys are errors. Files written for the older format (protocol =, a
+/// [network] and a [server] table) are read too.
+Scenario parse_scenario(std::string_view text, const std::filesystem::path& path,
+                        const WorkloadRegistry& workloads);
+Scenario parse_scenario_file(const std::filesystem::path& path, const WorkloadRegistry& workloads);
+
+/// The observed outcome of a run, as [expect] outcome names it.
+Outcome observed_outcome(const RunResult& result);
+
+struct Verdict {
+    bool passed = true;
+    Outcome outcome = Outcome::pass;
+    std::vector<std::string> reasons;  ///< why it did not pass, most useful first
+};
+
+/// Judges a run against the scenario: its [expect], and always the model's
+/// safety (no wrong data, torn, lost or refused file, no broken limit).
+Verdict judge(const Scenario& scenario, const RunResult& result);
 
 }  // namespace ferry::harness

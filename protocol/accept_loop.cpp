@@ -104,9 +104,10 @@ void run_accept_loop(Listener& listener, TaskRunner& tasks, ConnectionSlots& slo
         // std::function needs a copyable body.
         std::shared_ptr<Connection> conn(std::move(accepted));
         try {
-            tasks.spawn(fmt::format("conn {}", id), [conn, id, &slots, &handlers, &options] {
-                serve_in_task(*conn, id, slots, handlers, options);
-            });
+            tasks.spawn(fmt::format("{} conn {}", options.name, id),
+                        [conn, id, &slots, &handlers, &options] {
+                            serve_in_task(*conn, id, slots, handlers, options);
+                        });
         } catch (const std::exception& e) {
             close_quietly(*conn);
             slots.release();

@@ -10,6 +10,7 @@
 #include <cstdint>
 #include <functional>
 #include <optional>
+#include <string>
 #include <string_view>
 
 #include "protocol/clock.h"
@@ -66,6 +67,8 @@ struct ConnectionHandlers {
 };
 
 struct AcceptLoopOptions {
+    /// Names the serving tasks "<name> conn <n>".
+    std::string name = "server";
     /// How long one accept waits before after_wait runs; none = for ever.
     std::optional<Duration> accept_wait;
     /// Runs after every accept that returned or timed out, on the loop's task

@@ -90,6 +90,15 @@ constexpr std::array<bool, 256> lowercase_hex_digits = [] {
 
 }  // namespace
 
+std::string line_check_hex(std::string_view line) {
+    const auto hash = static_cast<std::uint32_t>(XXH3_64bits(line.data(), line.size()));
+    static constexpr char digits[] = "0123456789abcdef";
+    std::string hex(line_check_hex_digits, '0');
+    for (std::size_t i = 0; i < hex.size(); ++i)
+        hex[i] = digits[(hash >> (28 - 4 * i)) & 0xf];
+    return hex;
+}
+
 bool is_valid_digest_hex(std::string_view text) {
     if (text.size() != digest_hex_digits)
         return false;

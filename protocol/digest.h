@@ -41,4 +41,9 @@ std::string digest_hex(std::span<const std::byte> bytes);
 /// 32 lowercase hex digits.
 bool is_valid_digest_hex(std::string_view text);
 
+inline constexpr std::size_t line_check_hex_digits = 8;
+/// A header line's check (ferry_wire.h): the low 32 bits of the line's
+/// XXH3-64 hash, as 8 lowercase hex digits.
+std::string line_check_hex(std::string_view line);
+
 }  // namespace ferry

@@ -28,11 +28,24 @@ Refusal refusal_for(const ErrReply& err) {
     return ProtocolError(fmt::format("{} sent a malformed reply: {:?}", conn.peer_name(), line));
 }
 
-/// The reply in line, OK or ERR; throws ProtocolError for anything else.
+[[gnu::noinline]] CorruptedTransfer failed_check_error(const std::string& line,
+                                                       const Connection& conn) {
+    return CorruptedTransfer(
+        fmt::format("{} sent a reply that fails its line check: {:?}", conn.peer_name(), line));
+}
+
+/// The reply in line, OK or ERR; throws CorruptedTransfer for a line that
+/// fails its check and ProtocolError for anything else.
 std::variant<OkReply, Refusal> ok_or_refusal(const std::string& line, const Connection& conn) {
-    auto reply = parse_reply(line);
-    if (!reply)
+    auto reply = parse_checked_reply(line);
+    if (!reply) {
+        if (parse_reply(line))
+            throw failed_check_error(line, conn);
+        std::string_view unchecked = line;
+        if (strip_line_check(unchecked) == LineCheck::invalid)
+            throw failed_check_error(line, conn);
         throw malformed_reply_error(line, conn);
+    }
     if (const auto* err = std::get_if<ErrReply>(&*reply))
         return refusal_for(*err);
     return std::move(std::get<OkReply>(*reply));
@@ -108,7 +121,7 @@ PutOutcome FerryClient::try_put(std::string_view name, const FileReader& file,
     }
     const Digest::Hex hex = digest.hex_digits();
     const std::string request =
-        format_request(PutRequest{std::string(name), size, std::string(hex.view())});
+        format_request(PutRequest{std::string(name), size, std::string(hex.view())}, true);
 
     bool reset_while_sending = false;
     try {
@@ -156,9 +169,19 @@ StoreError FerryClient::shrank_error(std::uint64_t offset) {
 }
 
 TransferResult FerryClient::get(std::string_view name, ByteSink& sink, const ProgressFn& progress) {
+    GetOutcome outcome = try_get(name, sink, progress);
+    if (auto* refusal = std::get_if<Refusal>(&outcome))
+        throw RemoteError(refusal->code, refusal->line);
+    return std::move(std::get<TransferResult>(outcome));
+}
+
+GetOutcome FerryClient::try_get(std::string_view name, ByteSink& sink, const ProgressFn& progress) {
     require_one_field(name);
-    send_all(conn_, format_request(GetRequest{std::string(name)}));
-    const OkReply ok = expect_ok(recv_reply_line(), conn_);
+    send_all(conn_, format_request(GetRequest{std::string(name)}, true));
+    auto reply = ok_or_refusal(recv_reply_line(), conn_);
+    if (auto* refusal = std::get_if<Refusal>(&reply))
+        return std::move(*refusal);
+    const OkReply& ok = std::get<OkReply>(reply);
     if (!ok.digest) {
         throw ProtocolError(fmt::format("{} answered GET without a digest", conn_.peer_name()));
     }
@@ -189,18 +212,28 @@ TransferResult FerryClient::get(std::string_view name, ByteSink& sink, const Pro
 }
 
 std::vector<FileInfo> FerryClient::dir() {
-    send_all(conn_, format_request(DirRequest{}));
+    send_all(conn_, format_request(DirRequest{}, true));
     const OkReply ok = expect_ok(recv_reply_line(), conn_);
+    if (!ok.digest)
+        throw CorruptedTransfer(
+            fmt::format("{} sent a DIR listing without its digest", conn_.peer_name()));
     std::vector<FileInfo> files;
     files.reserve(std::min<std::uint64_t>(ok.number, 100000));
+    Digest digest;
     for (std::uint64_t i = 0; i < ok.number; ++i) {
         const std::string& line = recv_reply_line();
+        digest.update(as_bytes(line));
+        digest.update(as_bytes("\n"));
         const auto entry = parse_dir_line(line);
         if (!entry) {
             throw ProtocolError(
                 fmt::format("{} sent a malformed DIR line: {:?}", conn_.peer_name(), line));
         }
         files.push_back(FileInfo{entry->name, entry->size_bytes});
+    }
+    if (digest.hex_digits().view() != *ok.digest) {
+        throw CorruptedTransfer(
+            fmt::format("{} sent a DIR listing that does not match its digest", conn_.peer_name()));
     }
     return files;
 }

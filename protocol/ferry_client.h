@@ -59,8 +59,10 @@ struct Refusal {
     std::string line;  ///< "ERR <code> <message>", rebuilt from the parsed line
 };
 
-/// What try_put returns: the upload acknowledged, or the server's refusal.
+/// What try_put and try_get return: the transfer done, or the server's
+/// refusal.
 using PutOutcome = std::variant<TransferResult, Refusal>;
+using GetOutcome = PutOutcome;
 
 class FerryClient {
   public:
@@ -87,6 +89,10 @@ class FerryClient {
     /// Downloads name into sink and checks the digest. Throws RemoteError,
     /// ProtocolError (including a digest mismatch), ConnectionError.
     TransferResult get(std::string_view name, ByteSink& sink, const ProgressFn& progress = {});
+    /// get, with the server's refusal (404 above all) returned instead of
+    /// thrown: an explorer's clients ask for missing files all the time.
+    [[nodiscard]] GetOutcome try_get(std::string_view name, ByteSink& sink,
+                                     const ProgressFn& progress = {});
     /// Lists the server's files, sorted by name.
     std::vector<FileInfo> dir();
 

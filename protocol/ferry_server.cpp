@@ -51,7 +51,7 @@ class Session {
         } catch (const ConnectionError& e) {
             if (e.kind() == ErrorKind::timed_out) {
                 log("timed out: {}", e.what());
-                reply_quietly(format_err(ErrCode::timed_out, "timed out"));
+                reply_quietly(format_err(ErrCode::timed_out, "timed out", checked_));
             } else {
                 log("connection ended: {}", e.what());
             }
@@ -59,7 +59,7 @@ class Session {
             log("store failed mid-reply: {}", e.what());
         } catch (const ProtocolError& e) {
             log("bad request: {}", e.what());
-            reply_quietly(format_err(ErrCode::bad_request, e.what()));
+            reply_quietly(format_err(ErrCode::bad_request, e.what(), checked_));
             linger_close();
         }
         conn_.close();
@@ -77,6 +77,9 @@ class Session {
     /// The idle timeout covers the wait for a request's first byte; the header
     /// timeout then covers the rest of its line.
     std::optional<std::string> read_request_line() {
+        // Until a line says otherwise, replies are checked: a client that
+        // checks its replies accepts no other, and a person ignores it.
+        checked_ = true;
         conn_.set_deadline(std::nullopt);
         if (!reader_.fill())
             return std::nullopt;
@@ -86,11 +89,20 @@ class Session {
         return line;
     }
 
-    Next serve(const std::string& line) {
+    Next serve(const std::string& whole_line) {
+        std::string_view line = whole_line;
+        const LineCheck check = strip_line_check(line);
+        if (check == LineCheck::invalid) {
+            // Damaged in flight: what it asked, and whether a body follows,
+            // is unknown.
+            checked_ = false;
+            return refuse(ErrCode::bad_request, "header line check mismatch", Next::close);
+        }
+        checked_ = check == LineCheck::valid;
         auto parsed = parse_request(line);
         if (auto* error = std::get_if<RequestError>(&parsed)) {
             log("{:?} -> ERR {} {}", line, static_cast<int>(error->code), error->message);
-            send_all(conn_, format_err(error->code, error->message));
+            send_all(conn_, format_err(error->code, error->message, checked_));
             // A refused PUT may be followed by body bytes we cannot skip.
             return line.starts_with("PUT ") ? Next::close : Next::keep_going;
         }
@@ -104,7 +116,7 @@ class Session {
 
     Next refuse(ErrCode code, std::string_view message, Next next) {
         log("-> ERR {} {}", static_cast<int>(code), message);
-        send_all(conn_, format_err(code, message));
+        send_all(conn_, format_err(code, message, checked_));
         return next;
     }
 
@@ -152,17 +164,16 @@ class Session {
         if (const StoreStatus failed = upload->try_commit())
             return refuse(err_code_for(failed->kind), failed->message, Next::keep_going);
         log("PUT {} {} -> OK", put.name, put.size_bytes);
-        send_all(conn_, format_ok(put.size_bytes, hex.view()));
+        send_all(conn_, format_ok(put.size_bytes, hex.view(), checked_));
         return Next::keep_going;
     }
 
     Next serve_get(const GetRequest& get) {
-        std::unique_ptr<FileReader> reader;
-        try {
-            reader = store_.open(get.name);
-        } catch (const StoreError& e) {
-            return refuse(err_code_for(e.kind()), e.what(), Next::keep_going);
-        }
+        auto opened = store_.try_open(get.name);
+        if (const auto* failure = std::get_if<StoreFailure>(&opened))
+            return refuse(err_code_for(failure->kind), failure->message, Next::keep_going);
+        const std::unique_ptr<FileReader> reader =
+            std::move(std::get<std::unique_ptr<FileReader>>(opened));
         const std::uint64_t size = reader->size_bytes();
 
         // Two passes over the file: the digest goes in the header, before the
@@ -177,7 +188,7 @@ class Session {
         } catch (const StoreError& e) {
             return refuse(err_code_for(e.kind()), e.what(), Next::keep_going);
         }
-        send_all(conn_, format_ok(size, digest.hex_digits().view()));
+        send_all(conn_, format_ok(size, digest.hex_digits().view(), checked_));
         for (std::uint64_t offset = 0; offset < size;) {
             // A store failure now, after OK, can only end the connection.
             const auto chunk = read_chunk(*reader, offset, size);
@@ -200,6 +211,8 @@ class Session {
 
     Next serve_dir() {
         const auto files = store_.list();
+        if (checked_)
+            return serve_checked_dir(files);
         std::string text = format_ok(files.size(), std::nullopt);
         for (const auto& file : files) {
             text += fmt::format("{} {}\n", file.size_bytes, file.name);
@@ -209,6 +222,18 @@ class Session {
             }
         }
         send_all(conn_, text);
+        log("DIR -> OK {}", files.size());
+        return Next::keep_going;
+    }
+
+    /// A checked DIR's OK line carries the digest of the listing after it.
+    Next serve_checked_dir(const std::vector<FileInfo>& files) {
+        std::string listing;
+        for (const auto& file : files)
+            listing += fmt::format("{} {}\n", file.size_bytes, file.name);
+        const std::string digest = digest_hex(as_bytes(listing));
+        send_all(conn_, format_ok(files.size(), digest, true));
+        send_all(conn_, listing);
         log("DIR -> OK {}", files.size());
         return Next::keep_going;
     }
@@ -249,6 +274,9 @@ class Session {
     Store& store_;
     const FerryServerConfig& config_;
     ChunkBuffer buffer_;
+    /// The request being served came with a line check (or none is read
+    /// yet): its replies carry one too.
+    bool checked_ = true;
 };
 
 }  // namespace
@@ -260,7 +288,9 @@ void serve_ferry_connection(Connection& conn, Store& store, const FerryServerCon
 void refuse_busy(Connection& conn) {
     try {
         conn.set_deadline(conn.clock().now() + std::chrono::seconds(1));
-        send_all(conn, format_err(ErrCode::too_many_connections, "too many connections"));
+        // Checked: a client that checks its replies cannot have asked yet,
+        // and a person reading it ignores the check.
+        send_all(conn, format_err(ErrCode::too_many_connections, "too many connections", true));
         conn.shutdown_send();
     } catch (const ConnectionError&) {
         // The client is gone; nothing to tell it.

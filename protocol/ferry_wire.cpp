@@ -118,7 +118,46 @@ std::variant<Request, RequestError> parse_request(std::string_view line) {
     return bad_request("unknown command");
 }
 
-std::string format_request(const Request& request) {
+LineCheck strip_line_check(std::string_view& line) {
+    const std::size_t marker = line.rfind(" ~");
+    if (marker == std::string_view::npos || line.size() - marker - 2 != line_check_hex_digits)
+        return LineCheck::absent;
+    const std::string_view check = line.substr(marker + 2);
+    const std::string_view before = line.substr(0, marker);
+    line = before;
+    return check == line_check_hex(before) ? LineCheck::valid : LineCheck::invalid;
+}
+
+std::string with_line_check(std::string_view line) {
+    std::string checked;
+    checked.reserve(line.size() + 2 + line_check_hex_digits);
+    checked.append(line);
+    checked.append(" ~");
+    checked.append(line_check_hex(line));
+    return checked;
+}
+
+namespace {
+
+/// line (ending in '\n') with its check put before the '\n', when checked.
+std::string finish_line(std::string line, bool checked) {
+    if (!checked)
+        return line;
+    line.pop_back();
+    std::string out = with_line_check(line);
+    out.push_back('\n');
+    return out;
+}
+
+}  // namespace
+
+std::optional<Reply> parse_checked_reply(std::string_view line) {
+    if (strip_line_check(line) != LineCheck::valid)
+        return std::nullopt;
+    return parse_reply(line);
+}
+
+std::string format_request(const Request& request, bool checked) {
     struct Formatter {
         std::string operator()(const PutRequest& put) const {
             // Sized once ("PUT", the name, a size and a digest): growing the
@@ -139,7 +178,7 @@ std::string format_request(const Request& request) {
         }
         std::string operator()(const DirRequest&) const { return "DIR\n"; }
     };
-    return std::visit(Formatter{}, request);
+    return finish_line(std::visit(Formatter{}, request), checked);
 }
 
 std::optional<Reply> parse_reply(std::string_view line) {
@@ -171,18 +210,19 @@ std::optional<Reply> parse_reply(std::string_view line) {
     return Reply{std::move(ok)};
 }
 
-std::string format_ok(std::uint64_t number, std::optional<std::string_view> digest) {
+std::string format_ok(std::uint64_t number, std::optional<std::string_view> digest, bool checked) {
     std::string line;
     line.reserve(64);  // "OK", a number and a digest, at most
     if (digest)
         fmt::format_to(std::back_inserter(line), FMT_COMPILE("OK {} {}\n"), number, *digest);
     else
         fmt::format_to(std::back_inserter(line), FMT_COMPILE("OK {}\n"), number);
-    return line;
+    return finish_line(std::move(line), checked);
 }
 
-std::string format_err(ErrCode code, std::string_view message) {
-    return fmt::format(FMT_COMPILE("ERR {} {}\n"), static_cast<int>(code), message);
+std::string format_err(ErrCode code, std::string_view message, bool checked) {
+    return finish_line(fmt::format(FMT_COMPILE("ERR {} {}\n"), static_cast<int>(code), message),
+                       checked);
 }
 
 std::optional<DirEntryLine> parse_dir_line(std::string_view line) {

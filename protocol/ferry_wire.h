@@ -44,10 +44,23 @@ struct RequestError {
     std::string message;
 };
 
-/// Parses a request line (without its '\n').
+/// Checked lines (docs/protocol.md): a client may end a request line with
+/// " ~" and the line's check (line_check_hex of everything before it); the
+/// server then verifies it, and ends every reply line to that request the
+/// same way, and a DIR's OK line carries the digest of its listing. TCP's
+/// checksum lets damaged bytes through at scale; with checks, a flipped bit
+/// in a header line is an error, never a request or reply taken for another.
+enum class LineCheck { absent, valid, invalid };
+/// Takes a trailing check off line (without its '\n') if it has one, and
+/// says whether it had none, a matching one or a wrong one.
+LineCheck strip_line_check(std::string_view& line);
+/// line (without its '\n') with its check appended.
+std::string with_line_check(std::string_view line);
+
+/// Parses a request line (without its '\n' and its check).
 std::variant<Request, RequestError> parse_request(std::string_view line);
 
-std::string format_request(const Request& request);
+std::string format_request(const Request& request, bool checked = false);
 
 /// "OK <size> <digest>" (PUT and GET) or "OK <count>" (DIR), or "ERR ...".
 struct OkReply {
@@ -60,11 +73,16 @@ struct ErrReply {
 };
 using Reply = std::variant<OkReply, ErrReply>;
 
-/// Parses a reply line (without its '\n'); none if it is neither OK nor ERR.
+/// Parses a reply line (without its '\n' and its check); none if it is
+/// neither OK nor ERR.
 std::optional<Reply> parse_reply(std::string_view line);
+/// Parses a reply to a checked request: none if it has no check or fails it
+/// (a corrupted unchecked ERR could say 404 for 503).
+std::optional<Reply> parse_checked_reply(std::string_view line);
 
-std::string format_ok(std::uint64_t number, std::optional<std::string_view> digest);
-std::string format_err(ErrCode code, std::string_view message);
+std::string format_ok(std::uint64_t number, std::optional<std::string_view> digest,
+                      bool checked = false);
+std::string format_err(ErrCode code, std::string_view message, bool checked = false);
 
 /// One DIR listing line "<size> <name>" (without '\n').
 struct DirEntryLine {

@@ -60,12 +60,11 @@ NaiveClientResult naive_put(Connection& conn, const FileReader& file, std::size_
 std::string UploadNamer::next(Store& store) {
     while (true) {
         std::string name = fmt::format("upload-{}", ++counter_);
-        try {
-            store.open(name);
-        } catch (const StoreError& e) {
-            if (e.kind() == StoreErrorKind::not_found)
+        auto opened = store.try_open(name);
+        if (const auto* failure = std::get_if<StoreFailure>(&opened)) {
+            if (failure->kind == StoreErrorKind::not_found)
                 return name;
-            throw;
+            throw StoreError(*failure);
         }
     }
 }

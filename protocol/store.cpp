@@ -16,4 +16,12 @@ std::string_view to_string(StoreErrorKind kind) {
     return "unknown";
 }
 
+std::variant<std::unique_ptr<FileReader>, StoreFailure> Store::try_open(std::string_view name) {
+    try {
+        return open(name);
+    } catch (const StoreError& e) {
+        return StoreFailure{e.kind(), e.what()};
+    }
+}
+
 }  // namespace ferry

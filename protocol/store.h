@@ -17,6 +17,7 @@
 #include <stdexcept>
 #include <string>
 #include <string_view>
+#include <variant>
 #include <vector>
 
 namespace ferry {
@@ -124,6 +125,10 @@ class Store {
     /// Opens the committed file name. Throws StoreError (not_found,
     /// name_not_allowed, io).
     virtual std::unique_ptr<FileReader> open(std::string_view name) = 0;
+    /// open, with its failure returned rather than thrown: a GET of a missing
+    /// file is an ordinary answer (and, under an explorer, a common one).
+    /// The default calls open; a store may answer without the throw.
+    virtual std::variant<std::unique_ptr<FileReader>, StoreFailure> try_open(std::string_view name);
     /// Every committed file, sorted by name.
     virtual std::vector<FileInfo> list() = 0;
 };

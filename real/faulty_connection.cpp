@@ -10,22 +10,28 @@ namespace ferry {
 /// Marks the connection as blocked in a call for as long as it lives.
 class FaultyConnection::BlockedIn {
   public:
-    BlockedIn(FaultyConnection& conn, const char* call) : conn_(conn) {
-        const Deadline deadline = conn_.call_deadline();
+    BlockedIn(FaultyConnection& conn, Blocked& state, const char* call, Deadline deadline)
+        : conn_(conn), state_(state) {
         std::lock_guard lock(conn_.mutex_);
-        conn_.blocked_in_ = call;
-        conn_.blocked_deadline_ = deadline;
+        state_.call = call;
+        state_.deadline = deadline;
     }
     ~BlockedIn() {
         std::lock_guard lock(conn_.mutex_);
-        conn_.blocked_in_ = nullptr;
+        state_.call = nullptr;
     }
     BlockedIn(const BlockedIn&) = delete;
     BlockedIn& operator=(const BlockedIn&) = delete;
 
   private:
     FaultyConnection& conn_;
+    Blocked& state_;
 };
+
+std::uint64_t FaultyConnection::choose(std::uint64_t bound) {
+    std::lock_guard lock(mutex_);
+    return choose_(bound);
+}
 
 void ConnectionWatch::add(FaultyConnection* conn) {
     std::lock_guard lock(mutex_);
@@ -84,11 +90,11 @@ std::size_t FaultyConnection::send(std::span<const std::byte> bytes) {
     if (faults_.max_send_bytes != 0)
         n = std::min<std::uint64_t>(n, faults_.max_send_bytes);
     if (faults_.partial_sends)
-        n = 1 + choose_(n);
+        n = 1 + choose(n);
     n = std::min<std::uint64_t>(n, reset_budget());
-    BlockedIn blocked(*this, "send");
-    inner_->set_deadline(call_deadline());
-    const std::size_t sent = inner_->send(bytes.first(n));
+    const Deadline deadline = call_deadline();
+    BlockedIn blocked(*this, sending_, "send", deadline);
+    const std::size_t sent = inner_->send_until(bytes.first(n), deadline);
     sent_bytes_ += sent;
     return sent;
 }
@@ -106,11 +112,11 @@ std::size_t FaultyConnection::recv(std::span<std::byte> buffer) {
         n = std::min<std::uint64_t>(n, *faults_.stall_after_bytes - received_bytes_);
     }
     if (faults_.short_reads)
-        n = 1 + choose_(n);
+        n = 1 + choose(n);
     n = std::min<std::uint64_t>(n, reset_budget());
-    BlockedIn blocked(*this, "recv");
-    inner_->set_deadline(call_deadline());
-    const std::size_t got = inner_->recv(buffer.first(n));
+    const Deadline deadline = call_deadline();
+    BlockedIn blocked(*this, receiving_, "recv", deadline);
+    const std::size_t got = inner_->recv_until(buffer.first(n), deadline);
     received_bytes_ += got;
     return got;
 }
@@ -119,8 +125,8 @@ void FaultyConnection::stall() {
     // This side stops reading: the peer's sends fill the kernel's buffers and
     // then block, exactly as when a real process stops calling recv.
     stalled_once_ = true;
-    BlockedIn blocked(*this, "recv (stalled)");
     const Deadline deadline = call_deadline();
+    BlockedIn blocked(*this, receiving_, "recv (stalled)", deadline);
     Deadline until = deadline;
     if (faults_.stall_for)
         until = earliest(deadline, clock().now() + *faults_.stall_for);
@@ -146,14 +152,24 @@ void FaultyConnection::close() {
 
 std::string FaultyConnection::blocked_call() const {
     std::lock_guard lock(mutex_);
-    if (!blocked_in_)
-        return "";
-    return fmt::format("{} {}({})", label_, blocked_in_, inner_->peer_name());
+    std::string text;
+    for (const Blocked* b : {&sending_, &receiving_}) {
+        if (b->call != nullptr)
+            text += fmt::format("{}{} {}({})", text.empty() ? "" : "; ", label_, b->call,
+                                inner_->peer_name());
+    }
+    return text;
 }
 
 bool FaultyConnection::blocked_for_ever() const {
     std::lock_guard lock(mutex_);
-    return blocked_in_ != nullptr && !blocked_deadline_;
+    return (sending_.call != nullptr && !sending_.deadline) ||
+           (receiving_.call != nullptr && !receiving_.deadline);
+}
+
+bool FaultyConnection::blocked() const {
+    std::lock_guard lock(mutex_);
+    return sending_.call != nullptr || receiving_.call != nullptr;
 }
 
 void FaultyConnection::interrupt() {

@@ -6,7 +6,8 @@
 // function the caller seeds, so a run's faults follow from its seed.
 //
 // It also tracks which call the protocol is blocked in, so a watchdog can
-// name the calls of a hung run ("client recv(127.0.0.1:6789)").
+// name the calls of a hung run ("client recv(127.0.0.1:6789)"). One thread
+// may send while another receives.
 
 #include <atomic>
 #include <condition_variable>
@@ -84,6 +85,8 @@ class FaultyConnection : public Connection {
     /// True while a call blocks that has no deadline: nothing but the peer
     /// can end it. Thread-safe.
     bool blocked_for_ever() const;
+    /// Whether a call blocks now, in either direction. Thread-safe.
+    bool blocked() const;
     /// Wakes a blocked call (it fails) from another thread: for a watchdog.
     void interrupt();
 
@@ -93,6 +96,7 @@ class FaultyConnection : public Connection {
 
   private:
     class BlockedIn;
+    std::uint64_t choose(std::uint64_t bound);
     void maybe_reset();
     void stall();
     std::uint64_t reset_budget() const;
@@ -106,10 +110,17 @@ class FaultyConnection : public Connection {
     std::atomic<std::uint64_t> received_bytes_{0};
     bool stalled_once_ = false;
 
-    mutable std::mutex mutex_;  ///< guards blocked_in_, interrupted_
+    /// One thread may send while another receives (a pipelining client):
+    /// each direction has its own blocked state, and choices are drawn one
+    /// at a time.
+    struct Blocked {
+        const char* call = nullptr;
+        Deadline deadline;
+    };
+    mutable std::mutex mutex_;  ///< guards sending_, receiving_, interrupted_, choose_
     std::condition_variable wake_;
-    const char* blocked_in_ = nullptr;
-    Deadline blocked_deadline_;
+    Blocked sending_;
+    Blocked receiving_;
     bool interrupted_ = false;
 };
 

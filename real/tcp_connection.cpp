@@ -144,6 +144,10 @@ void TcpConnection::wait_ready(short events, Deadline deadline, const char* call
 }
 
 std::size_t TcpConnection::send(std::span<const std::byte> bytes) {
+    return send_until(bytes, call_deadline());
+}
+
+std::size_t TcpConnection::send_until(std::span<const std::byte> bytes, Deadline deadline) {
     check_open("send");
     if (send_shut_down_) {
         throw ConnectionError(
@@ -152,7 +156,6 @@ std::size_t TcpConnection::send(std::span<const std::byte> bytes) {
     }
     if (bytes.empty())
         return 0;
-    const Deadline deadline = call_deadline();
     for (;;) {
         const ssize_t sent = ::send(fd_, bytes.data(), bytes.size(), MSG_DONTWAIT | MSG_NOSIGNAL);
         if (sent > 0)
@@ -166,10 +169,13 @@ std::size_t TcpConnection::send(std::span<const std::byte> bytes) {
 }
 
 std::size_t TcpConnection::recv(std::span<std::byte> buffer) {
+    return recv_until(buffer, call_deadline());
+}
+
+std::size_t TcpConnection::recv_until(std::span<std::byte> buffer, Deadline deadline) {
     check_open("recv");
     if (buffer.empty())
         return 0;
-    const Deadline deadline = call_deadline();
     for (;;) {
         const ssize_t received = ::recv(fd_, buffer.data(), buffer.size(), MSG_DONTWAIT);
         if (received >= 0) {

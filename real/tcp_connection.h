@@ -41,6 +41,12 @@ class TcpConnection : public Connection {
 
     std::size_t send(std::span<const std::byte> bytes) override;
     std::size_t recv(std::span<std::byte> buffer) override;
+    /// send() and recv() with their deadline given, not read from this
+    /// connection's timeout and deadline: a decorator whose sends and
+    /// receives run on two threads passes its own (one thread may send while
+    /// another receives; TcpConnection keeps no other per-call state).
+    std::size_t send_until(std::span<const std::byte> bytes, Deadline deadline);
+    std::size_t recv_until(std::span<std::byte> buffer, Deadline deadline);
     void shutdown_send() override;
     void close() override;
     std::string peer_name() const override { return peer_name_; }

@@ -137,11 +137,11 @@ if "$ferry" sim --help >/dev/null 2>&1; then
     sim_status=$status
   }
   echo "  the chapter's deadlock on exactly CHUNK_SIZE bytes, found and explained:"
-  show_sim --protocol naive --size 1024
+  show_sim --workload naive --size 1024
   echo "  the chapter's truncation when a recv comes back short:"
-  show_sim --protocol naive --size 5000 --short-reads --seeds 1..20
+  show_sim --workload naive --size 5000 --short-reads --seeds 1..20
   echo "  ferry/1 under the same faults, 50 seeds:"
-  show_sim --protocol ferry --size 100000 --partial-sends --short-reads --seeds 1..50
+  show_sim --workload ferry --size 100000 --partial-sends --short-reads --seeds 1..50
   [ "$sim_status" -eq 0 ]
 fi
 
@@ -159,12 +159,30 @@ echo "    exit status $status"
 # Exploration: search sizes, faults and schedules, and shrink what fails.
 echo
 echo "== exploration: the chapter's protocol searched and shrunk to its minimal case"
-echo "  \$ ferry explore --protocol naive --seed 1"
+echo "  \$ ferry explore --workload naive --seed 1"
 status=0
-"$ferry" explore --protocol naive --seed 1 >"$work/explore.out" 2>&1 || status=$?
-head -n 20 "$work/explore.out" | sed 's/^/    /'
+"$ferry" explore --workload naive --seed 1 >"$work/explore.out" 2>&1 || status=$?
+grep -v '^      t=' "$work/explore.out" | head -n 20 | sed 's/^/    /'
 echo "    exit status $status (3: a deadlock found)"
 [ "$status" -eq 3 ]
+
+echo
+echo "== exploration of a protocol of our own (examples/kv) with two slips"
+echo "  \$ ferry explore --workload kv-buggy --keep-going --runs 2000"
+status=0
+"$ferry" explore --workload kv-buggy --keep-going --runs 2000 >"$work/kv.out" 2>&1 || status=$?
+grep -e '^FOUND' -e '^replay' -e '^  client' -e '^    - ' -e 'runs in' "$work/kv.out" | sed 's/^/    /'
+echo "    exit status $status"
+[ "$status" -ne 0 ]
+
+echo
+echo "== exploration of ferry/1: concurrent, pipelining, dishonest clients under every fault"
+echo "  \$ ferry explore --workload ferry --time-s 10"
+status=0
+"$ferry" explore --workload ferry --time-s 10 >"$work/ferry.out" 2>&1 || status=$?
+tail -n 2 "$work/ferry.out" | sed 's/^/    /'
+echo "    exit status $status (0: nothing found)"
+[ "$status" -eq 0 ]
 
 echo
 echo "demo: all transfers byte-identical, every scenario as expected"

@@ -37,6 +37,8 @@ struct StallFault {
     std::optional<std::uint64_t> after_bytes;
     std::optional<Instant> at;
     std::optional<Duration> duration;  ///< none = for ever
+
+    friend bool operator==(const StallFault&, const StallFault&) = default;
 };
 
 /// The connection is reset once one side has moved after_bytes through its
@@ -45,6 +47,8 @@ struct StallFault {
 struct ResetFault {
     Side side = Side::server;
     std::uint64_t after_bytes = 0;
+
+    friend bool operator==(const ResetFault&, const ResetFault&) = default;
 };
 
 /// From at, for duration, the link delivers nothing in either direction;
@@ -52,6 +56,8 @@ struct ResetFault {
 struct ClogFault {
     Instant at;
     Duration duration{0};
+
+    friend bool operator==(const ClogFault&, const ClogFault&) = default;
 };
 
 struct NetworkFaults {
@@ -69,6 +75,10 @@ struct NetworkFaults {
     std::optional<ClogFault> clog;
     /// How often a connect() is refused although someone listens.
     Ratio refused_connects = never;
+    /// How often a segment arrives with one byte flipped: the damage TCP's
+    /// 16-bit checksum lets through at scale, which only an end-to-end check
+    /// can catch.
+    Ratio corrupt_segments = never;
     /// Per direction: bytes send() may queue that are not yet on the wire.
     std::size_t send_buffer_bytes = 256 * 1024;
     /// Per direction: bytes in flight plus bytes received but not yet read.

@@ -45,6 +45,12 @@ ConnectionError SimConnection::timed_out_error(const char* call) const {
                            fmt::format("{} from {} timed out", call, peer_name()));
 }
 
+void SimConnection::take_ownership(SimEndpoint& end) const {
+    const ProcessId me = network_.simulation().current_process_id();
+    if (me != 0)
+        end.owner = me;
+}
+
 // send() and recv() have a fast path for the common case (room or data now,
 // no stall or reset fault aimed at this side) and a slow one that waits. The
 // deadline is worked out only when a call must wait: virtual time stands
@@ -52,6 +58,7 @@ ConnectionError SimConnection::timed_out_error(const char* call) const {
 
 std::size_t SimConnection::send(std::span<const std::byte> bytes) {
     SimEndpoint& end = link_.end(side_);
+    take_ownership(end);
     if (end.closed || end.reset || end.send_shut) [[unlikely]] {
         if (!usable())
             throw unusable_error("send");
@@ -114,6 +121,7 @@ bool SimConnection::readable_after_reset() const {
 
 std::size_t SimConnection::recv(std::span<std::byte> buffer) {
     SimEndpoint& end = link_.end(side_);
+    take_ownership(end);
     if ((end.closed || end.reset) && !readable_after_reset()) [[unlikely]]
         throw unusable_error("recv");
     if (buffer.empty())

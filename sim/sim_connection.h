@@ -14,6 +14,7 @@
 namespace ferry::sim {
 
 class SimNetwork;
+struct SimEndpoint;
 struct SimLink;
 
 class SimConnection final : public Connection {
@@ -41,6 +42,10 @@ class SimConnection final : public Connection {
 
     /// Neither closed nor reset.
     bool usable() const;
+    /// The process calling is the one that holds this end from now on (a
+    /// connection handed to a handler process is blamed on the handler in a
+    /// deadlock's wait-for graph, not on the process that accepted it).
+    void take_ownership(SimEndpoint& end) const;
     /// What a call on a connection that is not usable() fails with.
     [[gnu::noinline]] ConnectionError unusable_error(const char* call) const;
     /// Records the timeout and returns what the call fails with.

@@ -34,6 +34,8 @@ class ByteRing {
             grow(live_begin, at, needed);
         copy_in(at, bytes);
     }
+    /// Flips the bits of mask in the byte at offset at (a corruption fault).
+    void flip(std::uint64_t at, std::byte mask) { data_[at & (capacity_ - 1)] ^= mask; }
     /// Copies out.size() bytes starting at offset at.
     void read(std::uint64_t at, std::span<std::byte> out) const {
         const std::uint64_t start = at & (capacity_ - 1);

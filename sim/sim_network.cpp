@@ -169,6 +169,15 @@ Instant SimNetwork::arrival_time(SimStream& stream) {
     return at;
 }
 
+void SimNetwork::corrupt(SimLink& link, Side from, std::uint64_t first, std::uint64_t bytes) {
+    // One bit of one byte, as a checksum that lets a corruption through at
+    // all lets through the smallest ones.
+    const std::uint64_t at = first + sim_.decisions().between(0, bytes - 1);
+    const auto bit = static_cast<unsigned>(sim_.decisions().choose(8));
+    link.from(from).bytes.flip(at, std::byte{static_cast<unsigned char>(1u << bit)});
+    sim_.record_network(TraceKind::fault, link.id, from, sim_.trace().intern("corrupt"), at);
+}
+
 void SimNetwork::pump(SimLink& link, Side from) {
     SimStream& stream = link.from(from);
     SimEndpoint& end = link.end(from);
@@ -191,6 +200,8 @@ void SimNetwork::pump(SimLink& link, Side from) {
             break;
         const std::uint64_t bytes =
             std::min({queued, space, std::uint64_t{faults_.segment_bytes_max}});
+        if (sim_.decisions().chance(faults_.corrupt_segments)) [[unlikely]]
+            corrupt(link, from, stream.transmitted, bytes);
         stream.transmitted += bytes;
         moved = true;
         const Instant at = arrival_time(stream);

@@ -36,6 +36,7 @@ class SimListener {
 
     const std::string& address() const { return address_; }
     ProcessId owner() const { return owner_; }
+    bool closed() const { return closed_; }
 
   private:
     friend class SimNetwork;
@@ -108,6 +109,8 @@ class SimNetwork {
   private:
     friend class SimListener;
     Instant arrival_time(SimStream& stream);
+    /// Flips one bit of [first, first + bytes) of from's stream on the wire.
+    void corrupt(SimLink& link, Side from, std::uint64_t first, std::uint64_t bytes);
     void unregister(SimListener& listener);
 
     Simulation& sim_;

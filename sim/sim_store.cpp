@@ -217,12 +217,21 @@ class SimFileReader final : public FileReader {
 }  // namespace
 
 std::unique_ptr<FileReader> SimStore::open(std::string_view name) {
-    require_valid_name(name);
+    auto opened = try_open(name);
+    if (auto* failure = std::get_if<StoreFailure>(&opened))
+        throw StoreError(*failure);
+    return std::move(std::get<std::unique_ptr<FileReader>>(opened));
+}
+
+std::variant<std::unique_ptr<FileReader>, StoreFailure> SimStore::try_open(std::string_view name) {
+    if (!is_valid_name(name))
+        return StoreFailure{StoreErrorKind::name_not_allowed,
+                            fmt::format("name not allowed: {:?}", name)};
     auto it = files_.find(name);
     const std::uint64_t name_id = sim_.trace().intern(name);
     if (it == files_.end()) {
         sim_.record(TraceKind::store_open, 0, Side::server, name_id, ~std::uint64_t{0});
-        throw StoreError(StoreErrorKind::not_found, fmt::format("no such file: \"{}\"", name));
+        return StoreFailure{StoreErrorKind::not_found, fmt::format("no such file: \"{}\"", name)};
     }
     sim_.record(TraceKind::store_open, 0, Side::server, name_id, it->second->size_bytes);
     return std::make_unique<SimFileReader>(it->second);

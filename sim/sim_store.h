@@ -26,6 +26,8 @@ class SimStore final : public Store {
 
     std::unique_ptr<Upload> begin_upload(std::string_view name) override;
     std::unique_ptr<FileReader> open(std::string_view name) override;
+    std::variant<std::unique_ptr<FileReader>, StoreFailure> try_open(
+        std::string_view name) override;
     std::vector<FileInfo> list() override;
 
     /// The machine crashes and comes back: every upload in progress loses

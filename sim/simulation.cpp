@@ -378,7 +378,8 @@ SimResult Simulation::run() {
     while (true) {
         // Done once every foreground process has returned and every killed
         // one has unwound (while what it uses is surely still alive).
-        if (unfinished_foreground_ == 0 && killed_unfinished_ == 0) {
+        const bool foreground_done = unfinished_foreground_ == 0 && killed_unfinished_ == 0;
+        if (foreground_done && (!options_.drain || (runnable_.empty() && events_.empty()))) {
             result.status = RunStatus::completed;
             break;
         }
@@ -391,7 +392,8 @@ SimResult Simulation::run() {
         }
         // The next thing to happen: the earliest event or timer (by time, then
         // by the order they were made).
-        Process* timer = earliest_timer();
+        // Draining, timers wait: only what is on the wire still arrives.
+        Process* timer = foreground_done ? nullptr : earliest_timer();
         const bool have_event = !events_.empty();
         if (timer == nullptr && !have_event) {
             result.status = RunStatus::deadlock;

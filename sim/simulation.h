@@ -19,8 +19,9 @@
 //                     DiskStore (mirrors real/posix_filesystem.h)
 //   sim_node.h        SimNode: a machine, processes that die together (kill,
 //                     crash) and restart on the same disk
-//   sim_run.h         run_transfer: one client and one server running naive or
-//                     ferry/1 under faults, judged and digested
+//
+// What runs on it (workloads, their drivers and checks) lives in harness/
+// and workloads/: the simulator knows nothing of what it runs.
 //
 // Rules: no wall clock, no global randomness, no unordered containers, nothing
 // ordered by pointer. A test scans this folder for them.
@@ -86,6 +87,11 @@ struct SimOptions {
     /// failure (time_budget_exceeded).
     Duration time_budget = std::chrono::hours(1);
     std::size_t stack_bytes = 0;  ///< 0 = default_stack_bytes
+    /// Once every non-daemon process has returned, go on running whatever
+    /// is runnable and delivering what is on the wire (timers wait) until
+    /// neither is left: background processes then see the ends of their
+    /// connections and return, rather than being unwound at teardown.
+    bool drain = false;
 };
 
 /// One blocked process in a deadlock (or time budget) report.
@@ -192,6 +198,11 @@ class Simulation final : public Clock {
 
     /// Waits for duration of virtual time.
     void delay(Duration duration);
+    /// Adds a note of the caller's own to the trace (an annotation), by the
+    /// running process if any.
+    void annotate(std::string_view text) {
+        record(TraceKind::note, 0, Side::client, trace_.intern(text));
+    }
     /// The running process's id; 0 outside any process.
     ProcessId current_process_id() const { return current_id_; }
     std::string_view process_name(ProcessId id) const;

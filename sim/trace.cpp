@@ -58,6 +58,7 @@ constexpr std::array<KindInfo, static_cast<std::size_t>(TraceKind::count_)> kind
     {"store_list", "files", Field::number, "", Field::none},
     {"store_fault", "what", Field::text, "upload", Field::number},
     {"store_crash", "uploads", Field::number, "", Field::none},
+    {"note", "text", Field::text, "", Field::none},
     {"kill", "group", Field::text, "processes", Field::number},
     {"fs_open", "name", Field::text, "file", Field::number},
     {"fs_write", "file", Field::number, "bytes", Field::number},

@@ -51,6 +51,7 @@ enum class TraceKind : std::uint64_t {
     store_list,     ///< a: files
     store_fault,    ///< a: what, b: upload number
     store_crash,    ///< a: uploads lost
+    note,           ///< a: text, from the workload or test code (an annotation)
     kill,           ///< a group of processes was killed; a: group, b: processes
     fs_open,        ///< a: name, b: file id
     fs_write,       ///< a: file id, b: bytes taken

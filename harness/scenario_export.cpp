@@ -1,0 +1,33 @@
+#include "harness/scenario_export.h"
+
+#include <fmt/core.h>
+
+#include "harness/run_text.h"
+#include "harness/run_toml.h"
+#include "sim/trace.h"
+
+namespace ferry::harness {
+
+std::optional<std::string> scenario_for_run(const RunSpec& spec, const RunResult& result,
+                                            const Workload& workload, std::string* why_not) {
+    const auto run = run_spec_toml(spec, workload, why_not);
+    if (!run)
+        return std::nullopt;
+    const std::string what = result.failure ? result.failure->signature() : "passed";
+    std::string text;
+    text += fmt::format("# Found by ferry explore: {}.\n", what);
+    text += fmt::format("# Replay exactly: ferry explore --replay '{}'\n",
+                        run_spec_text(spec, workload));
+    text += fmt::format(
+        "# Trace digest when saved: {}. The file expects what the workload's model\n"
+        "# allows, so `ferry scenario run` fails on it until the bug is fixed.\n",
+        sim::digest_to_hex(result.digest));
+    text += fmt::format("name = {}\n",
+                        toml_string(fmt::format("explore: {}", what)).value_or("\"explore\""));
+    text += "backends = [\"sim\"]\n";
+    text += *run;
+    text += "\n[expect]\noutcome = \"allowed\"\n";
+    return text;
+}
+
+}  // namespace ferry::harness

@@ -1,0 +1,13 @@
+#pragma once
+// A store's committed files with their bytes, for a workload's check and a
+// scenario's [expect] files.
+
+#include "harness/workload_case.h"
+#include "protocol/store.h"
+
+namespace ferry::harness {
+
+/// Every committed file of store with its bytes, sorted by name.
+TextTable read_stored_files(Store& store);
+
+}  // namespace ferry::harness

@@ -1,0 +1,29 @@
+#pragma once
+// Text forms of the small values a run is made of — counts, ratios, ranges,
+// sides, durations — shared by the fault-plan table, the case text and the
+// command line, so each reads and prints one way everywhere.
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "protocol/clock.h"
+#include "sim/decisions.h"
+#include "sim/faults.h"
+
+namespace ferry::harness {
+
+/// Decimal digits only, no sign, at most 2^64 − 1.
+std::optional<std::uint64_t> parse_count(std::string_view text);
+/// "N/D" with D ≥ 1 and N ≤ D.
+std::optional<sim::Ratio> parse_ratio(std::string_view text);
+std::string ratio_text(sim::Ratio ratio);
+/// "A..B" with A ≤ B, or "A" meaning A..A.
+std::optional<std::pair<std::uint64_t, std::uint64_t>> parse_range(std::string_view text);
+/// "client" or "server".
+std::optional<sim::Side> parse_side(std::string_view text);
+/// Whole milliseconds of a duration.
+std::uint64_t whole_ms(Duration duration);
+
+}  // namespace ferry::harness

@@ -1,0 +1,17 @@
+#pragma once
+// workloads/ — the workloads ferry ships, each in files of its own:
+//
+//   naive_workload.*  the chapter's chunked upload, bugs included
+//   ferry_workload.*  ferry/1: PUT, GET, DIR from concurrent, pipelining,
+//                     dishonest and slow clients, server limits at the edges
+//
+// and examples/kv (a key-value protocol written as a user would write theirs).
+
+#include "harness/workload.h"
+
+namespace ferry::workloads {
+
+/// Adds every workload ferry ships to registry.
+void add_builtin_workloads(harness::WorkloadRegistry& registry);
+
+}  // namespace ferry::workloads

@@ -1,0 +1,452 @@
+#include "workloads/ferry_clients.h"
+
+#include <memory>
+#include <stdexcept>
+
+#include <fmt/core.h>
+
+#include "harness/op_status.h"
+#include "protocol/buffered_reader.h"
+#include "protocol/ferry_client.h"
+#include "protocol/ferry_wire.h"
+#include "protocol/span_reader.h"
+
+namespace ferry::workloads {
+
+namespace {
+
+using harness::OpEnd;
+using harness::OpStatus;
+
+class StringSink : public ByteSink {
+  public:
+    void write(std::span<const std::byte> bytes) override { text.append(as_text(bytes)); }
+    std::string text;
+};
+
+/// An expected ERR is the step done; an OK where an ERR was expected is not.
+OpEnd with_expectation(const FerryOp& op, OpEnd end) {
+    if (!op.expect_error)
+        return end;
+    if (end.status == OpStatus::refused && end.code == *op.expect_error) {
+        end.status = OpStatus::ok;
+        return end;
+    }
+    if (end.status == OpStatus::ok) {
+        return {OpStatus::unexpected_ok, 0,
+                fmt::format("expected ERR {} but the server said OK", *op.expect_error)};
+    }
+    return end;
+}
+
+/// The end of an operation whose reply line is line: OK, or the ERR's code.
+/// The reply to a checked request must pass its check (a raw request's is
+/// read as it is).
+OpEnd end_for_reply(const std::string& line, bool checked) {
+    const auto reply = checked ? parse_checked_reply(line) : parse_reply(line);
+    if (!reply && checked && parse_reply(line))
+        return {OpStatus::corrupted, 0, fmt::format("a reply that fails its check: {:?}", line)};
+    if (!reply)
+        return {OpStatus::protocol_error, 0, fmt::format("a malformed reply: {:?}", line)};
+    if (const auto* err = std::get_if<ErrReply>(&*reply))
+        return {OpStatus::refused, err->code, line};
+    return {OpStatus::ok, 0, line};
+}
+
+/// An OK to a PUT must acknowledge the size and digest sent.
+OpEnd checked_ack(const OpEnd& ok, std::string_view content) {
+    const auto reply = parse_checked_reply(ok.detail);
+    const auto* acked = reply ? std::get_if<OkReply>(&*reply) : nullptr;
+    if (acked && acked->number == content.size() && acked->digest == digest_hex(content))
+        return ok;
+    return {OpStatus::corrupted, 0,
+            fmt::format("the server acknowledged {:?} for {} bytes with digest {}", ok.detail,
+                        content.size(), digest_hex(content))};
+}
+
+/// The request line, whole or a byte at a time with gaps of the world's time.
+void send_request_line(harness::World& world, Connection& conn, const FerryOp& op) {
+    const std::string line = op.request_line();
+    if (!op.trickle_ms) {
+        send_all(conn, line);
+        return;
+    }
+    for (std::size_t i = 0; i < line.size(); ++i) {
+        if (i != 0)
+            world.sleep(std::chrono::milliseconds(*op.trickle_ms));
+        send_all(conn, std::string_view(line).substr(i, 1));
+    }
+}
+
+class SequentialClient {
+  public:
+    SequentialClient(FerryRunState& state, std::size_t client)
+        : s_(state), c_(client), plan_(state.work.clients[client]) {}
+
+    void run() {
+        for (std::size_t i = 0; i < s_.ops[c_].size(); ++i)
+            step(i);
+        drop();
+    }
+
+  private:
+    void step(std::size_t i);
+    OpEnd perform(const FerryOp& op, FerryOpResult& result);
+    OpEnd put(const FerryOp& op);
+    OpEnd dishonest_put(const FerryOp& op, FerryOpResult& result);
+    bool send_dishonest_put(const FerryOp& op);
+    OpEnd raw(const FerryOp& op);
+
+    /// The connection's one FerryClient: its reader may hold bytes the
+    /// server sent unasked (an ERR 408 before it closes), which a fresh
+    /// reader would lose.
+    FerryClient& client() {
+        Connection& conn = connection();
+        if (!client_)
+            client_ = std::make_unique<FerryClient>(conn, s_.settings.chunk_bytes);
+        return *client_;
+    }
+    /// Connects unless connected; why not, when it cannot.
+    std::optional<ConnectionError> ensure_connection() {
+        if (conn_)
+            return std::nullopt;
+        const auto timeout =
+            std::chrono::milliseconds(harness::count_param(plan_.options, "timeout_ms", 30'000));
+        auto result = s_.world.try_connect(ferry_server_address, timeout);
+        if (auto* error = std::get_if<ConnectionError>(&result))
+            return std::move(*error);
+        conn_ = std::move(std::get<std::unique_ptr<Connection>>(result));
+        conn_->set_timeout(timeout);
+        return std::nullopt;
+    }
+    /// The connection, which ensure_connection() made.
+    Connection& connection() { return *conn_; }
+    void drop() {
+        client_.reset();
+        if (!conn_)
+            return;
+        try {
+            conn_->close();
+        } catch (const ConnectionError&) {
+        }
+        conn_.reset();
+    }
+
+    FerryRunState& s_;
+    std::size_t c_;
+    const harness::ClientPlan& plan_;
+    std::unique_ptr<Connection> conn_;
+    std::unique_ptr<FerryClient> client_;
+};
+
+void SequentialClient::step(std::size_t i) {
+    const FerryOp& op = s_.ops[c_][i];
+    FerryOpResult& result = s_.results[c_][i];
+    if (op.pause_ms)
+        s_.world.sleep(std::chrono::milliseconds(*op.pause_ms));
+    if (op.dishonest())
+        drop();  // a dishonest request reads replies itself: on a connection of its own
+    result.record = s_.history.invoke(c_, i, plan_.ops[i], s_.world.clock().now());
+    OpEnd end;
+    try {
+        if (auto error = ensure_connection())
+            end = with_expectation(op, harness::end_for(*error));
+        else
+            end = with_expectation(op, perform(op, result));
+    } catch (const std::invalid_argument& e) {
+        end = {OpStatus::protocol_error, 0, e.what()};
+    } catch (...) {
+        end = with_expectation(op, harness::end_for_current_exception());
+    }
+    if (end.status != OpStatus::ok || end.code != 0 || op.dishonest())
+        drop();  // an ERR may have ended the connection
+    s_.history.complete(*result.record, s_.world.clock().now(), end.status, end.code,
+                        std::move(end.detail));
+}
+
+OpEnd SequentialClient::perform(const FerryOp& op, FerryOpResult& result) {
+    Connection& conn = connection();
+    switch (op.verb) {
+        case FerryOp::Verb::put:
+            return op.dishonest() ? dishonest_put(op, result) : put(op);
+        case FerryOp::Verb::get: {
+            if (op.trickle_ms) {
+                try {
+                    send_request_line(s_.world, conn, op);
+                } catch (const ConnectionError& e) {
+                    if (e.kind() != ErrorKind::reset)
+                        throw;  // else its reply may be waiting behind the reset
+                }
+                return raw(op);
+            }
+            StringSink sink;
+            GetOutcome outcome = client().try_get(op.name, sink);
+            if (const auto* refusal = std::get_if<Refusal>(&outcome))
+                return {OpStatus::refused, refusal->code, refusal->line};
+            result.got = std::move(sink.text);
+            return {};
+        }
+        case FerryOp::Verb::dir:
+            result.listing = client().dir();
+            return {};
+        case FerryOp::Verb::raw:
+            send_all(conn, op.request_line());
+            return raw(op);
+    }
+    return {};
+}
+
+OpEnd SequentialClient::put(const FerryOp& op) {
+    PutOutcome outcome = client().try_put(op.name, SpanReader(as_bytes(op.content)));
+    if (const auto* refusal = std::get_if<Refusal>(&outcome))
+        return {OpStatus::refused, refusal->code, refusal->line};
+    return {};
+}
+
+/// Reads one reply line (a request whose reply the workload judges itself).
+OpEnd SequentialClient::raw(const FerryOp& op) {
+    const auto line = recv_line(connection(), header_line_bytes_max);
+    if (!line)
+        return {OpStatus::cut, 0, "the server closed without a reply"};
+    return end_for_reply(*line, op.verb != FerryOp::Verb::raw);
+}
+
+/// Sends what a dishonest PUT sends. Like FerryClient::put, a reset while
+/// sending is answered by reading the reply the server may have sent before
+/// it (an ERR 503, 403 or 413 refuses a request before reading it): false.
+bool SequentialClient::send_dishonest_put(const FerryOp& op) {
+    Connection& conn = connection();
+    try {
+        send_request_line(s_.world, conn, op);
+        send_all(conn, std::string_view(op.content).substr(0, op.cut.value_or(op.content.size())));
+        if (op.cut)
+            return true;
+        if (!op.junk.empty())
+            send_all(conn, op.junk + "\n");
+        if (op.declared_size() > op.content.size())
+            conn.shutdown_send();  // and wait: the server must not keep a short body
+    } catch (const ConnectionError& e) {
+        if (e.kind() != ErrorKind::reset)
+            throw;
+        return false;
+    }
+    return true;
+}
+
+OpEnd SequentialClient::dishonest_put(const FerryOp& op, FerryOpResult& result) {
+    if (!send_dishonest_put(op))
+        return raw(op);
+    if (op.cut)
+        return {OpStatus::ok, 0, fmt::format("abandoned after {} bytes of the body", *op.cut)};
+    OpEnd end = raw(op);
+    if (end.status == OpStatus::ok && !op.flip_digest && !op.declare)
+        end = checked_ack(end, op.content);
+    if (end.status == OpStatus::ok && !op.junk.empty()) {
+        // The junk line went unchecked: so does its answer.
+        const auto line = recv_line(connection(), header_line_bytes_max);
+        const OpEnd junk = line ? end_for_reply(*line, false) : OpEnd{OpStatus::cut, 0, ""};
+        result.junk_reply = std::pair{junk.status, junk.code};
+    }
+    return end;
+}
+
+}  // namespace
+
+}  // namespace ferry::workloads
+
+namespace ferry::workloads {
+
+namespace {
+
+/// A pipelining client: its writer sends every request without waiting, its
+/// reader reads the replies in order, on one connection; the last of the two
+/// to finish closes it.
+class PipelinedClient : public std::enable_shared_from_this<PipelinedClient> {
+  public:
+    PipelinedClient(FerryRunState& state, std::size_t client)
+        : s_(state), c_(client), plan_(state.work.clients[client]) {}
+
+    /// Connects, starts the reader, and writes.
+    void run_writer();
+
+  private:
+    void write(std::size_t i);
+    void run_reader();
+    OpEnd read_reply(const FerryOp& op, FerryOpResult& result);
+    OpEnd read_get(FerryOpResult& result);
+    OpEnd read_dir(FerryOpResult& result);
+    /// After op i failed: the requests sent after it are unanswered.
+    void abandon_after(std::size_t i);
+    void finish() {
+        if (--unfinished_ == 0 && conn_)
+            conn_->close();
+    }
+
+    FerryRunState& s_;
+    std::size_t c_;
+    const harness::ClientPlan& plan_;
+    std::unique_ptr<Connection> conn_;
+    std::unique_ptr<BufferedReader> reader_;
+    std::vector<std::atomic<bool>> sent_ = std::vector<std::atomic<bool>>(s_.ops[c_].size());
+    std::atomic<bool> failed_{false};
+    std::atomic<int> unfinished_{2};
+};
+
+void PipelinedClient::run_writer() {
+    const auto timeout =
+        std::chrono::milliseconds(harness::count_param(plan_.options, "timeout_ms", 30'000));
+    const std::size_t first = s_.history.invoke(c_, 0, plan_.ops[0], s_.world.clock().now());
+    s_.results[c_][0].record = first;
+    try {
+        conn_ = s_.world.connect(ferry_server_address, timeout);
+    } catch (...) {
+        OpEnd end = harness::end_for_current_exception();
+        s_.history.complete(first, s_.world.clock().now(), end.status, 0, std::move(end.detail));
+        return;
+    }
+    conn_->set_timeout(timeout);
+    reader_ = std::make_unique<BufferedReader>(*conn_);
+    s_.world.spawn_client(fmt::format("client {} reader", c_ + 1),
+                          [self = shared_from_this()] { self->run_reader(); });
+    try {
+        for (std::size_t i = 0; i < s_.ops[c_].size() && !failed_; ++i)
+            write(i);
+        conn_->shutdown_send();
+    } catch (const ConnectionError&) {
+        // The reader sees what became of the connection.
+    }
+    finish();
+}
+
+void PipelinedClient::write(std::size_t i) {
+    const FerryOp& op = s_.ops[c_][i];
+    if (i != 0) {
+        s_.results[c_][i].record = s_.history.invoke(c_, i, plan_.ops[i], s_.world.clock().now());
+    }
+    sent_[i] = true;
+    send_all(*conn_, op.request_line());
+    if (op.verb == FerryOp::Verb::put)
+        send_all(*conn_, op.content);
+}
+
+void PipelinedClient::run_reader() {
+    for (std::size_t i = 0; i < s_.ops[c_].size(); ++i) {
+        // In order: the reply to request i comes after request i was sent.
+        const FerryOp& op = s_.ops[c_][i];
+        FerryOpResult& result = s_.results[c_][i];
+        OpEnd end;
+        try {
+            end = with_expectation(op, read_reply(op, result));
+        } catch (...) {
+            end = with_expectation(op, harness::end_for_current_exception());
+        }
+        if (!sent_[i] || !result.record)
+            break;  // the writer stopped before it
+        s_.history.complete(*result.record, s_.world.clock().now(), end.status, end.code,
+                            std::move(end.detail));
+        if (end.status != OpStatus::ok) {
+            abandon_after(i);
+            break;
+        }
+    }
+    finish();
+}
+
+void PipelinedClient::abandon_after(std::size_t i) {
+    failed_ = true;
+    for (std::size_t j = i + 1; j < s_.ops[c_].size(); ++j) {
+        FerryOpResult& later = s_.results[c_][j];
+        if (!sent_[j] || !later.record)
+            break;
+        later.after_error = true;
+        s_.history.complete(*later.record, s_.world.clock().now(), OpStatus::cut, 0,
+                            "unanswered: an earlier request on this pipelined connection failed");
+    }
+}
+
+OpEnd PipelinedClient::read_reply(const FerryOp& op, FerryOpResult& result) {
+    switch (op.verb) {
+        case FerryOp::Verb::get:
+            return read_get(result);
+        case FerryOp::Verb::dir:
+            return read_dir(result);
+        case FerryOp::Verb::put:
+        case FerryOp::Verb::raw: {
+            const auto line = reader_->recv_line(header_line_bytes_max);
+            if (!line)
+                return {OpStatus::cut, 0, "the server closed without a reply"};
+            const OpEnd end = end_for_reply(*line, op.verb != FerryOp::Verb::raw);
+            return end.status == OpStatus::ok && op.verb == FerryOp::Verb::put
+                       ? checked_ack(end, op.content)
+                       : end;
+        }
+    }
+    return {};
+}
+
+OpEnd PipelinedClient::read_get(FerryOpResult& result) {
+    const auto line = reader_->recv_line(header_line_bytes_max);
+    if (!line)
+        return {OpStatus::cut, 0, "the server closed without a reply"};
+    const auto reply = parse_checked_reply(*line);
+    const auto* ok = reply ? std::get_if<OkReply>(&*reply) : nullptr;
+    if (!ok)
+        return end_for_reply(*line, true);
+    if (!ok->digest)
+        return {OpStatus::protocol_error, 0,
+                fmt::format("GET answered without a digest: {:?}", *line)};
+    std::string body(ok->number, '\0');
+    std::size_t got = 0;
+    while (got < body.size()) {
+        const std::size_t n =
+            reader_->recv(std::as_writable_bytes(std::span(body.data() + got, body.size() - got)));
+        if (n == 0)
+            return {OpStatus::cut, 0, fmt::format("the body ended after {} bytes", got)};
+        got += n;
+    }
+    if (digest_hex(body) != *ok->digest)
+        return {OpStatus::corrupted, 0, "the body does not match its digest"};
+    result.got = std::move(body);
+    return {};
+}
+
+OpEnd PipelinedClient::read_dir(FerryOpResult& result) {
+    const auto line = reader_->recv_line(header_line_bytes_max);
+    if (!line)
+        return {OpStatus::cut, 0, "the server closed without a reply"};
+    const auto reply = parse_checked_reply(*line);
+    const auto* ok = reply ? std::get_if<OkReply>(&*reply) : nullptr;
+    if (!ok)
+        return end_for_reply(*line, true);
+    std::vector<FileInfo> listing;
+    std::string text;
+    for (std::uint64_t n = 0; n < ok->number; ++n) {
+        const auto entry_line = reader_->recv_line(header_line_bytes_max);
+        const auto entry = entry_line ? parse_dir_line(*entry_line) : std::nullopt;
+        if (!entry)
+            return {OpStatus::protocol_error, 0, "a malformed or missing DIR line"};
+        text += *entry_line + "\n";
+        listing.push_back(FileInfo{entry->name, entry->size_bytes});
+    }
+    if (!ok->digest || digest_hex(text) != *ok->digest)
+        return {OpStatus::corrupted, 0, "the DIR listing does not match its digest"};
+    result.listing = std::move(listing);
+    return {};
+}
+
+}  // namespace
+
+void spawn_ferry_client(FerryRunState& state, std::size_t client) {
+    const harness::ClientPlan& plan = state.work.clients[client];
+    if (plan.ops.empty())
+        return;
+    const std::string name = fmt::format("client {}", client + 1);
+    if (harness::flag_param(plan.options, "pipeline")) {
+        auto pipelined = std::make_shared<PipelinedClient>(state, client);
+        state.world.spawn_client(name, [pipelined] { pipelined->run_writer(); });
+        return;
+    }
+    state.world.spawn_client(name, [&state, client] { SequentialClient(state, client).run(); });
+}
+
+}  // namespace ferry::workloads

@@ -1,0 +1,24 @@
+#pragma once
+// The ferry workload's model: what ferry/1 (docs/protocol.md) allows a run's
+// history and its server's files to be, and which errors the active faults
+// excuse. A name is a register written by PUTs: a GET may return any upload
+// of that name that may have committed and was not certainly replaced before
+// the GET began (or 404 while nothing certainly exists), a DIR lists every
+// file certainly there and no file that cannot be, and afterwards every file
+// holds one complete upload that was not certainly replaced. An error is
+// allowed only where the operation asked for it (a bad name, a lying
+// client) or an active fault can cause it.
+
+#include <optional>
+
+#include "harness/failure.h"
+#include "harness/fault_plan.h"
+#include "workloads/ferry_run_state.h"
+
+namespace ferry::workloads {
+
+std::optional<harness::Failure> check_ferry_run(const FerryRunState& state,
+                                                const harness::TextTable& stored,
+                                                const harness::FaultPlan& faults, bool finished);
+
+}  // namespace ferry::workloads

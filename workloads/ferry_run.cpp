@@ -1,0 +1,83 @@
+#include "workloads/ferry_run.h"
+
+#include "harness/stored_files.h"
+#include "protocol/ferry_server.h"
+#include "workloads/ferry_clients.h"
+#include "workloads/ferry_model.h"
+
+namespace ferry::workloads {
+
+namespace {
+
+constexpr std::size_t unlimited_connections = std::size_t{1} << 30;
+
+}  // namespace
+
+FerrySettings FerrySettings::from(const harness::Params& p) {
+    FerrySettings s;
+    s.chunk_bytes = harness::count_param(p, "chunk_size", 1024);
+    s.max_bytes = harness::count_param(p, "max_bytes", 0);
+    s.max_connections = harness::count_param(p, "max_connections", 0);
+    s.idle_timeout_ms = harness::count_param(p, "idle_timeout_ms", 30'000);
+    s.header_timeout_ms = harness::count_param(p, "header_timeout_ms",
+                                               std::min<std::uint64_t>(10'000, s.idle_timeout_ms));
+    if (const auto* files = harness::table_param(p, "files"))
+        s.files = *files;
+    return s;
+}
+
+FerryRunState::FerryRunState(harness::World& w, const harness::WorkloadCase& c)
+    : world(w), work(c), settings(FerrySettings::from(c.settings)) {
+    for (std::size_t client = 0; client < c.clients.size(); ++client) {
+        ops.emplace_back();
+        for (std::size_t i = 0; i < c.clients[client].ops.size(); ++i)
+            ops.back().push_back(ferry_op(c.clients[client].ops[i], w.seed(), client, i));
+        results.emplace_back(ops.back().size());
+    }
+}
+
+FerryRun::FerryRun(harness::World& world, const harness::WorkloadCase& c)
+    : state_(world, c),
+      slots_(state_.settings.max_connections != 0 ? state_.settings.max_connections
+                                                  : unlimited_connections) {
+    const FerrySettings& s = state_.settings;
+    server_config_.chunk_bytes = s.chunk_bytes;
+    server_config_.max_file_bytes = s.max_bytes;
+    server_config_.idle_timeout = std::chrono::milliseconds(s.idle_timeout_ms);
+    server_config_.header_timeout = std::chrono::milliseconds(s.header_timeout_ms);
+    handlers_.serve = [this](Connection& conn, std::uint64_t) {
+        serve_ferry_connection(conn, state_.world.store(), server_config_);
+    };
+    handlers_.refuse = [](Connection& conn) { refuse_busy(conn); };
+    loop_options_.on_event = [this](const AcceptEvent& event) {
+        std::lock_guard lock(state_.events_mutex);
+        state_.server_events.push_back(
+            FerryServerEvent{event.kind, event.connection, state_.world.clock().now()});
+    };
+}
+
+void FerryRun::preload() {
+    for (const auto& [name, content] : state_.settings.files)
+        state_.world.preload_file(name, content);
+}
+
+void FerryRun::start() {
+    preload();
+    listener_ = state_.world.listen(ferry_server_address);
+    state_.world.spawn("server", [this] {
+        run_accept_loop(*listener_, state_.world, slots_, handlers_, loop_options_);
+    });
+    for (std::size_t c = 0; c < state_.work.clients.size(); ++c)
+        spawn_ferry_client(state_, c);
+}
+
+std::optional<harness::Failure> FerryRun::check(const harness::FaultPlan& faults, bool finished) {
+    return check_ferry_run(state_, harness::read_stored_files(state_.world.store()), faults,
+                           finished);
+}
+
+std::optional<harness::TextTable> FerryRun::files() {
+    return harness::read_stored_files(state_.world.store());
+}
+
+}  // namespace ferry::workloads

@@ -1,0 +1,35 @@
+#pragma once
+// One run of the ferry workload: a ferry/1 server (the protocol's accept loop
+// and sessions, with the case's limits and timeouts) over the world's store,
+// and the case's clients. check() is the model (ferry_model.h).
+
+#include <memory>
+
+#include "harness/workload.h"
+#include "protocol/ferry_server.h"
+#include "workloads/ferry_run_state.h"
+
+namespace ferry::workloads {
+
+class FerryRun final : public harness::WorkloadRun {
+  public:
+    FerryRun(harness::World& world, const harness::WorkloadCase& c);
+    /// Preloads the store, starts the server and the clients.
+    void start();
+
+    const harness::History& history() const override { return state_.history; }
+    std::optional<harness::Failure> check(const harness::FaultPlan& faults, bool finished) override;
+    std::optional<harness::TextTable> files() override;
+
+  private:
+    void preload();
+
+    FerryRunState state_;
+    std::unique_ptr<Listener> listener_;
+    ConnectionSlots slots_;
+    FerryServerConfig server_config_;
+    ConnectionHandlers handlers_;
+    AcceptLoopOptions loop_options_;
+};
+
+}  // namespace ferry::workloads

@@ -1,0 +1,66 @@
+#pragma once
+// What one run of the ferry workload shares between its server, its client
+// processes and its check: the settings, each client's typed operations and
+// what they got back, the history, and the server's accept events.
+
+#include <atomic>
+#include <cstdint>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "harness/history.h"
+#include "harness/workload_case.h"
+#include "harness/world.h"
+#include "protocol/accept_loop.h"
+#include "protocol/store.h"
+#include "workloads/ferry_ops.h"
+
+namespace ferry::workloads {
+
+inline constexpr const char* ferry_server_address = "server:9000";
+
+/// The workload's settings, typed.
+struct FerrySettings {
+    std::size_t chunk_bytes = 1024;
+    std::uint64_t max_bytes = 0;      ///< 0 = no limit
+    std::size_t max_connections = 0;  ///< 0 = no limit
+    std::uint64_t idle_timeout_ms = 30'000;
+    std::uint64_t header_timeout_ms = 10'000;
+    harness::TextTable files;  ///< preloaded
+
+    static FerrySettings from(const harness::Params& settings);
+};
+
+/// What an operation got back, beside its OpRecord.
+struct FerryOpResult {
+    std::optional<std::size_t> record;             ///< its history record, once invoked
+    std::optional<std::string> got;                ///< GET: the bytes received
+    std::optional<std::vector<FileInfo>> listing;  ///< DIR
+    /// PUT with junk: how the junk line was answered (refused 400 is right).
+    std::optional<std::pair<harness::OpStatus, int>> junk_reply;
+    bool after_error = false;  ///< pipelined: unanswered because an earlier request failed
+};
+
+/// The server's accept loop, as it happened.
+struct FerryServerEvent {
+    AcceptEvent::Kind kind = AcceptEvent::Kind::accepted;
+    std::uint64_t connection = 0;
+    Instant at;
+};
+
+struct FerryRunState {
+    harness::World& world;
+    const harness::WorkloadCase& work;
+    FerrySettings settings;
+    std::vector<std::vector<FerryOp>> ops;            ///< by client, then operation
+    std::vector<std::vector<FerryOpResult>> results;  ///< the same shape
+    harness::History history;
+    std::mutex events_mutex;
+    std::vector<FerryServerEvent> server_events;
+
+    FerryRunState(harness::World& w, const harness::WorkloadCase& c);
+};
+
+}  // namespace ferry::workloads
