@@ -242,11 +242,12 @@ void Explorer::run_exhaustive() {
             if ((options_.faults >> index) & 1)
                 (void)k->parse(spec.faults, "always");
         }
-        if (exhaust_case(std::move(spec)))
+        if (exhaust_case(std::move(spec))) {
+            // Stopped early (a failure, or the budget): not all covered.
+            summary_.exhausted = false;
             break;
+        }
     }
-    if (!summary_.findings.empty())
-        summary_.exhausted = false;
 }
 
 }  // namespace

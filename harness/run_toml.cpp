@@ -1,5 +1,7 @@
 #include "harness/run_toml.h"
 
+#include <limits>
+
 #include <fmt/core.h>
 
 #include "harness/value_text.h"
@@ -154,6 +156,14 @@ std::optional<std::string> clients_toml(const RunSpec& spec, const WorkloadSchem
     return text;
 }
 
+/// A count as TOML holds it: an integer up to 2^63 − 1, past that (a drawn
+/// seed) a string, which scenario files read as the same number.
+std::string toml_count(std::uint64_t n) {
+    if (n > static_cast<std::uint64_t>(std::numeric_limits<std::int64_t>::max()))
+        return fmt::format("\"{}\"", n);
+    return std::to_string(n);
+}
+
 }  // namespace
 
 std::optional<std::string> run_spec_toml(const RunSpec& spec, const Workload& workload,
@@ -163,11 +173,12 @@ std::optional<std::string> run_spec_toml(const RunSpec& spec, const Workload& wo
             *why_not = std::move(reason);
         return std::nullopt;
     };
-    std::string text = fmt::format("workload = \"{}\"\nseed = {}\n", workload.name(), spec.seed);
+    std::string text =
+        fmt::format("workload = \"{}\"\nseed = {}\n", workload.name(), toml_count(spec.seed));
     if (spec.choices) {
         std::string list;
         for (const std::uint64_t c : *spec.choices)
-            list += fmt::format("{}{}", list.empty() ? "" : ", ", c);
+            list += fmt::format("{}{}", list.empty() ? "" : ", ", toml_count(c));
         text += fmt::format("choices = [{}]\n", list);
     }
     if (spec.time_budget != default_time_budget)

@@ -7,6 +7,8 @@
 #include <fmt/core.h>
 #include <toml++/toml.h>
 
+#include "protocol/ferry_wire.h"
+
 namespace ferry::harness {
 
 std::string_view to_string(Backend backend) {
@@ -97,6 +99,11 @@ std::string Reader::string(const toml::node& node, std::string_view key) const {
 }
 
 std::uint64_t Reader::count(const toml::node& node, std::string_view key) const {
+    // TOML integers stop at 2^63 − 1; a larger one (a seed) is a string.
+    if (const auto* text = node.as_string()) {
+        if (const auto parsed = parse_decimal_u64(text->get()))
+            return *parsed;
+    }
     const auto* i = node.as_integer();
     if (!i || i->get() < 0)
         fail(node, fmt::format("\"{}\" must be a whole number ≥ 0", key));

@@ -94,8 +94,9 @@ class Session {
         const LineCheck check = strip_line_check(line);
         if (check == LineCheck::invalid) {
             // Damaged in flight: what it asked, and whether a body follows,
-            // is unknown.
-            checked_ = false;
+            // is unknown. The client checks lines, so the refusal is checked:
+            // it tells damage to the request from damage to the reply.
+            checked_ = true;
             return refuse(ErrCode::bad_request, "header line check mismatch", Next::close);
         }
         checked_ = check == LineCheck::valid;

@@ -208,9 +208,13 @@ class FakeServer:
 def case_corrupt_download_leaves_nothing(ferry):
     """A body whose digest does not match, or that ends early, is corrupted
     data: exit 1, no file, an existing file untouched."""
-    wrong = b"OK 5 " + b"0" * 32 + b"\nhello"
-    short = b"OK 5 6bba86c7e069f56d5a10b435f1c8e49c\nhel"
-    for reply, words in [(wrong, b"corrupted"), (short, b"ended")]:
+    # The client accepts only checked reply lines (docs/protocol.md): each
+    # ends " ~" and the low 32 bits of the XXH3-64 of the line before it.
+    wrong = b"OK 5 " + b"0" * 32 + b" ~c6c7dd9a\nhello"
+    short = b"OK 5 6bba86c7e069f56d5a10b435f1c8e49c ~6ff1d131\nhel"
+    unchecked = b"OK 5 6bba86c7e069f56d5a10b435f1c8e49c\nhello"
+    for reply, words in [(wrong, b"corrupted"), (short, b"ended"),
+                         (unchecked, b"fails its line check")]:
         with TempDir() as work:
             fake = FakeServer(reply)
             try:
@@ -261,7 +265,8 @@ def case_limits_and_timeouts(ferry):
                 started = time.monotonic()
                 reply = busy.recv(100)
                 waited = time.monotonic() - started
-                check(reply == b"ERR 408 timed out\n", f"stalled header got {reply!r}")
+                # Checked: the server cannot know yet whether the client checks lines.
+                check(reply == b"ERR 408 timed out ~a0c07a7f\n", f"stalled header got {reply!r}")
                 check(0.25 < waited < 5, f"header timeout after {waited:.2f} s")
                 check(busy.recv(100) == b"", "the connection stayed open after ERR 408")
             time.sleep(0.3)
@@ -269,7 +274,7 @@ def case_limits_and_timeouts(ferry):
                 started = time.monotonic()
                 reply = idle.recv(100)
                 waited = time.monotonic() - started
-                check(reply == b"ERR 408 timed out\n", f"idle client got {reply!r}")
+                check(reply == b"ERR 408 timed out ~a0c07a7f\n", f"idle client got {reply!r}")
                 check(0.9 < waited < 8, f"idle timeout after {waited:.2f} s")
         check(snapshot(root) == {}, f"root holds {snapshot(root)}")
 
@@ -366,7 +371,7 @@ def case_scenario_exit_codes(ferry):
         check(b"wait-for:" in result.stdout, describe(result))
         check(b"--backend sim --seed 3" in result.stdout, describe(result))
         result = expect_exit(run([ferry, "scenario", "run", typo]), EXIT_USAGE)
-        check(b"typo.toml:3:1: unknown key \"short_read\"" in result.stdout, describe(result))
+        check(b"typo.toml:3:1: unknown fault \"short_read\"" in result.stdout, describe(result))
         expect_exit(run([ferry, "scenario", "run", os.path.join(work, "missing")]), EXIT_USAGE)
 
 

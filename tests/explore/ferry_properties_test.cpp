@@ -1,6 +1,7 @@
-// Properties of ferry/1 PUT under generated payloads, fault plans and
-// schedules. A failure prints rapidcheck's seed and RC_PARAMS line, and the
-// `ferry explore --replay` command of the failing case.
+// Properties of the ferry workload (PUT, GET, DIR from concurrent,
+// pipelining, dishonest and slow clients) under generated cases, fault plans
+// and schedules. A failure prints rapidcheck's seed and RC_PARAMS line, and
+// the `ferry explore --replay` command of the failing run.
 
 #include <gtest/gtest.h>
 #include <rapidcheck/gtest.h>
@@ -8,83 +9,88 @@
 #include <fmt/core.h>
 
 #include "harness/explore.h"
+#include "harness/run_text.h"
+#include "harness/sim_driver.h"
 #include "tests/explore/generators.h"
 
 namespace ferry::explore_test {
 namespace {
 
-using harness::CaseVerdict;
-
-constexpr std::size_t chunk_bytes = 1024;
-constexpr std::uint64_t size_max = 4 * 1024;
-
-void log_replay(const harness::ExploreCase& c, const harness::CaseResult& result) {
-    RC_LOG() << fmt::format("replay: ferry explore --replay '{}'\n{}", harness::case_to_text(c),
-                            harness::describe_case(c, result));
+harness::DrawOptions draw_options() {
+    harness::DrawOptions draw;
+    draw.chunk_bytes = 1024;
+    draw.size_max = 4 * 1024;
+    return draw;
 }
 
-RC_GTEST_PROP(FerryPut, anyPayloadUnderCutsCapsLatencyAndSmallBuffersEndsOkAndByteExact, ()) {
-    const harness::ExploreCase c =
-        *gen_case(sim::ProtocolKind::ferry, harness::benign_fault_knobs, chunk_bytes, size_max);
-    const harness::CaseResult result = harness::run_case(c);
-    log_replay(c, result);
-    // passed means: OK from the server and the stored file equal byte for byte.
-    RC_ASSERT(result.report.outcome == sim::Outcome::passed);
-    RC_ASSERT(result.report.stored_bytes == c.size_bytes);
+harness::RunResult run_logged(const harness::RunSpec& spec) {
+    const harness::Workload& workload = workload_named(spec.workload);
+    const harness::RunResult result = harness::run_on_sim(workload, spec);
+    RC_LOG() << fmt::format("replay: ferry explore --replay '{}'\n",
+                            harness::run_spec_text(spec, workload));
+    if (result.failure)
+        RC_LOG() << result.failure->signature() << ": " << result.failure->detail << "\n";
+    return result;
 }
 
-RC_GTEST_PROP(FerryPut, withStallsResetsOrAFullDiskEndsInAClearErrorOrOkAndNeverPartOfAFile, ()) {
-    const harness::ExploreCase c =
-        *gen_case(sim::ProtocolKind::ferry, harness::all_fault_knobs, chunk_bytes, size_max);
-    const harness::CaseResult result = harness::run_case(c);
-    log_replay(c, result);
-    const sim::TransferReport& r = result.report;
-    RC_ASSERT(result.verdict != CaseVerdict::deadlock);
-    RC_ASSERT(result.verdict != CaseVerdict::time_budget);
-    if (r.outcome == sim::Outcome::failed) {
-        // A clear error: someone says what went wrong, and the file is not
-        // torn.
-        RC_ASSERT(!r.client_error.empty() || !r.server_error.empty());
-        RC_ASSERT(r.detail.find("wrong file") == std::string::npos);
-        RC_ASSERT(r.stored_bytes == 0 || r.stored_bytes == c.size_bytes);
+std::string failures_of(const harness::ExploreSummary& summary) {
+    std::string text;
+    for (const auto& f : summary.findings) {
+        text += fmt::format("{}: {}\n  ferry explore --replay '{}'\n",
+                            f.minimal_result.failure->signature(), f.minimal_result.failure->detail,
+                            harness::run_spec_text(f.minimal, workload_named("ferry")));
     }
-    RC_ASSERT(result.verdict == CaseVerdict::ok);
+    return text;
 }
 
-RC_GTEST_PROP(FerryPut, aCaseReplaysToTheSameTraceDigest, ()) {
-    const harness::ExploreCase c =
-        *gen_case(sim::ProtocolKind::ferry, harness::all_fault_knobs, chunk_bytes, size_max);
-    const harness::CaseResult first = harness::run_case(c);
-    const harness::CaseResult again = harness::run_case(c);
-    RC_ASSERT(first.report.digest == again.report.digest);
-    const auto parsed = harness::parse_case_text(harness::case_to_text(c));
+RC_GTEST_PROP(FerryWorkload, anyCaseUnderCutsCapsLatencyAndSmallBuffersFinishesAsTheModelSays, ()) {
+    const harness::RunSpec spec = *gen_run("ferry", harness::benign_knobs(), draw_options());
+    const harness::RunResult result = run_logged(spec);
+    // Passed means: every reply, GET body and DIR listing is one the model
+    // allows, and the server's files afterwards are what it acknowledged.
+    RC_ASSERT(result.end == harness::RunResult::End::finished);
+    RC_ASSERT(result.passed());
+}
+
+RC_GTEST_PROP(FerryWorkload, withStallsResetsCorruptionOrAFullDiskEndsInAnExcusedErrorOrOk, ()) {
+    const harness::RunSpec spec = *gen_run("ferry", harness::all_knobs(), draw_options());
+    const harness::RunResult result = run_logged(spec);
+    RC_ASSERT(result.end == harness::RunResult::End::finished);
+    // Every error is one the active faults excuse, and no file is torn.
+    RC_ASSERT(result.passed());
+}
+
+RC_GTEST_PROP(FerryWorkload, aRunReplaysFromItsTextToTheSameTraceDigest, ()) {
+    const harness::RunSpec spec = *gen_run("ferry", harness::all_knobs(), draw_options());
+    const harness::Workload& workload = workload_named("ferry");
+    const harness::RunResult first = harness::run_on_sim(workload, spec);
+    const harness::RunResult again = harness::run_on_sim(workload, spec);
+    RC_ASSERT(first.digest == again.digest);
+    const auto parsed =
+        harness::parse_run_spec_text(harness::run_spec_text(spec, workload), test_workloads());
     RC_ASSERT(parsed.has_value());
-    RC_ASSERT(harness::run_case(*parsed).report.digest == first.report.digest);
+    RC_ASSERT(harness::run_on_sim(workload, *parsed).digest == first.digest);
 }
 
 TEST(FerryExplore, ThousandsOfRandomRunsWithAllFaultsFindNothing) {
     harness::ExploreOptions options;
-    options.protocol = sim::ProtocolKind::ferry;
     options.runs = 3000;
-    const harness::ExploreSummary summary = harness::explore(options);
+    const harness::ExploreSummary summary = harness::explore(workload_named("ferry"), options);
     EXPECT_EQ(summary.runs, 3000u);
-    for (const auto& f : summary.findings)
-        ADD_FAILURE() << harness::describe_case(f.minimal, f.minimal_result);
+    EXPECT_TRUE(summary.findings.empty()) << failures_of(summary);
 }
 
 TEST(FerryExplore, ExhaustiveCutsOfSmallPayloadsFindNothing) {
     harness::ExploreOptions options;
-    options.protocol = sim::ProtocolKind::ferry;
     options.strategy = harness::Strategy::exhaustive;
-    options.chunk_bytes = 4;
-    options.size_max = 6;
-    options.faults = harness::parse_fault_list("cuts").value();
+    options.draw.chunk_bytes = 4;
+    options.draw.size_max = 6;
+    options.faults = harness::parse_knob_list("cuts").value();
     options.exhaustive_cuts_max = 1;
-    const harness::ExploreSummary summary = harness::explore(options);
+    const harness::ExploreSummary summary = harness::explore(workload_named("ferry"), options);
     EXPECT_TRUE(summary.exhausted);
     EXPECT_GT(summary.runs, 100u);
-    for (const auto& f : summary.findings)
-        ADD_FAILURE() << harness::describe_case(f.minimal, f.minimal_result);
+    EXPECT_TRUE(summary.findings.empty()) << failures_of(summary);
 }
 
 }  // namespace

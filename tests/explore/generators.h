@@ -1,14 +1,15 @@
 #pragma once
-// rapidcheck generators for exploration (tests/explore), over the same knobs
-// as `ferry explore` (harness/explore.h):
+// rapidcheck generators for exploration (tests/explore), over the same
+// knobs as `ferry explore` (harness/explore.h), for any workload:
 //
-//   gen_size      payload sizes biased to the edges (0, 1, C−1, C, C+1, kC±1,
-//                 header-line edges), shrinking towards 0
-//   gen_faults    a fault plan: harness::draw_faults with every draw a
+//   gen_size      payload sizes biased to the chunk edges (0, 1, C−1, C,
+//                 C+1, kC±1), shrinking towards 0
+//   gen_faults    a fault plan: harness::draw_fault_plan with every draw a
 //                 rapidcheck pick, so each knob shrinks towards calm
-//   gen_schedule  a list of choices for a RecordedDecisions: rapidcheck
+//   gen_schedule  a list of choices replayed by the simulator: rapidcheck
 //                 shrinks the schedule itself (fewer, smaller, earlier choices)
-//   gen_case      all three, as an ExploreCase
+//   gen_run       a workload's drawn case, a fault plan and a schedule, as
+//                 a RunSpec (shown as its replay text)
 
 #include <algorithm>
 #include <cstdint>
@@ -17,10 +18,30 @@
 
 #include <rapidcheck.h>
 
+#include "harness/edge_sizes.h"
 #include "harness/explore.h"
+#include "harness/run_text.h"
 #include "sim/decisions.h"
+#include "workloads/builtin.h"
 
 namespace ferry::explore_test {
+
+/// The workloads ferry ships, by name.
+inline const harness::WorkloadRegistry& test_workloads() {
+    static const harness::WorkloadRegistry registry = [] {
+        harness::WorkloadRegistry r;
+        workloads::add_builtin_workloads(r);
+        return r;
+    }();
+    return registry;
+}
+
+inline const harness::Workload& workload_named(std::string_view name) {
+    const harness::Workload* workload = test_workloads().find(name);
+    if (workload == nullptr)
+        throw std::invalid_argument("no workload " + std::string(name));
+    return *workload;
+}
 
 /// Every choice is a rapidcheck pick in [0, option_count): shrinks to 0, the
 /// calm default.
@@ -32,11 +53,10 @@ class RapidcheckDecisions final : public sim::DecisionSource {
 };
 
 /// k chunks plus a remainder: 0, anything, 1, C−1, or one of the other
-/// edges (header-line edges for ferry/1). In that order, so rapidcheck shrinks
-/// towards whole chunks, then fewer of them: a deadlock at kC shrinks to C,
-/// a truncation to the smallest remainder that shows it.
-inline rc::Gen<std::uint64_t> gen_size(sim::ProtocolKind protocol, std::size_t chunk_bytes,
-                                       std::uint64_t size_max) {
+/// edges. In that order, so rapidcheck shrinks towards whole chunks, then
+/// fewer of them: a deadlock at kC shrinks to C, a truncation to the
+/// smallest remainder that shows it.
+inline rc::Gen<std::uint64_t> gen_size(std::size_t chunk_bytes, std::uint64_t size_max) {
     return rc::gen::exec([=] {
         const std::uint64_t chunk = std::max<std::size_t>(chunk_bytes, 1);
         const std::uint64_t chunks = *rc::gen::inRange<std::uint64_t>(0, size_max / chunk + 1);
@@ -54,26 +74,19 @@ inline rc::Gen<std::uint64_t> gen_size(sim::ProtocolKind protocol, std::size_t c
                 rest = chunk - 1;
                 break;
             default: {
-                const auto edges = harness::edge_sizes(protocol, chunk_bytes, size_max);
-                return *rc::gen::elementOf(edges);
+                const auto edges = harness::chunk_edge_sizes(chunk_bytes, size_max);
+                return *rc::gen::elementOf(std::vector<std::uint64_t>(edges.begin(), edges.end()));
             }
         }
         return std::min(chunks * chunk + rest, size_max);
     });
 }
 
-struct FaultPlan {
-    sim::NetworkFaults network;
-    sim::StoreFaults store;
-};
-
-inline rc::Gen<FaultPlan> gen_faults(harness::FaultSet enabled, std::size_t chunk_bytes,
-                                     std::uint64_t size_bytes) {
+inline rc::Gen<harness::FaultPlan> gen_faults(harness::KnobSet enabled,
+                                              harness::FaultDrawBounds bounds) {
     return rc::gen::exec([=] {
-        FaultPlan plan;
         RapidcheckDecisions picks;
-        harness::draw_faults(picks, enabled, chunk_bytes, size_bytes, plan.network, plan.store);
-        return plan;
+        return harness::draw_fault_plan(picks, enabled, bounds);
     });
 }
 
@@ -86,19 +99,33 @@ inline rc::Gen<std::vector<std::uint64_t>> gen_schedule() {
                                                {1, rc::gen::inRange<std::uint64_t>(0, 4096)}}));
 }
 
-inline rc::Gen<harness::ExploreCase> gen_case(sim::ProtocolKind protocol, harness::FaultSet enabled,
-                                              std::size_t chunk_bytes, std::uint64_t size_max) {
+/// One put of size bytes by the workload's simple case, chunk_size set.
+inline harness::RunSpec simple_run(std::string_view workload, std::uint64_t size_bytes,
+                                   std::size_t chunk_bytes, std::uint64_t seed = 1) {
+    harness::RunSpec spec;
+    spec.workload = std::string(workload);
+    spec.work = workload_named(workload).simple_case(size_bytes);
+    harness::set_param(spec.work.settings, "chunk_size", std::uint64_t{chunk_bytes});
+    spec.seed = seed;
+    return spec;
+}
+
+/// A drawn case of workload with a fault plan over enabled and a schedule.
+inline rc::Gen<harness::RunSpec> gen_run(std::string_view workload_name, harness::KnobSet enabled,
+                                         harness::DrawOptions draw) {
+    const std::string name(workload_name);
     return rc::gen::exec([=] {
-        harness::ExploreCase c;
-        c.protocol = protocol;
-        c.chunk_bytes = chunk_bytes;
-        c.size_bytes = *gen_size(protocol, chunk_bytes, size_max);
-        c.payload_seed = *rc::gen::inRange<std::uint64_t>(1, 1 << 20);
-        const FaultPlan plan = *gen_faults(enabled, chunk_bytes, c.size_bytes);
-        c.faults = plan.network;
-        c.store_faults = plan.store;
-        c.choices = *gen_schedule();
-        return c;
+        const harness::Workload& workload = workload_named(name);
+        harness::RunSpec spec;
+        spec.workload = name;
+        RapidcheckDecisions picks;
+        spec.work = workload.draw(picks, draw);
+        spec.faults = *gen_faults(
+            enabled & workload.relevant_knobs(),
+            harness::FaultDrawBounds{draw.chunk_bytes, workload.bytes_in_play(spec.work)});
+        spec.seed = *rc::gen::inRange<std::uint64_t>(1, 1 << 20);
+        spec.choices = *gen_schedule();
+        return spec;
     });
 }
 
@@ -106,9 +133,10 @@ inline rc::Gen<harness::ExploreCase> gen_case(sim::ProtocolKind protocol, harnes
 
 namespace ferry::harness {
 
-/// How rapidcheck shows a counterexample: the case's replay text.
-inline void showValue(const ExploreCase& c, std::ostream& os) {
-    os << case_to_text(c);
+/// How rapidcheck shows a counterexample: the run's replay text.
+inline void showValue(const RunSpec& spec, std::ostream& os) {
+    const Workload* workload = explore_test::test_workloads().find(spec.workload);
+    os << (workload != nullptr ? run_spec_text(spec, *workload) : spec.workload);
 }
 
 }  // namespace ferry::harness

@@ -85,7 +85,7 @@ struct Round : rc::state::Command<Model, Server> {
                 if (putting.contains(op.name))
                     op.kind = Op::Kind::dir;  // one writer per name per round
                 putting.insert(op.name);
-                const std::size_t size = *gen_size(sim::ProtocolKind::ferry, 16, 70);
+                const std::size_t size = *gen_size(16, 70);
                 op.content = std::string(size, static_cast<char>('a' + i));
                 for (std::size_t j = 0; j < size; j += 7)
                     op.content[j] = static_cast<char>(*rc::gen::inRange(0, 256));
@@ -94,7 +94,7 @@ struct Round : rc::state::Command<Model, Server> {
             ops.push_back(std::move(op));
         }
         schedule = *gen_schedule();
-        const FaultPlan plan = *gen_faults(harness::benign_fault_knobs, 16, 64);
+        const harness::FaultPlan plan = *gen_faults(harness::benign_knobs(), {16, 64});
         faults = plan.network;
     }
 

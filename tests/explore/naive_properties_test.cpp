@@ -8,9 +8,15 @@
 #include <gtest/gtest.h>
 #include <rapidcheck.h>
 
+#include <bit>
 #include <optional>
+#include <set>
 
 #include "harness/explore.h"
+#include "harness/run_text.h"
+#include "harness/scenario.h"
+#include "harness/scenario_export.h"
+#include "harness/sim_driver.h"
 #include "tests/explore/generators.h"
 
 namespace ferry::explore_test {
@@ -20,7 +26,7 @@ constexpr std::size_t chunk = 1024;
 
 /// The last failing case a property saw. rapidcheck keeps every failing
 /// shrink candidate, so after a failed check this is the minimal one.
-std::optional<harness::ExploreCase> last_failing;
+std::optional<harness::RunSpec> last_failing;
 
 struct PropertyRun {
     bool failed = false;
@@ -51,47 +57,58 @@ std::size_t nonzero(const std::vector<std::uint64_t>& choices) {
         std::count_if(choices.begin(), choices.end(), [](std::uint64_t v) { return v != 0; }));
 }
 
+/// The size of the run's first put (0 when it has none).
+std::uint64_t put_size(const harness::RunSpec& spec) {
+    if (spec.work.clients.empty() || spec.work.clients[0].ops.empty())
+        return 0;
+    return harness::count_param(spec.work.clients[0].ops[0].params, "size", 0);
+}
+
+std::string text_of(const harness::RunSpec& spec) {
+    return harness::run_spec_text(spec, workload_named(spec.workload));
+}
+
+harness::RunResult run(const harness::RunSpec& spec) {
+    return harness::run_on_sim(workload_named(spec.workload), spec);
+}
+
+bool is_tagged(const harness::RunResult& result, std::string_view tag) {
+    return result.failure.has_value() && result.failure->tag == tag;
+}
+
 // --- the properties, as a correct protocol would have them ---
 
 /// Any payload on a calm network is stored whole and acknowledged.
 void any_payload_on_a_calm_network_is_stored() {
-    harness::ExploreCase c;
-    c.protocol = sim::ProtocolKind::naive;
-    c.chunk_bytes = chunk;
-    c.size_bytes = *gen_size(c.protocol, chunk, 4 * chunk);
-    const harness::CaseResult result = harness::run_case(c);
-    if (result.verdict != harness::CaseVerdict::ok)
-        last_failing = c;
-    RC_ASSERT(result.verdict == harness::CaseVerdict::ok);
+    const harness::RunSpec spec = simple_run("naive", *gen_size(chunk, 4 * chunk), chunk);
+    const harness::RunResult result = run(spec);
+    if (!result.passed())
+        last_failing = spec;
+    RC_ASSERT(result.passed());
 }
 
 /// A payload of at least one byte never deadlocks.
 void a_nonempty_payload_never_deadlocks() {
-    harness::ExploreCase c;
-    c.protocol = sim::ProtocolKind::naive;
-    c.chunk_bytes = chunk;
-    c.size_bytes = *gen_size(c.protocol, chunk, 4 * chunk);
-    RC_PRE(c.size_bytes >= 1);
-    const harness::CaseResult result = harness::run_case(c);
-    if (result.verdict == harness::CaseVerdict::deadlock)
-        last_failing = c;
-    RC_ASSERT(result.verdict != harness::CaseVerdict::deadlock);
+    const harness::RunSpec spec = simple_run("naive", *gen_size(chunk, 4 * chunk), chunk);
+    RC_PRE(put_size(spec) >= 1);
+    const harness::RunResult result = run(spec);
+    if (result.end == harness::RunResult::End::deadlock)
+        last_failing = spec;
+    RC_ASSERT(result.end != harness::RunResult::End::deadlock);
 }
 
 /// Under short reads the server never keeps fewer bytes than were sent.
 void short_reads_never_truncate() {
-    harness::ExploreCase c;
-    c.protocol = sim::ProtocolKind::naive;
-    c.chunk_bytes = chunk;
     // Uniform sizes: rapidcheck halves them towards the smallest that still
     // truncates (gen_size would stop at a whole chunk, its own minimum).
-    c.size_bytes = *rc::gen::inRange<std::uint64_t>(0, 4 * chunk + 1);
-    c.faults.short_reads = sim::Ratio{1, 2};
-    c.choices = *gen_schedule();
-    const harness::CaseResult result = harness::run_case(c);
-    if (result.signature == "truncated file")
-        last_failing = c;
-    RC_ASSERT(result.signature != "truncated file");
+    harness::RunSpec spec =
+        simple_run("naive", *rc::gen::inRange<std::uint64_t>(0, 4 * chunk + 1), chunk);
+    spec.faults.network.short_reads = sim::Ratio{1, 2};
+    spec.choices = *gen_schedule();
+    const harness::RunResult result = run(spec);
+    if (is_tagged(result, "truncated file"))
+        last_failing = spec;
+    RC_ASSERT(!is_tagged(result, "truncated file"));
 }
 
 TEST(NaiveProperties, AnyPayloadIsStoredFailsAndShrinksToZeroBytes) {
@@ -99,7 +116,7 @@ TEST(NaiveProperties, AnyPayloadIsStoredFailsAndShrinksToZeroBytes) {
     ASSERT_TRUE(run.failed) << "the chapter's protocol passed a property it breaks";
     EXPECT_LT(run.cases_passed_before_failure, 50);
     ASSERT_TRUE(last_failing.has_value());
-    EXPECT_EQ(last_failing->size_bytes, 0u) << run.description;
+    EXPECT_EQ(put_size(*last_failing), 0u) << run.description;
 }
 
 TEST(NaiveProperties, NonEmptyPayloadsNeverDeadlockFailsAndShrinksToExactlyOneChunk) {
@@ -107,7 +124,7 @@ TEST(NaiveProperties, NonEmptyPayloadsNeverDeadlockFailsAndShrinksToExactlyOneCh
     ASSERT_TRUE(run.failed);
     EXPECT_LT(run.cases_passed_before_failure, 100);
     ASSERT_TRUE(last_failing.has_value());
-    EXPECT_EQ(last_failing->size_bytes, chunk);
+    EXPECT_EQ(put_size(*last_failing), chunk) << text_of(*last_failing);
 }
 
 TEST(NaiveProperties, ShortReadsNeverTruncateFailsAndShrinksToTwoBytesAndOneCut) {
@@ -115,17 +132,17 @@ TEST(NaiveProperties, ShortReadsNeverTruncateFailsAndShrinksToTwoBytesAndOneCut)
     ASSERT_TRUE(run.failed);
     EXPECT_LT(run.cases_passed_before_failure, 100);
     ASSERT_TRUE(last_failing.has_value());
-    EXPECT_EQ(last_failing->size_bytes, 2u) << harness::case_to_text(*last_failing);
+    EXPECT_EQ(put_size(*last_failing), 2u) << text_of(*last_failing);
     // One read fires the fault and is cut: at most those two choices differ
     // from calm.
-    EXPECT_LE(nonzero(last_failing->choices), 2u) << harness::case_to_text(*last_failing);
+    EXPECT_LE(nonzero(last_failing->choices.value_or(std::vector<std::uint64_t>{})), 2u)
+        << text_of(*last_failing);
 }
 
 // --- the same bugs through the explorer (ferry explore) ---
 
 harness::ExploreOptions naive_options(harness::Strategy strategy) {
     harness::ExploreOptions options;
-    options.protocol = sim::ProtocolKind::naive;
     options.strategy = strategy;
     options.seed = 1;
     options.runs = 2000;
@@ -133,44 +150,58 @@ harness::ExploreOptions naive_options(harness::Strategy strategy) {
     return options;
 }
 
-const harness::Finding* find_signature(const harness::ExploreSummary& summary,
-                                       std::string_view signature) {
+const harness::Finding* find_tag(const harness::ExploreSummary& summary, std::string_view tag) {
     for (const auto& f : summary.findings) {
-        if (f.minimal_result.signature == signature)
+        if (is_tagged(f.minimal_result, tag))
             return &f;
     }
     return nullptr;
 }
 
+const harness::Finding* find_deadlock(const harness::ExploreSummary& summary) {
+    for (const auto& f : summary.findings) {
+        if (f.minimal_result.end == harness::RunResult::End::deadlock)
+            return &f;
+    }
+    return nullptr;
+}
+
+std::vector<std::uint64_t> choices_of(const harness::RunSpec& spec) {
+    return spec.choices.value_or(std::vector<std::uint64_t>{});
+}
+
+void expect_minimal_deadlock(const harness::Finding& deadlock) {
+    EXPECT_LT(deadlock.run_index, 200u);
+    EXPECT_TRUE(put_size(deadlock.minimal) == 0 || put_size(deadlock.minimal) == chunk)
+        << text_of(deadlock.minimal);
+    EXPECT_TRUE(harness::is_calm(deadlock.minimal.faults)) << text_of(deadlock.minimal);
+    EXPECT_EQ(nonzero(choices_of(deadlock.minimal)), 0u)
+        << "a deadlock needs no schedule: " << text_of(deadlock.minimal);
+}
+
+void expect_minimal_truncation(const harness::Finding& truncated) {
+    const harness::RunSpec& m = truncated.minimal;
+    EXPECT_LT(truncated.run_index, 2000u);
+    EXPECT_EQ(put_size(m), 2u) << text_of(m);
+    // One fault: a cut read, a cut send, a cap on sends, or a stall after
+    // the first byte (a read as short as a cut one, with no schedule).
+    EXPECT_EQ(std::popcount(harness::active_knobs(m.faults)), 1) << text_of(m);
+    EXPECT_LE(nonzero(choices_of(m)), 2u) << text_of(m);
+    // The minimal run replays, from its text, to the same failure.
+    const auto replayed = harness::parse_run_spec_text(text_of(m), test_workloads());
+    ASSERT_TRUE(replayed.has_value()) << text_of(m);
+    EXPECT_TRUE(is_tagged(run(*replayed), "truncated file")) << text_of(m);
+}
+
 void expect_chapter_bugs_found_and_shrunk(harness::Strategy strategy) {
-    const harness::ExploreSummary summary = harness::explore(naive_options(strategy));
-
-    const harness::Finding* deadlock = find_signature(summary, "deadlock");
+    const harness::ExploreSummary summary =
+        harness::explore(workload_named("naive"), naive_options(strategy));
+    const harness::Finding* deadlock = find_deadlock(summary);
     ASSERT_NE(deadlock, nullptr);
-    EXPECT_LT(deadlock->run_index, 200u);
-    EXPECT_TRUE(deadlock->minimal.size_bytes == 0 || deadlock->minimal.size_bytes == chunk)
-        << harness::case_to_text(deadlock->minimal);
-    EXPECT_FALSE(harness::has_disruptive_faults(deadlock->minimal));
-    EXPECT_TRUE(deadlock->minimal.choices.empty())
-        << "a deadlock needs no schedule: " << harness::case_to_text(deadlock->minimal);
-    const std::string text = harness::case_to_text(deadlock->minimal);
-    EXPECT_EQ(std::count(text.begin(), text.end(), '='), 3) << "no fault: " << text;
-
-    const harness::Finding* truncated = find_signature(summary, "truncated file");
+    expect_minimal_deadlock(*deadlock);
+    const harness::Finding* truncated = find_tag(summary, "truncated file");
     ASSERT_NE(truncated, nullptr);
-    EXPECT_LT(truncated->run_index, 2000u);
-    EXPECT_EQ(truncated->minimal.size_bytes, 2u) << harness::case_to_text(truncated->minimal);
-    EXPECT_FALSE(harness::has_disruptive_faults(truncated->minimal));
-    // One fault: a cut read, a cut send, or a cap on sends.
-    const harness::ExploreCase& m = truncated->minimal;
-    const int faults = (m.faults.short_reads.numerator != 0 ? 1 : 0) +
-                       (m.faults.partial_sends.numerator != 0 ? 1 : 0) +
-                       (m.faults.max_send_bytes != 0 ? 1 : 0) +
-                       (m.faults.latency_ms_max != 1 ? 1 : 0);
-    EXPECT_EQ(faults, 1) << harness::case_to_text(m);
-    EXPECT_LE(nonzero(m.choices), 2u) << harness::case_to_text(m);
-    // The minimal case replays to the same failure.
-    EXPECT_EQ(harness::run_case(m).signature, "truncated file");
+    expect_minimal_truncation(*truncated);
 }
 
 TEST(NaiveExplore, RandomStrategyFindsTheDeadlockAndTheTruncationAndShrinksThem) {
@@ -183,48 +214,62 @@ TEST(NaiveExplore, PctStrategyFindsTheDeadlockAndTheTruncationAndShrinksThem) {
 
 TEST(NaiveExplore, ExhaustiveCutsFindTheTruncationAtTwoBytes) {
     harness::ExploreOptions options;
-    options.protocol = sim::ProtocolKind::naive;
     options.strategy = harness::Strategy::exhaustive;
-    options.chunk_bytes = 4;
-    options.size_max = 9;
-    options.faults = harness::parse_fault_list("short_reads").value();
+    options.draw.chunk_bytes = 4;
+    options.draw.size_max = 9;
+    options.faults = harness::parse_knob_list("short_reads").value();
     options.exhaustive_cuts_max = 1;
     options.keep_going = true;
-    const harness::ExploreSummary summary = harness::explore(options);
+    const harness::ExploreSummary summary = harness::explore(workload_named("naive"), options);
     EXPECT_TRUE(summary.exhausted);
-    const harness::Finding* deadlock = find_signature(summary, "deadlock");
+    const harness::Finding* deadlock = find_deadlock(summary);
     ASSERT_NE(deadlock, nullptr);
-    EXPECT_EQ(deadlock->minimal.size_bytes, 0u);
-    const harness::Finding* truncated = find_signature(summary, "truncated file");
+    EXPECT_EQ(put_size(deadlock->minimal), 0u);
+    const harness::Finding* truncated = find_tag(summary, "truncated file");
     ASSERT_NE(truncated, nullptr);
-    EXPECT_EQ(truncated->found.size_bytes, 2u) << "enumeration goes size by size, smallest first";
-    EXPECT_EQ(truncated->minimal.size_bytes, 2u);
+    EXPECT_EQ(put_size(truncated->found), 2u) << "enumeration goes size by size, smallest first";
+    EXPECT_EQ(put_size(truncated->minimal), 2u);
 }
 
 TEST(NaiveExplore, SavedScenarioReproducesTheFailure) {
-    harness::ExploreCase c;
-    c.protocol = sim::ProtocolKind::naive;
-    c.size_bytes = chunk;
-    const harness::CaseResult result = harness::run_case(c);
-    ASSERT_EQ(result.verdict, harness::CaseVerdict::deadlock);
-    const auto toml = harness::scenario_for_case(c, result);
-    ASSERT_TRUE(toml.has_value());
-    EXPECT_NE(toml->find("outcome = \"pass\""), std::string::npos) << *toml;
+    const harness::RunSpec spec = simple_run("naive", chunk, chunk);
+    const harness::RunResult result = run(spec);
+    ASSERT_EQ(result.end, harness::RunResult::End::deadlock);
+    std::string why_not;
+    const auto toml = harness::scenario_for_run(spec, result, workload_named("naive"), &why_not);
+    ASSERT_TRUE(toml.has_value()) << why_not;
+    EXPECT_NE(toml->find("deadlock"), std::string::npos) << *toml;
     EXPECT_NE(toml->find("size = 1024"), std::string::npos) << *toml;
 }
 
-TEST(ExploreCaseText, RoundTripsEveryKnob) {
+TEST(NaiveExplore, ASavedScenarioKeepsASeedTooLargeForATomlInteger) {
+    // Explore draws seeds from all 64 bits; TOML integers stop at 2^63 − 1.
+    harness::RunSpec spec = simple_run("naive", chunk, chunk, 16576546681787968880ull);
+    spec.choices = std::vector<std::uint64_t>{0, 3};
+    const harness::RunResult result = run(spec);
+    const auto toml = harness::scenario_for_run(spec, result, workload_named("naive"));
+    ASSERT_TRUE(toml.has_value());
+    const harness::Scenario scenario =
+        harness::parse_scenario(*toml, "saved.toml", test_workloads());
+    EXPECT_EQ(scenario.run.seed, spec.seed) << *toml;
+    EXPECT_EQ(scenario.run.choices, spec.choices) << *toml;
+}
+
+TEST(RunText, RoundTripsEveryKnob) {
     const std::string text =
-        "ferry size=7 chunk=5 payload=9 partial_sends=1/8 short_reads=3/8 max_send=4 "
-        "latency_ms=0..20 send_buffer=16 window=64 segment=7 clog_ms=10+500 stall=client:3+100 "
-        "reset=server:12 refused=1/2 disk_bytes=6 fail_write=2 fail_fsync=1 fail_rename=1 persist "
+        "ferry chunk_size=5 client(put(a.bin,size=7)) partial_sends=1/8 short_reads=3/8 "
+        "max_send=4 latency=0..20 buffers=16:64:7 clog=10+500 stall=client:3+100 "
+        "reset=server:12 refused=1/2 corrupt=1/4 disk_full=6 store_io=fsync:1:persist seed=9 "
         "choices=0,3,1";
     std::string error;
-    const auto c = harness::parse_case_text(text, &error);
-    ASSERT_TRUE(c.has_value()) << error;
-    EXPECT_EQ(harness::case_to_text(*c), text);
-    EXPECT_FALSE(harness::parse_case_text("ferry size=x").has_value());
-    EXPECT_FALSE(harness::parse_case_text("tcp size=1").has_value());
+    const auto spec = harness::parse_run_spec_text(text, test_workloads(), &error);
+    ASSERT_TRUE(spec.has_value()) << error;
+    EXPECT_EQ(text_of(*spec), text);
+    EXPECT_FALSE(
+        harness::parse_run_spec_text("ferry client(put(a,size=x))", test_workloads(), &error)
+            .has_value());
+    EXPECT_FALSE(harness::parse_run_spec_text("tcp seed=1", test_workloads(), &error).has_value());
+    EXPECT_NE(error.find("tcp"), std::string::npos) << error;
 }
 
 TEST(ExploreShards, ShardsTogetherCoverTheUnshardedSeedsWithoutOverlap) {
@@ -240,12 +285,14 @@ TEST(ExploreShards, ShardsTogetherCoverTheUnshardedSeedsWithoutOverlap) {
     EXPECT_EQ(whole.size(), 30u);
 }
 
-TEST(ExploreEdges, SizesAtTheChunkAndHeaderEdges) {
-    const auto edges = harness::edge_sizes(sim::ProtocolKind::naive, 1024, 4096);
+TEST(ExploreEdges, SizesAtTheChunkEdges) {
+    const auto edges = harness::chunk_edge_sizes(1024, 4096);
     for (std::uint64_t size : {0, 1, 1023, 1024, 1025, 2047, 2048, 2049, 4095, 4096})
-        EXPECT_NE(std::find(edges.begin(), edges.end(), size), edges.end()) << size;
-    const auto ferry_edges = harness::edge_sizes(sim::ProtocolKind::ferry, 1024, 4096);
-    EXPECT_GT(ferry_edges.size(), edges.size()) << "ferry/1 adds the header-line edges";
+        EXPECT_TRUE(edges.contains(size)) << size;
+    const harness::DrawOptions draw;
+    EXPECT_EQ(workload_named("naive").edge_cases(draw).size(), edges.size());
+    EXPECT_GT(workload_named("ferry").edge_cases(draw).size(), edges.size())
+        << "ferry/1 adds the header-line edges and its verbs";
 }
 
 }  // namespace

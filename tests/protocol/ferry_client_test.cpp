@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 
 #include "protocol/digest.h"
+#include "protocol/ferry_wire.h"
 #include "tests/protocol/fake_connection.h"
 
 namespace ferry::testing {
@@ -17,8 +18,27 @@ class StringSink : public ByteSink {
     std::string text;
 };
 
+/// A line as the server sends it to the client's checked requests.
+std::string checked(std::string_view line) {
+    return with_line_check(line) + "\n";
+}
+
 std::string ok_line(std::string_view body) {
-    return fmt::format("OK {} {}\n", body.size(), digest_hex(as_bytes(body)));
+    return checked(fmt::format("OK {} {}", body.size(), digest_hex(as_bytes(body))));
+}
+
+/// DIR's checked reply: the count and the listing's digest, then the
+/// listing, of which only the first `sent` lines are sent.
+std::string dir_reply(const std::vector<std::string>& lines, std::size_t sent) {
+    std::string listing;
+    std::string sent_part;
+    for (std::size_t i = 0; i < lines.size(); ++i) {
+        listing += lines[i] + "\n";
+        if (i < sent)
+            sent_part += lines[i] + "\n";
+    }
+    return checked(fmt::format("OK {} {}", lines.size(), digest_hex(as_bytes(listing)))) +
+           sent_part;
 }
 
 TEST(FerryClientPut, SendsHeaderWithDigestThenBodyAndReadsOk) {
@@ -30,7 +50,8 @@ TEST(FerryClientPut, SendsHeaderWithDigestThenBodyAndReadsOk) {
     const auto result =
         client.put("a.bin", BytesReader(body),
                    [&](std::uint64_t done, std::uint64_t) { progress.push_back(done); });
-    EXPECT_EQ(conn.sent(), fmt::format("PUT a.bin 1000 {}\n{}", digest_hex(as_bytes(body)), body));
+    EXPECT_EQ(conn.sent(),
+              checked(fmt::format("PUT a.bin 1000 {}", digest_hex(as_bytes(body)))) + body);
     EXPECT_EQ(result.size_bytes, 1000u);
     EXPECT_EQ(progress.back(), 1000u);
 }
@@ -41,7 +62,8 @@ TEST(FerryClientPut, SendsTheSameBytesFromAFileThatCanOnlyBeCopiedAPieceAtATime)
     FerryClient client(conn, 64);
     const CopyOnlyReader file(body, 13);
     client.put("a.bin", file);
-    EXPECT_EQ(conn.sent(), fmt::format("PUT a.bin 1000 {}\n{}", digest_hex(as_bytes(body)), body));
+    EXPECT_EQ(conn.sent(),
+              checked(fmt::format("PUT a.bin 1000 {}", digest_hex(as_bytes(body)))) + body);
     EXPECT_GT(file.reads, 2 * 1000 / 13);  // a digest pass, then the send pass
 }
 
@@ -59,12 +81,13 @@ TEST(FerryClientPut, FileInMemoryIsSentInPlace) {
     ScriptedConnection conn(ok_line(body));
     FerryClient client(conn, 64);
     client.put("a.bin", ViewOnlyReader(as_bytes(body)));
-    EXPECT_EQ(conn.sent(), fmt::format("PUT a.bin 1000 {}\n{}", digest_hex(as_bytes(body)), body));
+    EXPECT_EQ(conn.sent(),
+              checked(fmt::format("PUT a.bin 1000 {}", digest_hex(as_bytes(body)))) + body);
 }
 
 TEST(FerryClient, OneClientServesPutGetAndDirInTurnOnOneConnection) {
     const std::string body = payload(300);
-    const std::string replies = ok_line(body) + ok_line(body) + body + "OK 1\n300 a.bin\n";
+    const std::string replies = ok_line(body) + ok_line(body) + body + dir_reply({"300 a.bin"}, 1);
     ScriptedConnection conn(replies, 7);  // replies cut anywhere
     FerryClient client(conn, 64);
     client.put("a.bin", BytesReader(body));
@@ -87,7 +110,7 @@ TEST(FerryClient, NameThatWouldBreakTheRequestLineIsRefusedBeforeSending) {
 }
 
 TEST(FerryClient, OtherBadNamesAreSentForTheServerToJudge) {
-    ScriptedConnection conn("ERR 403 name not allowed\n");
+    ScriptedConnection conn(checked("ERR 403 name not allowed"));
     FerryClient client(conn);
     EXPECT_THROW(client.put("../x", BytesReader("abc")), RemoteError);
     EXPECT_THAT(conn.sent(), ::testing::StartsWith("PUT ../x 3 "));
@@ -97,11 +120,11 @@ TEST(FerryClientPut, ZeroBytesSendsOnlyTheHeader) {
     ScriptedConnection conn(ok_line(""));
     FerryClient client(conn);
     client.put("empty", BytesReader(""));
-    EXPECT_EQ(conn.sent(), fmt::format("PUT empty 0 {}\n", digest_hex({})));
+    EXPECT_EQ(conn.sent(), checked(fmt::format("PUT empty 0 {}", digest_hex({}))));
 }
 
 TEST(FerryClientPut, ErrReplyBecomesRemoteErrorWithCodeAndLine) {
-    ScriptedConnection conn("ERR 403 name not allowed\n");
+    ScriptedConnection conn(checked("ERR 403 name not allowed"));
     FerryClient client(conn);
     try {
         client.put("x", BytesReader("abc"));
@@ -113,7 +136,7 @@ TEST(FerryClientPut, ErrReplyBecomesRemoteErrorWithCodeAndLine) {
 }
 
 TEST(FerryClientPut, ReadsTheErrLineWhenTheServerStopsReadingMidBody) {
-    ScriptedConnection conn("ERR 413 too large\n");
+    ScriptedConnection conn(checked("ERR 413 too large"));
     conn.fail_sends_after(100);
     FerryClient client(conn, 16);
     try {
@@ -125,7 +148,7 @@ TEST(FerryClientPut, ReadsTheErrLineWhenTheServerStopsReadingMidBody) {
 }
 
 TEST(FerryClientTryPut, ReturnsTheRefusalInsteadOfThrowing) {
-    ScriptedConnection conn("ERR 507 disk full writing \"x\"\n");
+    ScriptedConnection conn(checked("ERR 507 disk full writing \"x\""));
     FerryClient client(conn);
     const PutOutcome outcome = client.try_put("x", BytesReader("abc"));
     const auto* refusal = std::get_if<Refusal>(&outcome);
@@ -135,7 +158,7 @@ TEST(FerryClientTryPut, ReturnsTheRefusalInsteadOfThrowing) {
 }
 
 TEST(FerryClientTryPut, ReturnsTheRefusalWaitingBehindAResetMidBody) {
-    ScriptedConnection conn("ERR 413 too large\n");
+    ScriptedConnection conn(checked("ERR 413 too large"));
     conn.fail_sends_after(100);
     FerryClient client(conn, 16);
     const PutOutcome outcome = client.try_put("big", BytesReader(payload(10000)));
@@ -198,7 +221,7 @@ TEST(FerryClientGet, WritesBytesToSinkAndChecksDigest) {
     FerryClient client(conn, 64);
     StringSink sink;
     const auto result = client.get("a", sink);
-    EXPECT_EQ(conn.sent(), "GET a\n");
+    EXPECT_EQ(conn.sent(), checked("GET a"));
     EXPECT_EQ(sink.text, body);
     EXPECT_EQ(result.digest, digest_hex(as_bytes(body)));
 }
@@ -232,7 +255,7 @@ TEST(FerryClientGet, TruncatedDownloadIsDetected) {
 }
 
 TEST(FerryClientGet, NotFoundIsRemoteError404) {
-    ScriptedConnection conn("ERR 404 no such file\n");
+    ScriptedConnection conn(checked("ERR 404 no such file"));
     FerryClient client(conn);
     StringSink sink;
     try {
@@ -244,20 +267,20 @@ TEST(FerryClientGet, NotFoundIsRemoteError404) {
 }
 
 TEST(FerryClientDir, ReadsTheListing) {
-    ScriptedConnection conn("OK 2\n5 a\n0 b\n", 1);
+    ScriptedConnection conn(dir_reply({"5 a", "0 b"}, 2), 1);
     FerryClient client(conn);
     EXPECT_EQ(client.dir(), (std::vector<FileInfo>{{"a", 5}, {"b", 0}}));
-    EXPECT_EQ(conn.sent(), "DIR\n");
+    EXPECT_EQ(conn.sent(), checked("DIR"));
 }
 
 TEST(FerryClientDir, MalformedLineIsAnError) {
-    ScriptedConnection conn("OK 1\nfive a\n");
+    ScriptedConnection conn(dir_reply({"five a"}, 1));
     FerryClient client(conn);
     EXPECT_THROW(client.dir(), ProtocolError);
 }
 
 TEST(FerryClientDir, ListingCutShortIsAnError) {
-    ScriptedConnection conn("OK 2\n5 a\n");
+    ScriptedConnection conn(dir_reply({"5 a", "0 b"}, 1));
     FerryClient client(conn);
     EXPECT_THROW(client.dir(), ProtocolError);
 }

@@ -75,6 +75,39 @@ TEST(FerryServer, ServesSeveralRequestsOnOneConnection) {
               ok_line("hello") + ok_line("hello") + "hello" + "OK 2\n5 a.txt\n3 b.txt\n");
 }
 
+/// line with its check and '\n', as the ferry client sends and the server
+/// answers checked requests.
+std::string checked(std::string_view line) {
+    return with_line_check(line) + "\n";
+}
+
+TEST(FerryServer, ChecksCheckedRequestsAndChecksItsRepliesToThem) {
+    MemoryStore store;
+    const std::string digest = digest_hex(as_bytes(std::string_view("hello")));
+    const Served served = serve(store, checked(fmt::format("PUT a.txt 5 {}", digest)) + "hello" +
+                                           checked("GET a.txt") + checked("DIR") + "DIR\n");
+    // A DIR's checked OK line carries the digest of the listing after it;
+    // an unchecked DIR is answered as before.
+    EXPECT_EQ(
+        served.sent,
+        checked(fmt::format("OK 5 {}", digest)) + checked(fmt::format("OK 5 {}", digest)) +
+            "hello" +
+            checked(fmt::format("OK 1 {}", digest_hex(as_bytes(std::string_view("5 a.txt\n"))))) +
+            "5 a.txt\n" + "OK 1\n5 a.txt\n");
+}
+
+TEST(FerryServer, ARequestLineFailingItsCheckIsRefusedWith400AndTheConnectionClosed) {
+    MemoryStore store;
+    std::string line =
+        checked(fmt::format("PUT a.txt 5 {}", digest_hex(as_bytes(std::string_view("hello")))));
+    line[4] = 'b';  // damaged in flight: "a.txt" arrives as "b.txt"
+    const Served served = serve(store, line + "hello" + checked("DIR"));
+    EXPECT_THAT(served.sent, StartsWith("ERR 400 "));
+    EXPECT_EQ(served.sent, checked("ERR 400 header line check mismatch"));
+    EXPECT_TRUE(served.closed);
+    EXPECT_TRUE(store.list().empty());
+}
+
 TEST(FerryServer, PutWithoutDigestIsAcceptedAndAnsweredWithOne) {
     MemoryStore store;
     const Served served = serve(store, "PUT a 2\nhi");
@@ -204,7 +237,9 @@ TEST(FerryServer, StalledBodyTimesOutAfterTheIdleTimeoutAndStoresNothing) {
 TEST(FerryServer, IdleClientIsDisconnectedAfterTheIdleTimeout) {
     MemoryStore store;
     const Served served = serve(store, "DIR\n", SIZE_MAX, AtEndOfInput::stall);
-    EXPECT_EQ(served.sent, "OK 0\nERR 408 timed out\n");
+    // The request was unchecked, so its reply is; the 408 comes between
+    // requests, where the server cannot know, so it is checked.
+    EXPECT_EQ(served.sent, "OK 0\n" + with_line_check("ERR 408 timed out") + "\n");
     EXPECT_EQ(served.ended_at, Instant{std::chrono::seconds(30)});
 }
 
@@ -249,7 +284,7 @@ TEST(FerryServer, LogsOneLinePerRequest) {
 TEST(RefuseBusy, SendsErr503AndCloses) {
     ScriptedConnection conn("");
     refuse_busy(conn);
-    EXPECT_EQ(conn.sent(), "ERR 503 too many connections\n");
+    EXPECT_EQ(conn.sent(), with_line_check("ERR 503 too many connections") + "\n");
     EXPECT_TRUE(conn.closed());
 }
 

@@ -1,5 +1,7 @@
 #include "protocol/ferry_wire.h"
 
+#include "protocol/digest.h"
+
 #include <gtest/gtest.h>
 
 namespace ferry {
@@ -97,6 +99,52 @@ TEST(ParseDecimalU64, AcceptsTheWholeRangeAndNothingElse) {
     EXPECT_FALSE(parse_decimal_u64("+1"));
     EXPECT_FALSE(parse_decimal_u64("007"));
     EXPECT_FALSE(parse_decimal_u64(""));
+}
+
+TEST(LineCheck, IsTheLowHalfOfXxh3OfTheLineAfterASpaceAndTilde) {
+    const std::string line = with_line_check("GET a.bin");
+    EXPECT_EQ(line, "GET a.bin ~" + line_check_hex("GET a.bin"));
+    EXPECT_EQ(line_check_hex("GET a.bin").size(), line_check_hex_digits);
+    std::string_view view = line;
+    EXPECT_EQ(strip_line_check(view), LineCheck::valid);
+    EXPECT_EQ(view, "GET a.bin");
+}
+
+TEST(LineCheck, AFlippedBitAnywhereInTheLineBreaksIt) {
+    const std::string line = with_line_check("PUT a.bin 5 0123456789abcdef0123456789abcdef");
+    for (std::size_t at = 0; at < line.size(); ++at) {
+        for (int bit = 0; bit < 8; ++bit) {
+            std::string flipped = line;
+            flipped[at] = static_cast<char>(flipped[at] ^ (1 << bit));
+            std::string_view view = flipped;
+            const LineCheck check = strip_line_check(view);
+            EXPECT_NE(check, LineCheck::valid) << "byte " << at << " bit " << bit;
+            if (check == LineCheck::absent) {
+                // The flip broke the " ~": what is left is no request line.
+                EXPECT_TRUE(std::holds_alternative<RequestError>(parse_request(view))) << flipped;
+            }
+        }
+    }
+}
+
+TEST(LineCheck, AnUncheckedLineIsAbsentAndUnchanged) {
+    std::string_view view = "DIR";
+    EXPECT_EQ(strip_line_check(view), LineCheck::absent);
+    EXPECT_EQ(view, "DIR");
+}
+
+TEST(ParseCheckedReply, AcceptsOnlyReplyLinesWithAMatchingCheck) {
+    EXPECT_TRUE(parse_checked_reply(with_line_check("ERR 404 no such file")).has_value());
+    EXPECT_FALSE(parse_checked_reply("ERR 404 no such file").has_value());
+    std::string bad = with_line_check("ERR 503 too many connections");
+    bad[4] = '4';
+    EXPECT_FALSE(parse_checked_reply(bad).has_value());
+    std::string line = format_ok(5, "0123456789abcdef0123456789abcdef", true);
+    ASSERT_TRUE(line.ends_with('\n'));
+    line.pop_back();
+    const auto ok = parse_checked_reply(line);
+    ASSERT_TRUE(ok.has_value());
+    EXPECT_EQ(std::get<OkReply>(*ok).number, 5u);
 }
 
 }  // namespace

@@ -9,7 +9,6 @@
 #include <sstream>
 
 #include "protocol/connection.h"
-#include "sim/sim_run.h"
 #include "sim_test_support.h"
 
 namespace ferry::sim {
@@ -222,104 +221,6 @@ TEST(Simulation, StoppingUnwindsBlockedProcesses) {
 TEST(Simulation, BlockingOutsideAProcessIsAnError) {
     Simulation sim({});
     EXPECT_THROW(sim.delay(ms(1)), std::logic_error);
-}
-
-TEST(Simulation, SameSeedGivesTheSameDigest) {
-    for (std::uint64_t seed = 1; seed <= 100; ++seed) {
-        TransferSpec spec;
-        spec.size_bytes = 5000 + seed * 37;
-        spec.chunk_bytes = 1000;
-        spec.seed = seed;
-        spec.faults.partial_sends = Ratio{1, 2};
-        spec.faults.short_reads = Ratio{1, 2};
-        spec.faults.latency_ms_min = 0;
-        spec.faults.latency_ms_max = 20;
-        const TransferReport first = run_transfer(spec);
-        const TransferReport second = run_transfer(spec);
-        EXPECT_EQ(first.digest, second.digest) << "seed " << seed;
-        EXPECT_EQ(first.events, second.events) << "seed " << seed;
-    }
-}
-
-TEST(Simulation, DifferentSeedsGiveDifferentDigests) {
-    // The digest covers what happened, not the seed: seeds whose choices come
-    // out the same would share one. With this many choices, they do not.
-    std::set<std::uint64_t> digests;
-    for (std::uint64_t seed = 1; seed <= 50; ++seed) {
-        TransferSpec spec;
-        spec.size_bytes = 50'000;
-        spec.chunk_bytes = 4096;
-        spec.seed = seed;
-        spec.faults.short_reads = Ratio{1, 2};
-        spec.faults.latency_ms_min = 1;
-        spec.faults.latency_ms_max = 20;
-        digests.insert(run_transfer(spec).digest);
-    }
-    EXPECT_EQ(digests.size(), 50u);
-}
-
-TEST(Simulation, RecordedDecisionsReplayAPrngRun) {
-    for (std::uint64_t seed = 1; seed <= 20; ++seed) {
-        TransferSpec spec;
-        spec.size_bytes = 20'000;
-        spec.chunk_bytes = 3000;
-        spec.seed = seed;
-        spec.faults.partial_sends = Ratio{1, 3};
-        spec.faults.short_reads = Ratio{1, 3};
-        spec.faults.latency_ms_min = 1;
-        spec.faults.latency_ms_max = 9;
-        std::vector<std::uint64_t> choices;
-        spec.record_decisions = &choices;
-        const TransferReport original = run_transfer(spec);
-        EXPECT_FALSE(choices.empty());
-
-        RecordedDecisions replay(choices);
-        spec.record_decisions = nullptr;
-        spec.decisions = &replay;
-        const TransferReport replayed = run_transfer(spec);
-        EXPECT_EQ(replayed.digest, original.digest) << "seed " << seed;
-        EXPECT_TRUE(replay.exhausted());
-    }
-}
-
-TEST(Simulation, AnEmptyRecordingRunsTheCalmDefault) {
-    TransferSpec spec;
-    spec.size_bytes = 20'000;
-    spec.faults.partial_sends = Ratio{1, 2};
-    spec.faults.short_reads = Ratio{1, 2};
-    spec.faults.latency_ms_min = 1;
-    spec.faults.latency_ms_max = 50;
-    RecordedDecisions nothing({});
-    spec.decisions = &nothing;
-    const TransferReport calm_by_default = run_transfer(spec);
-    EXPECT_EQ(calm_by_default.outcome, Outcome::passed);
-
-    TransferSpec calm;
-    calm.size_bytes = 20'000;
-    RecordedDecisions nothing_either({});
-    calm.decisions = &nothing_either;
-    // Same events: no cut sends, no short reads, least latency (1 ms).
-    EXPECT_EQ(run_transfer(calm).events, calm_by_default.events);
-}
-
-TEST(Simulation, TraceJsonIsTheSameByteForByte) {
-    auto trace_of = [](std::uint64_t seed) {
-        TransferSpec spec;
-        spec.size_bytes = 3000;
-        spec.seed = seed;
-        spec.faults.short_reads = Ratio{1, 2};
-        spec.faults.partial_sends = Ratio{1, 2};
-        std::ostringstream out;
-        spec.trace_json = &out;
-        run_transfer(spec);
-        return out.str();
-    };
-    const std::string first = trace_of(7);
-    EXPECT_EQ(first, trace_of(7));
-    EXPECT_NE(first, trace_of(8));
-    EXPECT_NE(first.find("{\"t_ns\":0,\"event\":\"spawn\""), std::string::npos);
-    EXPECT_NE(first.find("\"event\":\"store_commit\""), std::string::npos);
-    EXPECT_NE(first.find("\"event\":\"segment\""), std::string::npos);
 }
 
 }  // namespace
