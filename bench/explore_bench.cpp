@@ -1,108 +1,159 @@
 // Exploration benchmarks (harness/explore.h, `ferry explore`):
-//   BM_ExploreNaiveFindsChapterBugs  from seed 1, wall time until the deadlock
-//                                    and the truncation are found and shrunk;
-//                                    targets < 1 s and < 5 s; counters give the
-//                                    minimal sizes and fault counts
-//   BM_ExploreFerryAllFaults         ferry/1 under every fault knob, payloads
-//                                    <= 4 KiB: runs/s (target >= 50,000) and
+//   BM_ExploreNaiveFindsChapterBugs  the naive workload from seed 1: wall time
+//                                    until the deadlock and the truncation are
+//                                    found and shrunk; targets < 1 s and < 5 s;
+//                                    counters give the minimal cases' bytes
+//                                    and fault knobs
+//   BM_ExploreFerryAllFaults         the ferry workload under every fault knob,
+//                                    payloads <= 4 KiB: runs/s (target >=
+//                                    50,000), runs per CPU second and
 //                                    simulated events per run
 //   BM_ExploreFerryCalm              the same with no faults: the floor
 //   BM_ExploreStrategyRunsToFind     random vs PCT (scheduler) vs PCT (calm
 //                                    stream): mean runs until the first deadlock
 //                                    and truncation over 20 seeds, all faults
 //                                    or short reads only
-//   BM_ReplayMinimalCase             replaying a shrunk case (target < 1 s)
+//   BM_ReplayMinimalCase             replaying a shrunk case from its text
+//                                    (target < 1 s)
 
 #include <benchmark/benchmark.h>
 #include <fmt/core.h>
 
+#include <algorithm>
+#include <bit>
+#include <cstdint>
+#include <stdexcept>
+#include <string>
+#include <string_view>
+
 #include "harness/explore.h"
+#include "harness/run_text.h"
+#include "harness/sim_driver.h"
+#include "workloads/builtin.h"
 
 namespace ferry::bench {
 namespace {
 
+// The chapter's bugs as explore names them: kind (tag).
+constexpr std::string_view deadlock_signature = "deadlock";
+constexpr std::string_view truncation_signature = "wrong data (truncated file)";
+
+const harness::WorkloadRegistry& registry() {
+    static const harness::WorkloadRegistry known = [] {
+        harness::WorkloadRegistry r;
+        workloads::add_builtin_workloads(r);
+        return r;
+    }();
+    return known;
+}
+
+const harness::Workload& workload(std::string_view name) {
+    const harness::Workload* w = registry().find(name);
+    if (w == nullptr)
+        throw std::logic_error(fmt::format("no workload {}", name));
+    return *w;
+}
+
 const harness::Finding* find(const harness::ExploreSummary& summary, std::string_view signature) {
     for (const auto& f : summary.findings) {
-        if (f.minimal_result.signature == signature)
+        if (f.minimal_result.failure && f.minimal_result.failure->signature() == signature)
             return &f;
     }
     return nullptr;
 }
 
-int fault_count(const harness::ExploreCase& c) {
-    const std::string text = harness::case_to_text(c);
-    // "naive size=.. chunk=.. payload=.." then one token per fault (and choices).
-    int tokens = 0;
-    for (char ch : text)
-        tokens += ch == ' ' ? 1 : 0;
-    return tokens - 3 - (c.choices.empty() ? 0 : 1);
+/// The bytes the run's operations move (a minimal chapter case has one put).
+double case_bytes(const harness::RunSpec& spec) {
+    std::uint64_t bytes = 0;
+    for (const auto& client : spec.work.clients) {
+        for (const auto& op : client.ops)
+            bytes += harness::count_param(op.params, "size", 0);
+    }
+    return static_cast<double>(bytes);
+}
+
+/// How many fault knobs the run turns.
+double fault_count(const harness::RunSpec& spec) {
+    return std::popcount(harness::active_knobs(spec.faults));
 }
 
 void BM_ExploreNaiveFindsChapterBugs(benchmark::State& state) {
     harness::ExploreOptions options;
-    options.protocol = sim::ProtocolKind::naive;
     options.seed = 1;
     options.runs = 1'000'000;
     options.keep_going = true;
-    options.stop_when_found = {"deadlock", "truncated file"};
+    options.stop_when_found = {std::string(deadlock_signature), std::string(truncation_signature)};
+    const harness::Workload& naive = workload("naive");
     harness::ExploreSummary summary;
     for (auto _ : state) {
-        summary = harness::explore(options);
+        summary = harness::explore(naive, options);
         benchmark::DoNotOptimize(summary.runs);
     }
-    const harness::Finding* deadlock = find(summary, "deadlock");
-    const harness::Finding* truncated = find(summary, "truncated file");
+    const harness::Finding* deadlock = find(summary, deadlock_signature);
+    const harness::Finding* truncated = find(summary, truncation_signature);
     if (deadlock == nullptr || truncated == nullptr) {
         state.SkipWithError("a chapter bug was not found");
         return;
     }
     // Found and shrunk: the finding is recorded after its shrinking.
     state.counters["deadlock_found_s"] = deadlock->seconds;
-    state.counters["deadlock_min_size"] = static_cast<double>(deadlock->minimal.size_bytes);
+    state.counters["deadlock_min_size"] = case_bytes(deadlock->minimal);
     state.counters["deadlock_min_faults"] = fault_count(deadlock->minimal);
     state.counters["truncation_found_s"] = truncated->seconds;
-    state.counters["truncation_min_size"] = static_cast<double>(truncated->minimal.size_bytes);
+    state.counters["truncation_min_size"] = case_bytes(truncated->minimal);
     state.counters["truncation_min_faults"] = fault_count(truncated->minimal);
     state.counters["runs"] = static_cast<double>(summary.runs);
 }
 
-void explore_ferry(benchmark::State& state, harness::FaultSet faults) {
+void explore_ferry(benchmark::State& state, harness::KnobSet faults) {
     harness::ExploreOptions options;
-    options.protocol = sim::ProtocolKind::ferry;
     options.faults = faults;
-    options.size_max = 4096;
+    options.draw.size_max = 4096;
     options.runs = static_cast<std::uint64_t>(state.range(0));
+    const harness::Workload& ferry = workload("ferry");
     std::uint64_t runs = 0;
     std::uint64_t events = 0;
-    std::uint64_t found = 0;
+    double seconds = 0;
+    double cpu_seconds = 0;
+    std::string found;
     for (auto _ : state) {
-        const harness::ExploreSummary summary = harness::explore(options);
+        const harness::ExploreSummary summary = harness::explore(ferry, options);
         runs += summary.runs;
         events += summary.events;
-        found += summary.findings.size();
+        seconds += summary.seconds;
+        cpu_seconds += summary.cpu_seconds;
+        if (!summary.findings.empty() && found.empty())
+            found = harness::run_spec_text(summary.findings.front().minimal, ferry);
         ++options.seed;
     }
-    if (found != 0)
-        state.SkipWithError("ferry/1 failed a property: run ferry explore --protocol ferry");
-    state.counters["runs_per_s"] =
-        benchmark::Counter(static_cast<double>(runs), benchmark::Counter::kIsRate);
+    if (!found.empty()) {
+        const std::string error = "ferry/1 failed a property: ferry sim --run '" + found + "'";
+        state.SkipWithError(error.c_str());
+    }
+    // By explore's own clocks: wall time, and this process's CPU time (which
+    // differ when the machine is busy).
+    state.counters["runs_per_s"] = static_cast<double>(runs) / std::max(seconds, 1e-9);
+    state.counters["runs_per_cpu_s"] = static_cast<double>(runs) / std::max(cpu_seconds, 1e-9);
     state.counters["events_per_run"] =
         static_cast<double>(events) / static_cast<double>(std::max<std::uint64_t>(runs, 1));
 }
 
 void BM_ExploreFerryAllFaults(benchmark::State& state) {
-    explore_ferry(state, harness::all_fault_knobs);
+    explore_ferry(state, harness::all_knobs());
 }
 
 void BM_ExploreFerryCalm(benchmark::State& state) {
-    explore_ferry(state, 0);
+    explore_ferry(state, harness::KnobSet{0});
 }
 
 void BM_ExploreStrategyRunsToFind(benchmark::State& state) {
     // 0 random, 1 PCT over the scheduler, 2 PCT over the whole choice stream.
     const auto strategy = state.range(0) == 0 ? harness::Strategy::random : harness::Strategy::pct;
     const bool calm_data = state.range(0) == 2;
+    const std::string_view knobs = state.range(1) == 0 ? "all" : "short_reads";
     constexpr std::uint64_t seeds = 20;
+    constexpr std::uint64_t runs_max = 100'000;
+    const harness::Workload& naive = workload("naive");
     double deadlock_runs = 0;
     double truncation_runs = 0;
     for (auto _ : state) {
@@ -110,38 +161,49 @@ void BM_ExploreStrategyRunsToFind(benchmark::State& state) {
         truncation_runs = 0;
         for (std::uint64_t seed = 1; seed <= seeds; ++seed) {
             harness::ExploreOptions options;
-            options.protocol = sim::ProtocolKind::naive;
             options.strategy = strategy;
             options.seed = seed;
-            options.runs = 100'000;
+            options.runs = runs_max;
             options.keep_going = true;
             options.shrink = false;
             options.pct_calm_data = calm_data;
-            options.faults =
-                harness::parse_fault_list(state.range(1) == 0 ? "all" : "short_reads").value();
-            options.stop_when_found = {"deadlock", "truncated file"};
-            const harness::ExploreSummary summary = harness::explore(options);
-            const harness::Finding* d = find(summary, "deadlock");
-            const harness::Finding* t = find(summary, "truncated file");
-            deadlock_runs += d ? static_cast<double>(d->run_index + 1) : 100'000.0;
-            truncation_runs += t ? static_cast<double>(t->run_index + 1) : 100'000.0;
+            options.faults = harness::parse_knob_list(knobs).value();
+            options.stop_when_found = {std::string(deadlock_signature),
+                                       std::string(truncation_signature)};
+            const harness::ExploreSummary summary = harness::explore(naive, options);
+            const harness::Finding* d = find(summary, deadlock_signature);
+            const harness::Finding* t = find(summary, truncation_signature);
+            deadlock_runs +=
+                d ? static_cast<double>(d->run_index + 1) : static_cast<double>(runs_max);
+            truncation_runs +=
+                t ? static_cast<double>(t->run_index + 1) : static_cast<double>(runs_max);
         }
     }
-    state.SetLabel(fmt::format("{} faults={}",
-                               calm_data ? "pct-calm" : harness::to_string(strategy),
-                               state.range(1) == 0 ? "all" : "short_reads"));
+    state.SetLabel(
+        fmt::format("{} faults={}", calm_data ? "pct-calm" : harness::to_string(strategy), knobs));
     state.counters["deadlock_mean_runs"] = deadlock_runs / seeds;
     state.counters["truncation_mean_runs"] = truncation_runs / seeds;
 }
 
 void BM_ReplayMinimalCase(benchmark::State& state) {
-    const auto c = harness::parse_case_text(
-        "naive size=2 chunk=1024 payload=7960286522194355700 short_reads=1/8 choices=0,7,1");
+    // The chapter's truncation as explore shrinks and prints it: two bytes,
+    // one short read (in the older form: "naive size=2 chunk=1024
+    // payload=7960286522194355700 short_reads=1/8 choices=0,7,1").
+    constexpr std::string_view text =
+        "naive chunk_size=1024 client(put(upload.bin,size=2)) short_reads=1/8 "
+        "seed=7960286522194355700 choices=0,7,1";
+    std::string error;
+    const auto spec = harness::parse_run_spec_text(text, registry(), &error);
+    if (!spec) {
+        state.SkipWithError(error.c_str());
+        return;
+    }
+    const harness::Workload& w = workload(spec->workload);
     for (auto _ : state) {
-        const harness::CaseResult result = harness::run_case(*c);
-        if (result.signature != "truncated file")
+        const harness::RunResult result = harness::run_on_sim(w, *spec);
+        if (!result.failure || result.failure->signature() != truncation_signature)
             state.SkipWithError("the minimal case no longer fails");
-        benchmark::DoNotOptimize(result.report.digest);
+        benchmark::DoNotOptimize(result.digest);
     }
 }
 

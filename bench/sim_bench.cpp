@@ -1,11 +1,16 @@
 // The simulator's benchmarks (sim/):
-//   BM_SimPut2KiB           a complete simulated ferry/1 PUT of 2 KiB: new
-//                           simulation, connect, PUT, OK, close
+//   BM_SimPut2KiB           a complete simulated ferry/1 PUT of 2 KiB, the
+//                           ferry workload's simple case through the one
+//                           simulated driver (harness/sim_driver.h): new
+//                           simulation, connect, PUT, OK, close, model check
 //   BM_RealLoopbackPut2KiB  the same over real 127.0.0.1 sockets, in process
 //                           (server on a thread, MemoryStore). Target: the
 //                           simulator >= 20x faster, >= 100,000 sessions/s
 //   BM_SimBulk256MiB        a simulated 256 MiB PUT with 64 KiB chunks; target:
-//                           at least BM_RawLoopback256MiB/65536's bytes/s
+//                           at least BM_RawLoopback256MiB/65536's bytes/s.
+//                           The whole run is timed: generating the payload
+//                           from the seed and the model's check of the
+//                           stored file count too
 //   BM_SimStall300s         300 s of virtual stall before a PUT completes;
 //                           target < 50 ms of wall time
 
@@ -15,47 +20,73 @@
 #include <gperftools/malloc_extension.h>
 #endif
 
-#include <map>
-#include <memory>
+#include <chrono>
+#include <cstdint>
+#include <optional>
+#include <string>
 #include <thread>
-#include <vector>
 
 #include <benchmark/benchmark.h>
 
 #include "bench/bench_support.h"
+#include "harness/sim_driver.h"
 #include "protocol/ferry_client.h"
 #include "protocol/ferry_server.h"
 #include "protocol/memory_store.h"
 #include "real/steady_clock.h"
 #include "real/tcp_connection.h"
 #include "real/tcp_listener.h"
-#include "sim/sim_run.h"
+#include "workloads/builtin.h"
 
 namespace ferry::bench {
 namespace {
 
-/// The payload of size_bytes, made once per size (Google Benchmark calls each
-/// benchmark function more than once).
-std::shared_ptr<const std::vector<std::byte>> shared_payload(std::size_t size_bytes) {
-    static std::map<std::size_t, std::shared_ptr<const std::vector<std::byte>>> payloads;
-    auto& payload = payloads[size_bytes];
-    if (!payload)
-        payload = std::make_shared<const std::vector<std::byte>>(random_bytes(size_bytes, 42));
-    return payload;
+const harness::Workload& ferry_workload() {
+    static const harness::WorkloadRegistry registry = [] {
+        harness::WorkloadRegistry r;
+        workloads::add_builtin_workloads(r);
+        return r;
+    }();
+    return *registry.find("ferry");
+}
+
+/// The ferry workload's simple case: one client puts size_bytes (generated
+/// from the seed) as payload.bin on an otherwise calm network.
+harness::RunSpec simple_put(std::uint64_t size_bytes) {
+    harness::RunSpec spec;
+    spec.workload = "ferry";
+    spec.work = ferry_workload().simple_case(size_bytes);
+    return spec;
+}
+
+/// Why a run that should pass did not, for SkipWithError.
+std::string failure_text(const harness::RunResult& result) {
+    if (result.passed())
+        return "passed";
+    return result.failure->signature() + ": " + result.failure->detail;
+}
+
+/// The size of the server's payload.bin afterwards; none if it has none.
+std::optional<std::size_t> stored_size(const harness::RunResult& result) {
+    if (!result.files)
+        return std::nullopt;
+    for (const auto& [name, content] : *result.files) {
+        if (name == "payload.bin")
+            return content.size();
+    }
+    return std::nullopt;
 }
 
 void BM_SimPut2KiB(benchmark::State& state) {
-    sim::TransferSpec spec;
-    spec.protocol = sim::ProtocolKind::ferry;
-    spec.size_bytes = 2048;
-    spec.payload = shared_payload(spec.size_bytes);
+    const harness::Workload& ferry = ferry_workload();
+    harness::RunSpec spec = simple_put(2048);
     std::uint64_t seed = 0;
     for (auto _ : state) {
         spec.seed = ++seed;
-        const sim::TransferReport report = sim::run_transfer(spec);
-        if (report.outcome != sim::Outcome::passed)
-            state.SkipWithError(report.detail.c_str());
-        benchmark::DoNotOptimize(report.digest);
+        const harness::RunResult result = harness::run_on_sim(ferry, spec);
+        if (!result.passed() || stored_size(result) != 2048u)
+            state.SkipWithError(failure_text(result).c_str());
+        benchmark::DoNotOptimize(result.digest);
     }
     state.counters["sessions_per_s"] =
         benchmark::Counter(static_cast<double>(state.iterations()), benchmark::Counter::kIsRate);
@@ -88,12 +119,9 @@ void BM_RealLoopbackPut2KiB(benchmark::State& state) {
 
 void BM_SimBulk256MiB(benchmark::State& state) {
     constexpr std::size_t size_bytes = 256 * mib;
-    sim::TransferSpec spec;
-    spec.protocol = sim::ProtocolKind::ferry;
-    spec.size_bytes = size_bytes;
-    spec.chunk_bytes = 64 * 1024;
-    spec.payload = shared_payload(size_bytes);
-    spec.check_stored_bytes = false;  // the server's digest check covers them
+    const harness::Workload& ferry = ferry_workload();
+    harness::RunSpec spec = simple_put(size_bytes);
+    harness::set_param(spec.work.settings, "chunk_size", std::uint64_t{64 * 1024});
     // The simulated store keeps all 256 MiB in memory. Let malloc keep the
     // memory between iterations instead of returning it to the kernel and
     // faulting 65,536 fresh pages back in each time: that would time the
@@ -104,34 +132,32 @@ void BM_SimBulk256MiB(benchmark::State& state) {
     MallocExtension::instance()->SetMemoryReleaseRate(0);  // the same, for tcmalloc
 #endif
     for (auto _ : state) {
-        const sim::TransferReport report = sim::run_transfer(spec);
-        if (report.outcome != sim::Outcome::passed || report.stored_bytes != size_bytes) {
-            state.SkipWithError(report.detail.c_str());
-        }
+        const harness::RunResult result = harness::run_on_sim(ferry, spec);
+        if (!result.passed() || stored_size(result) != size_bytes)
+            state.SkipWithError(failure_text(result).c_str());
         state.counters["virtual_s"] =
-            static_cast<double>(report.end_time.since_epoch.count()) / 1e9;
+            static_cast<double>(result.end_time.since_epoch.count()) / 1e9;
     }
     state.SetBytesProcessed(static_cast<std::int64_t>(state.iterations() * size_bytes));
 }
 
 void BM_SimStall300s(benchmark::State& state) {
-    sim::TransferSpec spec;
-    spec.protocol = sim::ProtocolKind::ferry;
-    spec.size_bytes = 1024 * 1024;
-    spec.payload = shared_payload(spec.size_bytes);
+    const harness::Workload& ferry = ferry_workload();
+    harness::RunSpec spec = simple_put(1024 * 1024);
     sim::StallFault stall;
     stall.side = sim::Side::server;
     stall.after_bytes = 4096;
     stall.duration = std::chrono::seconds(300);
-    spec.faults.stall = stall;
-    spec.server_idle_timeout = std::chrono::seconds(400);
-    spec.client_timeout = std::chrono::seconds(400);
+    spec.faults.network.stall = stall;
+    // Timeouts past the stall, so the upload waits it out and completes.
+    harness::set_param(spec.work.settings, "idle_timeout_ms", std::uint64_t{400'000});
+    harness::set_param(spec.work.clients.at(0).options, "timeout_ms", std::uint64_t{400'000});
     for (auto _ : state) {
-        const sim::TransferReport report = sim::run_transfer(spec);
-        if (report.outcome != sim::Outcome::passed)
-            state.SkipWithError(report.detail.c_str());
+        const harness::RunResult result = harness::run_on_sim(ferry, spec);
+        if (!result.passed() || stored_size(result) != 1024u * 1024u)
+            state.SkipWithError(failure_text(result).c_str());
         state.counters["virtual_s"] =
-            static_cast<double>(report.end_time.since_epoch.count()) / 1e9;
+            static_cast<double>(result.end_time.since_epoch.count()) / 1e9;
     }
 }
 

@@ -336,8 +336,7 @@ void add_explore_command(CLI::App& app, ExitStatus& status) {
         "  ferry explore --workload kv-buggy --keep-going --save-failures found/\n"
         "  ferry explore --workload ferry --runs 1000000 --shard 2/4\n"
         "  ferry explore --workload naive --strategy exhaustive --chunk-size 4 --size-max 9\n"
-        "  ferry explore --replay 'naive chunk_size=1024 client(put(upload.bin,size=2)) "
-        "short_reads=1/8 seed=1 choices=7,1'");
+        "  ferry explore --replay 'naive client(put(upload.bin,size=2)) stall=server:1 seed=1'");
     cmd->callback([options, &status] { status.code = run_explore_command(*options); });
 }
 

@@ -270,6 +270,8 @@ void Reader::legacy_server(const toml::table& t, Scenario& s, const Workload& w)
         const ParamValue value = param(node, key.str(), spec->kind);
         if (setting == "idle_timeout_ms" && std::get<std::uint64_t>(value) == 0)
             fail(node, "\"timeout_ms\" must be at least 1");
+        if (auto problem = check_params({{setting, value}}, w.schema().settings, "[server]"))
+            fail(node, *problem);
         set_param(s.run.work.settings, setting, value);
     }
 }
@@ -282,7 +284,12 @@ void Reader::settings(const toml::table& t, Params& out, const Workload& w) cons
             fail(key.source(),
                  *check_params(probe, w.schema().settings, fmt::format("[{}]", w.name())));
         }
-        set_param(out, key.str(), param(node, key.str(), spec->kind));
+        const ParamValue value = param(node, key.str(), spec->kind);
+        const std::string where = fmt::format("[{}]", w.name());
+        if (auto problem =
+                check_params({{std::string(key.str()), value}}, w.schema().settings, where))
+            fail(node, *problem);
+        set_param(out, key.str(), value);
     }
 }
 

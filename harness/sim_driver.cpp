@@ -166,7 +166,8 @@ RunResult run_on_sim(const Workload& workload, const RunSpec& spec,
         result.recent_events = std::move(recent);
     sim.decisions().record_into(nullptr);
     result.history = run->history().records();
-    result.files = run->files();
+    if (options.full_report)
+        result.files = run->files();  // a copy of every file: not for a search
     // Unwind the processes still blocked (servers, a deadlock) while what
     // they use is still alive.
     sim.stop_processes();

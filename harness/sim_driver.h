@@ -22,9 +22,9 @@ struct SimDriverOptions {
     /// Every choice made is appended here.
     std::vector<std::uint64_t>* record = nullptr;
     /// A failure's result carries the trace's tail as text, and the run its
-    /// trace digest. A search skips both (formatting costs a third of a
-    /// failing run, hashing the trace a twentieth of any run) and runs what
-    /// it finds again with them.
+    /// trace digest and a copy of the server's files. A search skips them
+    /// (formatting costs a third of a failing run, hashing the trace a
+    /// twentieth of any run) and runs what it finds again with them.
     bool full_report = true;
     /// Writes the trace here as JSON lines.
     std::ostream* trace_json = nullptr;

@@ -119,6 +119,10 @@ std::optional<std::string> check_params(const Params& params, const std::vector<
         const auto* n = std::get_if<std::uint64_t>(&p.value);
         if (n && *n < spec->minimum)
             return fmt::format("\"{}\" in {} must be at least {}", p.key, where, spec->minimum);
+        if (spec->check != nullptr) {
+            if (auto why = spec->check(p.key, p.value))
+                return fmt::format("{} (in {})", *why, where);
+        }
     }
     return std::nullopt;
 }
@@ -136,6 +140,22 @@ std::optional<std::string> check_operation(const Operation& op, const WorkloadSc
         specs.insert(specs.begin(), ParamSpec{verb->primary, verb->primary_kind, ""});
         if (find_param(op.params, verb->primary) == nullptr)
             return fmt::format("{} needs its {}", op.verb, verb->primary);
+    }
+    if (!verb->one_of.empty()) {
+        const auto given = std::count_if(
+            verb->one_of.begin(), verb->one_of.end(),
+            [&](std::string_view key) { return find_param(op.params, key) != nullptr; });
+        if (given != 1) {
+            std::string keys;
+            for (std::size_t i = 0; i < verb->one_of.size(); ++i) {
+                keys += fmt::format("{}{}",
+                                    i == 0                         ? ""
+                                    : i + 1 == verb->one_of.size() ? " or "
+                                                                   : ", ",
+                                    verb->one_of[i]);
+            }
+            return fmt::format("a {} operation needs exactly one of {}", op.verb, keys);
+        }
     }
     return check_params(op.params, specs, fmt::format("a {} operation", op.verb));
 }

@@ -63,6 +63,10 @@ struct ParamSpec {
     /// Whether the shrinker may drop or shrink it: not for what says what an
     /// operation must get (expect_error), which would change the question.
     bool shrinkable = true;
+    /// Why a value of the right kind is still not allowed (an ERR code the
+    /// protocol has not, a file name it refuses), as a sentence naming key;
+    /// none when it is. Every reader of cases runs it.
+    std::optional<std::string> (*check)(std::string_view key, const ParamValue& value) = nullptr;
 };
 
 struct VerbSpec {
@@ -73,6 +77,8 @@ struct VerbSpec {
     ParamKind primary_kind = ParamKind::text;
     std::vector<ParamSpec> params = {};
     std::string_view description = {};
+    /// Keys of which an operation gives exactly one (size or content).
+    std::vector<std::string_view> one_of = {};
 };
 
 struct WorkloadSchema {

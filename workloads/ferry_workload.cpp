@@ -2,6 +2,10 @@
 
 #include <algorithm>
 
+#include <fmt/core.h>
+
+#include "protocol/ferry_wire.h"
+#include "protocol/names.h"
 #include "workloads/ferry_draw.h"
 #include "workloads/ferry_run.h"
 
@@ -11,15 +15,43 @@ namespace {
 
 using namespace harness;
 
+/// An ERR code ferry/1 answers with.
+std::optional<std::string> check_err_code(std::string_view key, const ParamValue& value) {
+    static constexpr ErrCode codes[] = {ErrCode::bad_request, ErrCode::name_not_allowed,
+                                        ErrCode::not_found,   ErrCode::timed_out,
+                                        ErrCode::too_large,   ErrCode::digest_mismatch,
+                                        ErrCode::internal,    ErrCode::too_many_connections,
+                                        ErrCode::disk_full};
+    const auto code = std::get<std::uint64_t>(value);
+    std::string known;
+    for (const ErrCode c : codes) {
+        if (static_cast<std::uint64_t>(c) == code)
+            return std::nullopt;
+        known += fmt::format("{}{}", known.empty() ? "" : ", ", static_cast<int>(c));
+    }
+    return fmt::format("\"{}\" must be an ERR code ferry/1 answers ({}), not {}", key, known, code);
+}
+
+/// Names the server's store can hold.
+std::optional<std::string> check_file_names(std::string_view key, const ParamValue& value) {
+    for (const auto& [name, content] : std::get<TextTable>(value)) {
+        if (!is_valid_name(name))
+            return fmt::format("\"{}\" in \"{}\" is not a valid ferry name", name, key);
+    }
+    return std::nullopt;
+}
+
 const WorkloadSchema& ferry_schema() {
-    static const ParamSpec expect_error{"expect_error", ParamKind::count,
-                                        "the ERR code the step must get", 0, false};
+    static const ParamSpec expect_error{
+        "expect_error", ParamKind::count, "the ERR code the step must get", 0,
+        false,          check_err_code};
     static const ParamSpec trickle{"trickle_ms", ParamKind::count,
                                    "send the request line a byte at a time, this far apart"};
     static const ParamSpec pause{"pause_ms", ParamKind::count, "wait this long before it"};
     static const WorkloadSchema schema{
         .settings = {{"chunk_size", ParamKind::count, "bytes per recv and store write (1024)", 1},
-                     {"files", ParamKind::text_table, "files the server has before the run"},
+                     {"files", ParamKind::text_table, "files the server has before the run", 0,
+                      true, check_file_names},
                      {"max_bytes", ParamKind::count,
                       "the server refuses larger PUTs with 413 (0 = none)"},
                      {"max_connections", ParamKind::count, "clients served at once; more get 503"},
@@ -42,7 +74,8 @@ const WorkloadSchema& ferry_schema() {
                          trickle,
                          {"junk", ParamKind::text, "send this line after the body"},
                          pause},
-              .description = "uploads a file"},
+              .description = "uploads a file",
+              .one_of = {"size", "content"}},
              {.verb = "get",
               .primary = "name",
               .params = {expect_error, trickle, pause},

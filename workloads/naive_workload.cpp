@@ -32,7 +32,8 @@ const WorkloadSchema& naive_schema() {
                    .params = {{"size", ParamKind::count, "bytes generated from the seed"},
                               {"content", ParamKind::text, "these bytes"}},
                    .description = "uploads on a connection of its own (the server names the "
-                                  "file upload-N)"}},
+                                  "file upload-N)",
+                   .one_of = {"size", "content"}}},
     };
     return schema;
 }
