@@ -2,7 +2,7 @@
 // cli/ — the ferry executable. Each subcommand lives in its own file and adds
 // itself to the CLI11 app through one function here; main.cpp calls them all.
 //
-// Exit codes (DESIGN.md): 0 passed, 1 failed expectation or corrupted data,
+// Exit codes (README.md, docs/architecture.md): 0 passed, 1 failed expectation or corrupted data,
 // 2 usage or input error, 3 deadlock, 4 time budget exceeded.
 
 #include <CLI/CLI.hpp>

@@ -36,7 +36,7 @@ enum class FailureKind {
 
 std::string_view to_string(FailureKind kind);
 std::string_view meaning(FailureKind kind);
-/// The exit code of a command whose run failed this way (DESIGN.md: 1
+/// The exit code of a command whose run failed this way (docs/architecture.md: 1
 /// failed, 3 deadlock, 4 time budget).
 int exit_code(FailureKind kind);
 /// A kind from its name ("deadlock", "wrong data"); none if unknown.
