@@ -78,6 +78,84 @@ void send_request_line(harness::World& world, Connection& conn, const FerryOp& o
     }
 }
 
+/// Whether the server keeps the connection after op ended so
+/// (docs/protocol.md, "connection afterwards"). The next request goes on it,
+/// so a server that closes where it should keep is caught. False where the
+/// client cannot tell (a 500 or 507 to a PUT) or reads replies itself.
+bool connection_kept(const FerryOp& op, const OpEnd& end) {
+    const bool answered = end.status == OpStatus::ok || end.status == OpStatus::refused;
+    if (!answered || op.verb == FerryOp::Verb::raw || op.trickle_ms || op.unchecked)
+        return false;
+    if (op.dishonest())  // of the lies, only a wrong digest leaves it in step
+        return !op.declare && !op.cut && op.junk.empty() && end.code == 422;
+    switch (end.code) {
+        case 0:
+        case 404:
+        case 422:
+            return true;
+        case 403:
+            return op.verb == FerryOp::Verb::get;
+        case 500:
+            return op.verb != FerryOp::Verb::put;
+        default:
+            return false;
+    }
+}
+
+/// The reply to a GET: its line, then the body, checked against the
+/// line's digest. A checked request's line must pass its check.
+OpEnd read_get_reply(BufferedReader& reader, bool checked, FerryOpResult& result) {
+    const auto line = reader.recv_line(header_line_bytes_max);
+    if (!line)
+        return {OpStatus::cut, 0, "the server closed without a reply"};
+    const auto reply = checked ? parse_checked_reply(*line) : parse_reply(*line);
+    const auto* ok = reply ? std::get_if<OkReply>(&*reply) : nullptr;
+    if (!ok)
+        return end_for_reply(*line, checked);
+    if (!ok->digest)
+        return {OpStatus::protocol_error, 0,
+                fmt::format("GET answered without a digest: {:?}", *line)};
+    std::string body(ok->number, '\0');
+    std::size_t got = 0;
+    while (got < body.size()) {
+        const std::size_t n =
+            reader.recv(std::as_writable_bytes(std::span(body.data() + got, body.size() - got)));
+        if (n == 0)
+            return {OpStatus::cut, 0, fmt::format("the body ended after {} bytes", got)};
+        got += n;
+    }
+    if (digest_hex(body) != *ok->digest)
+        return {OpStatus::corrupted, 0, "the body does not match its digest"};
+    result.got = std::move(body);
+    return {};
+}
+
+/// The reply to a DIR: its line, then the listing; a checked one must match
+/// the line's digest (an unchecked one has none).
+OpEnd read_dir_reply(BufferedReader& reader, bool checked, FerryOpResult& result) {
+    const auto line = reader.recv_line(header_line_bytes_max);
+    if (!line)
+        return {OpStatus::cut, 0, "the server closed without a reply"};
+    const auto reply = checked ? parse_checked_reply(*line) : parse_reply(*line);
+    const auto* ok = reply ? std::get_if<OkReply>(&*reply) : nullptr;
+    if (!ok)
+        return end_for_reply(*line, checked);
+    std::vector<FileInfo> listing;
+    std::string text;
+    for (std::uint64_t n = 0; n < ok->number; ++n) {
+        const auto entry_line = reader.recv_line(header_line_bytes_max);
+        const auto entry = entry_line ? parse_dir_line(*entry_line) : std::nullopt;
+        if (!entry)
+            return {OpStatus::protocol_error, 0, "a malformed or missing DIR line"};
+        text += *entry_line + "\n";
+        listing.push_back(FileInfo{entry->name, entry->size_bytes});
+    }
+    if (checked && (!ok->digest || digest_hex(text) != *ok->digest))
+        return {OpStatus::corrupted, 0, "the DIR listing does not match its digest"};
+    result.listing = std::move(listing);
+    return {};
+}
+
 class SequentialClient {
   public:
     SequentialClient(FerryRunState& state, std::size_t client)
@@ -144,8 +222,8 @@ void SequentialClient::step(std::size_t i) {
     FerryOpResult& result = s_.results[c_][i];
     if (op.pause_ms)
         s_.world.sleep(std::chrono::milliseconds(*op.pause_ms));
-    if (op.dishonest())
-        drop();  // a dishonest request reads replies itself: on a connection of its own
+    if (op.own_connection())
+        drop();  // a request that reads replies itself: on a connection of its own
     result.record = s_.history.invoke(c_, i, plan_.ops[i], s_.world.clock().now());
     OpEnd end;
     try {
@@ -158,8 +236,8 @@ void SequentialClient::step(std::size_t i) {
     } catch (...) {
         end = with_expectation(op, harness::end_for_current_exception());
     }
-    if (end.status != OpStatus::ok || end.code != 0 || op.dishonest())
-        drop();  // an ERR may have ended the connection
+    if (!connection_kept(op, end))
+        drop();
     s_.history.complete(*result.record, s_.world.clock().now(), end.status, end.code,
                         std::move(end.detail));
 }
@@ -179,6 +257,11 @@ OpEnd SequentialClient::perform(const FerryOp& op, FerryOpResult& result) {
                 }
                 return raw(op);
             }
+            if (op.unchecked) {
+                send_all(conn, op.request_line());
+                BufferedReader reader(conn);
+                return read_get_reply(reader, false, result);
+            }
             StringSink sink;
             GetOutcome outcome = client().try_get(op.name, sink);
             if (const auto* refusal = std::get_if<Refusal>(&outcome))
@@ -186,9 +269,15 @@ OpEnd SequentialClient::perform(const FerryOp& op, FerryOpResult& result) {
             result.got = std::move(sink.text);
             return {};
         }
-        case FerryOp::Verb::dir:
+        case FerryOp::Verb::dir: {
+            if (op.unchecked) {
+                send_all(conn, op.request_line());
+                BufferedReader reader(conn);
+                return read_dir_reply(reader, false, result);
+            }
             result.listing = client().dir();
             return {};
+        }
         case FerryOp::Verb::raw:
             send_all(conn, op.request_line());
             return raw(op);
@@ -273,8 +362,6 @@ class PipelinedClient : public std::enable_shared_from_this<PipelinedClient> {
     void write(std::size_t i);
     void run_reader();
     OpEnd read_reply(const FerryOp& op, FerryOpResult& result);
-    OpEnd read_get(FerryOpResult& result);
-    OpEnd read_dir(FerryOpResult& result);
     /// After op i failed: the requests sent after it are unanswered.
     void abandon_after(std::size_t i);
     void finish() {
@@ -344,7 +431,7 @@ void PipelinedClient::run_reader() {
             break;  // the writer stopped before it
         s_.history.complete(*result.record, s_.world.clock().now(), end.status, end.code,
                             std::move(end.detail));
-        if (end.status != OpStatus::ok) {
+        if (!connection_kept(op, end)) {
             abandon_after(i);
             break;
         }
@@ -367,9 +454,9 @@ void PipelinedClient::abandon_after(std::size_t i) {
 OpEnd PipelinedClient::read_reply(const FerryOp& op, FerryOpResult& result) {
     switch (op.verb) {
         case FerryOp::Verb::get:
-            return read_get(result);
+            return read_get_reply(*reader_, !op.unchecked, result);
         case FerryOp::Verb::dir:
-            return read_dir(result);
+            return read_dir_reply(*reader_, !op.unchecked, result);
         case FerryOp::Verb::put:
         case FerryOp::Verb::raw: {
             const auto line = reader_->recv_line(header_line_bytes_max);
@@ -381,56 +468,6 @@ OpEnd PipelinedClient::read_reply(const FerryOp& op, FerryOpResult& result) {
                        : end;
         }
     }
-    return {};
-}
-
-OpEnd PipelinedClient::read_get(FerryOpResult& result) {
-    const auto line = reader_->recv_line(header_line_bytes_max);
-    if (!line)
-        return {OpStatus::cut, 0, "the server closed without a reply"};
-    const auto reply = parse_checked_reply(*line);
-    const auto* ok = reply ? std::get_if<OkReply>(&*reply) : nullptr;
-    if (!ok)
-        return end_for_reply(*line, true);
-    if (!ok->digest)
-        return {OpStatus::protocol_error, 0,
-                fmt::format("GET answered without a digest: {:?}", *line)};
-    std::string body(ok->number, '\0');
-    std::size_t got = 0;
-    while (got < body.size()) {
-        const std::size_t n =
-            reader_->recv(std::as_writable_bytes(std::span(body.data() + got, body.size() - got)));
-        if (n == 0)
-            return {OpStatus::cut, 0, fmt::format("the body ended after {} bytes", got)};
-        got += n;
-    }
-    if (digest_hex(body) != *ok->digest)
-        return {OpStatus::corrupted, 0, "the body does not match its digest"};
-    result.got = std::move(body);
-    return {};
-}
-
-OpEnd PipelinedClient::read_dir(FerryOpResult& result) {
-    const auto line = reader_->recv_line(header_line_bytes_max);
-    if (!line)
-        return {OpStatus::cut, 0, "the server closed without a reply"};
-    const auto reply = parse_checked_reply(*line);
-    const auto* ok = reply ? std::get_if<OkReply>(&*reply) : nullptr;
-    if (!ok)
-        return end_for_reply(*line, true);
-    std::vector<FileInfo> listing;
-    std::string text;
-    for (std::uint64_t n = 0; n < ok->number; ++n) {
-        const auto entry_line = reader_->recv_line(header_line_bytes_max);
-        const auto entry = entry_line ? parse_dir_line(*entry_line) : std::nullopt;
-        if (!entry)
-            return {OpStatus::protocol_error, 0, "a malformed or missing DIR line"};
-        text += *entry_line + "\n";
-        listing.push_back(FileInfo{entry->name, entry->size_bytes});
-    }
-    if (!ok->digest || digest_hex(text) != *ok->digest)
-        return {OpStatus::corrupted, 0, "the DIR listing does not match its digest"};
-    result.listing = std::move(listing);
     return {};
 }
 

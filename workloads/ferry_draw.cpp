@@ -152,9 +152,10 @@ Operation draw_op(DecisionSource& source, const std::vector<std::uint64_t>& edge
     const std::string name(shared_names[source.choose(shared_names.size())]);
     if (kind < 4)
         return draw_put(source, edges, size_max, name);
-    if (kind < 7 || kind >= 8)
-        return named("get", name);
-    return Operation{"dir", {}, 0};
+    Operation op = kind < 7 || kind >= 8 ? named("get", name) : Operation{"dir", {}, 0};
+    if (source.choose(8) == 0)
+        op.params.push_back({"unchecked", true});  // as typed by hand: the unchecked path
+    return op;
 }
 
 ClientPlan draw_client(DecisionSource& source, const std::vector<std::uint64_t>& edges,

@@ -66,6 +66,11 @@ class Model {
                             std::optional<Instant> t) const;
     std::vector<const Write*> readable(const std::string& name, Instant from, Instant to) const;
     bool certainly_exists(const std::string& name, Instant before) const;
+    /// Whether what step read can be believed: an unchecked line may have
+    /// been damaged in flight, undetected, when bytes are corrupted.
+    bool trusted(const FerryStep& step) const {
+        return !step.op->unchecked || !harness::excuses(active_, harness::ErrorCause::corrupted);
+    }
     std::optional<Failure> check_get(const FerryStep& step) const;
     std::optional<Failure> check_dir(const FerryStep& step) const;
     std::optional<Failure> wrong_content(const FerryStep* step, const std::string& name,
@@ -134,7 +139,8 @@ bool Model::certainly_exists(const std::string& name, Instant before) const {
     }
     // Or an earlier read saw it: files are never deleted.
     for (const FerryStep& s : steps_) {
-        if (!s.completed() || !(*s.record->completed < before) || s.status() != OpStatus::ok)
+        if (!s.completed() || !(*s.record->completed < before) || s.status() != OpStatus::ok ||
+            !trusted(s))
             continue;
         if (s.result->got && s.op->name == name)
             return true;
@@ -247,7 +253,7 @@ std::optional<Failure> Model::check_dir(const FerryStep& step) const {
 
 std::optional<Failure> Model::check_reads() const {
     for (const FerryStep& step : steps_) {
-        if (!step.completed())
+        if (!step.completed() || !trusted(step))
             continue;
         std::optional<Failure> failure;
         if (step.op->verb == FerryOp::Verb::get)

@@ -27,10 +27,12 @@ std::string FerryOp::request_line() const {
             return with_line_check(fmt::format("PUT {} {} {}", name, declared_size(), digest)) +
                    "\n";
         }
-        case Verb::get:
-            return with_line_check(fmt::format("GET {}", name)) + "\n";
+        case Verb::get: {
+            const std::string line = fmt::format("GET {}", name);
+            return (unchecked ? line : with_line_check(line)) + "\n";
+        }
         case Verb::dir:
-            return with_line_check("DIR") + "\n";
+            return (unchecked ? std::string("DIR") : with_line_check("DIR")) + "\n";
         case Verb::raw:
             return raw_line + "\n";
     }
@@ -67,6 +69,7 @@ FerryOp ferry_op(const harness::Operation& op, std::uint64_t seed, std::size_t c
     if (find_param(p, "pause_ms"))
         f.pause_ms = count_param(p, "pause_ms", 0);
     f.junk = harness::text_param(p, "junk");
+    f.unchecked = harness::flag_param(p, "unchecked");
     return f;
 }
 

@@ -28,9 +28,12 @@ struct FerryOp {
     std::optional<std::uint64_t> pause_ms;    ///< idle this long before the request
     std::string junk;                         ///< put: a line sent after the body
     std::string raw_line;                     ///< raw: the request line sent, without its '\n'
+    bool unchecked = false;  ///< get, dir: lines without checks, as a request typed by hand
 
     /// Anything but an honest request: the client drops its connection after.
     bool dishonest() const;
+    /// Sent on a connection of its own, which the op reads itself.
+    bool own_connection() const { return dishonest() || unchecked; }
     /// The size the PUT line declares.
     std::uint64_t declared_size() const { return declare.value_or(content.size()); }
     /// The request line this op sends, with its '\n': checked like

@@ -48,6 +48,9 @@ const WorkloadSchema& ferry_schema() {
     static const ParamSpec trickle{"trickle_ms", ParamKind::count,
                                    "send the request line a byte at a time, this far apart"};
     static const ParamSpec pause{"pause_ms", ParamKind::count, "wait this long before it"};
+    static const ParamSpec unchecked{"unchecked", ParamKind::flag,
+                                     "send the line without its check, as typed by hand, on a "
+                                     "connection of its own"};
     static const WorkloadSchema schema{
         .settings = {{"chunk_size", ParamKind::count, "bytes per recv and store write (1024)", 1},
                      {"files", ParamKind::text_table, "files the server has before the run", 0,
@@ -78,10 +81,10 @@ const WorkloadSchema& ferry_schema() {
               .one_of = {"size", "content"}},
              {.verb = "get",
               .primary = "name",
-              .params = {expect_error, trickle, pause},
+              .params = {expect_error, trickle, pause, unchecked},
               .description = "downloads a file and checks it against the model"},
              {.verb = "dir",
-              .params = {expect_error, pause},
+              .params = {expect_error, pause, unchecked},
               .description = "lists the files and checks the list against the model"},
              {.verb = "raw",
               .primary = "line",
