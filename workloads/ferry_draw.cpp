@@ -6,6 +6,7 @@
 #include <fmt/core.h>
 
 #include "harness/edge_sizes.h"
+#include "protocol/buffered_reader.h"
 #include "protocol/ferry_wire.h"
 
 namespace ferry::workloads {
@@ -164,7 +165,9 @@ ClientPlan draw_client(DecisionSource& source, const std::vector<std::uint64_t>&
     const bool pipelined = source.choose(5) == 0;
     if (pipelined)
         client.options.push_back({"pipeline", true});
-    const std::uint64_t ops = source.between(1, 4);
+    // A pipelining client sends more: several requests and replies in one
+    // buffer, lines across the buffer's end.
+    const std::uint64_t ops = pipelined ? source.between(2, 8) : source.between(1, 4);
     for (std::uint64_t i = 0; i < ops; ++i) {
         client.ops.push_back(draw_op(source, edges, size_max, pipelined));
         if (!pipelined && source.choose(12) == 0) {
@@ -217,6 +220,15 @@ std::vector<std::uint64_t> ferry_edge_sizes(std::uint64_t chunk_bytes, std::uint
                 add_around(sizes, size, size_max);
         }
     }
+    // A PUT whose line and body stop just short of the end of the server's
+    // line buffer: the next request line lies across the buffer's end.
+    for (const std::uint64_t short_by : {1, 20, 40}) {
+        const std::uint64_t room = BufferedReader::capacity_bytes - short_by;
+        for (std::uint64_t size = room > 80 ? room - 80 : 0; size <= room; ++size) {
+            if (size + put_line_bytes(size) == room && size <= size_max)
+                sizes.insert(size);
+        }
+    }
     add_around(sizes, header_line_bytes_max, size_max);
     return {sizes.begin(), sizes.end()};
 }
@@ -231,7 +243,14 @@ WorkloadCase draw_ferry_case(DecisionSource& source, const DrawOptions& options)
         edges_for = wanted;
     }
     WorkloadCase c;
-    c.settings.push_back({"chunk_size", std::uint64_t{options.chunk_bytes}});
+    // Mostly the explored chunk size, sometimes one far from it: reads of a
+    // whole body at once, or many small ones, take other paths through the
+    // buffered reader.
+    static constexpr std::array<std::uint64_t, 3> other_chunks = {64, 4096, 65536};
+    const std::uint64_t chunk = source.choose(8) == 0
+                                    ? other_chunks[source.choose(other_chunks.size())]
+                                    : std::uint64_t{options.chunk_bytes};
+    c.settings.push_back({"chunk_size", chunk});
     const std::uint64_t clients = source.between(1, 3);
     for (std::uint64_t i = 0; i < clients; ++i)
         c.clients.push_back(draw_client(source, edges, options.size_max));
