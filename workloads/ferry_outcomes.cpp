@@ -180,6 +180,20 @@ namespace ferry::workloads {
 namespace {
 
 /// The faults that can make an operation end in status (with code).
+ErrorCauses causes_of(OpStatus status, int code);
+
+/// The same for op: a checked request's reply cannot be corrupted into
+/// another ERR undetected, so corruption explains only the refusals of a
+/// request damaged in flight — 400 (its line), 408 (its '\n'), 422 (its
+/// body) — unless the request or its reply went unchecked.
+ErrorCauses causes_of(const FerryOp& op, OpStatus status, int code) {
+    ErrorCauses causes = causes_of(status, code);
+    const bool checked = op.verb != FerryOp::Verb::raw && !op.unchecked;
+    if (checked && status == OpStatus::refused && code != 400 && code != 408 && code != 422)
+        causes &= ~static_cast<ErrorCauses>(ErrorCause::corrupted);
+    return causes;
+}
+
 ErrorCauses causes_of(OpStatus status, int code) {
     const ErrorCauses cut_off = ErrorCause::reset | ErrorCause::timeout | ErrorCause::corrupted;
     switch (status) {
@@ -241,7 +255,7 @@ std::optional<Failure> judge_outcome(const FerryStep& step, const FerrySettings&
     if (std::any_of(allowed.begin(), allowed.end(),
                     [&](const Outcome& o) { return matches(o, r); }))
         return std::nullopt;
-    if ((causes_of(r.status, r.code) & active) != 0)
+    if ((causes_of(*step.op, r.status, r.code) & active) != 0)
         return std::nullopt;
     // A clog or a stall moves a request's bytes in time: a request whose
     // outcome turns on timing (trickled, or after a pause) may then get
