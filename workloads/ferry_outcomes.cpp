@@ -287,12 +287,16 @@ std::uint64_t client_bytes(const std::vector<FerryOp>& ops) {
 }
 
 /// Which operations of a pipelining client may be cut off by a later one:
-/// a PUT the server refuses before its body ends the connection, and once
+/// a PUT the server refuses before its body (a bad name, over max_bytes, a
+/// full or failing disk) ends the connection, and once
 /// its linger (a second of discarding what the client still sends) is over
 /// it closes with bytes unread — a reset, which discards the replies to
 /// earlier requests still on their way, when the network is too slow to
 /// have delivered them by then.
-std::vector<std::vector<bool>> cut_by_a_later_refusal(const FerryRunState& state, const Timing& t) {
+std::vector<std::vector<bool>> cut_by_a_later_refusal(const FerryRunState& state, const Timing& t,
+                                                      ErrorCauses active) {
+    const bool disk_may_refuse = harness::excuses(active, ErrorCause::disk_full) ||
+                                 harness::excuses(active, ErrorCause::store_io);
     std::vector<std::vector<bool>> cut(state.ops.size());
     const auto linger_ms =
         std::chrono::duration_cast<std::chrono::milliseconds>(FerryServerConfig{}.linger_timeout)
@@ -308,8 +312,8 @@ std::vector<std::vector<bool>> cut_by_a_later_refusal(const FerryRunState& state
         bool refused_later = false;
         for (std::size_t i = ops.size(); i-- > 0;) {
             cut[c][i] = refused_later;
-            refused_later |=
-                ops[i].verb == FerryOp::Verb::put && put_line_refusal(ops[i], state.settings);
+            refused_later |= ops[i].verb == FerryOp::Verb::put &&
+                             (disk_may_refuse || put_line_refusal(ops[i], state.settings));
         }
     }
     return cut;
@@ -341,7 +345,7 @@ std::optional<Failure> check_ferry_outcomes(const FerryRunState& state,
     ErrorCauses active = harness::error_causes(faults);
     if (timeouts_are_tight(state, faults))
         active = active | ErrorCause::timeout;
-    const std::vector<std::vector<bool>> may_be_cut = cut_by_a_later_refusal(state, t);
+    const std::vector<std::vector<bool>> may_be_cut = cut_by_a_later_refusal(state, t, active);
     for (const FerryStep& step : steps) {
         const bool cut = may_be_cut[step.record->client][step.record->index];
         if (auto failure = judge_outcome(step, state.settings, t, active, cut))
