@@ -58,12 +58,17 @@ InjectedFaults injected(const FaultPlan& plan, sim::Side side) {
 }
 
 /// A TcpListener as a Listener: each connection it accepts wrapped with the
-/// server side's faults.
+/// server side's faults. It tells the world when it goes (forget), since
+/// the workload run that owns it may end before the world stops.
 class RealListener final : public Listener {
   public:
     RealListener(std::unique_ptr<TcpListener> listener,
-                 std::function<std::unique_ptr<Connection>(std::unique_ptr<TcpConnection>)> wrap)
-        : listener_(std::move(listener)), wrap_(std::move(wrap)) {}
+                 std::function<std::unique_ptr<Connection>(std::unique_ptr<TcpConnection>)> wrap,
+                 std::function<void(RealListener*)> forget)
+        : listener_(std::move(listener)), wrap_(std::move(wrap)), forget_(std::move(forget)) {}
+    ~RealListener() override { forget_(this); }
+    RealListener(const RealListener&) = delete;
+    RealListener& operator=(const RealListener&) = delete;
     std::unique_ptr<Connection> accept(std::optional<Duration> timeout) override {
         auto conn = listener_->accept(timeout);
         if (!conn)
@@ -76,6 +81,7 @@ class RealListener final : public Listener {
   private:
     std::unique_ptr<TcpListener> listener_;
     std::function<std::unique_ptr<Connection>(std::unique_ptr<TcpConnection>)> wrap_;
+    std::function<void(RealListener*)> forget_;
 };
 
 }  // namespace
@@ -156,9 +162,14 @@ std::unique_ptr<Connection> RealWorld::faulty(std::unique_ptr<TcpConnection> con
 std::unique_ptr<Listener> RealWorld::listen(const std::string& address) {
     auto tcp = std::make_unique<TcpListener>(HostPort{"127.0.0.1", 0}, clock());
     const HostPort bound = tcp->local_address();
-    auto listener =
-        std::make_unique<RealListener>(std::move(tcp), [this](std::unique_ptr<TcpConnection> conn) {
+    auto listener = std::make_unique<RealListener>(
+        std::move(tcp),
+        [this](std::unique_ptr<TcpConnection> conn) {
             return faulty(std::move(conn), sim::Side::server, "server");
+        },
+        [this](RealListener* gone) {
+            std::lock_guard lock(mutex_);
+            std::erase(listeners_, gone);
         });
     std::lock_guard lock(mutex_);
     ports_[address] = bound;
