@@ -99,8 +99,8 @@ class Cutoff {
 
     const bool keep_going_;
     const std::set<std::string> wanted_;
-    std::atomic<std::uint64_t> value_{no_cutoff};
-    std::mutex mutex_;
+    alignas(64) std::atomic<std::uint64_t> value_{no_cutoff};  ///< read at every run
+    alignas(64) std::mutex mutex_;
     std::map<std::string, std::uint64_t> first_wanted_;  ///< least failing run of each
 };
 
@@ -139,7 +139,8 @@ struct FirstFailure {
 };
 
 /// What one job did: events[m] is its run m's, global m·stride + first.
-struct JobRecord {
+/// A cache line of its own: each job writes its record at every run.
+struct alignas(64) JobRecord {
     std::uint64_t first = 0;
     std::uint64_t stride = 1;
     std::vector<std::uint64_t> events;
@@ -195,9 +196,10 @@ class JobSet {
     std::chrono::steady_clock::time_point start_;
     std::clock_t cpu_start_;
     std::vector<JobRecord> records_;
-    std::atomic<std::uint64_t> runs_done_{0};
+    // Counted by every job at every run: kept off the lines the jobs read.
+    alignas(64) std::atomic<std::uint64_t> runs_done_{0};
     std::atomic<std::uint64_t> failures_{0};
-    std::mutex done_mutex_;
+    alignas(64) std::mutex done_mutex_;
     std::condition_variable done_;
     std::uint64_t jobs_done_ = 0;
 };
