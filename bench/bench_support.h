@@ -5,6 +5,7 @@
 //   transfer_bench.cpp     BM_RealPut256MiB against BM_RawLoopback256MiB
 //   server_rss_bench.cpp   BM_ServerPeakRss1GiB: a `ferry serve` child's VmHWM
 //   sim_bench.cpp          (sim/'s, when present)
+//   sim_scale_bench.cpp    BM_SimScale/N: N simulated clients, CPU time per client
 
 #include <cstddef>
 #include <cstdint>

@@ -13,6 +13,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <thread>
 
 #include <fmt/core.h>
 
@@ -43,7 +44,13 @@ struct ExploreCommandOptions {
     std::optional<std::string> save_failures;
     std::optional<std::string> replay;
     std::uint64_t cuts_max = 1;
+    std::optional<std::uint64_t> jobs;
 };
+
+/// --jobs by default: every core.
+std::uint64_t default_jobs() {
+    return std::max<std::uint64_t>(std::thread::hardware_concurrency(), 1);
+}
 
 /// Runs without --runs or --time-s (random and pct; exhaustive runs to its end).
 constexpr std::uint64_t default_runs = 100'000;
@@ -164,6 +171,9 @@ harness::ExploreOptions make_options(const ExploreCommandOptions& o,
     options.faults = *faults & workload.relevant_knobs();
     if (o.shard)
         parse_shard(*o.shard, options);
+    if (o.jobs && *o.jobs == 0)
+        throw UsageError("--jobs must be at least 1");
+    options.jobs = o.jobs.value_or(default_jobs());
     if (o.time_s) {
         if (*o.time_s <= 0)
             throw UsageError("--time-s must be positive");
@@ -266,12 +276,15 @@ int run_explore(const ExploreCommandOptions& o) {
         summary.seconds > 0 ? static_cast<double>(summary.runs) / summary.seconds : 0;
     const double cpu_rate =
         summary.cpu_seconds > 0 ? static_cast<double>(summary.runs) / summary.cpu_seconds : 0;
-    fmt::print("{} runs in {:.2f} s ({:.0f} runs/s; {:.0f} per CPU-second), {} {} found{}\n",
-               summary.runs, summary.seconds, rate, cpu_rate, summary.findings.size(),
-               summary.findings.size() == 1 ? "kind of failure" : "kinds of failure",
-               options.strategy == harness::Strategy::exhaustive && summary.exhausted
-                   ? "; the enumeration is complete"
-                   : "");
+    const std::uint64_t jobs = options.strategy == harness::Strategy::exhaustive ? 1 : options.jobs;
+    fmt::print(
+        "{} runs in {:.2f} s on {} {} ({:.0f} runs/s; {:.0f} per CPU-second), {} {} found{}\n",
+        summary.runs, summary.seconds, jobs, jobs == 1 ? "job" : "jobs", rate, cpu_rate,
+        summary.findings.size(),
+        summary.findings.size() == 1 ? "kind of failure" : "kinds of failure",
+        options.strategy == harness::Strategy::exhaustive && summary.exhausted
+            ? "; the enumeration is complete"
+            : "");
     fmt::print("explored with: {}\n", how_text(o, options));
     return code;
 }
@@ -298,7 +311,8 @@ void add_explore_command(CLI::App& app, ExitStatus& status) {
                     fmt::format("Which workload: {}", known_workloads().names()))
         ->capture_default_str();
     auto* runs = cmd->add_option("--runs", options->runs,
-                                 "Stop after this many runs (default 100000, exhaustive: all)");
+                                 "Stop after this many runs in all, over every job and shard "
+                                 "(default 100000, exhaustive: all)");
     auto* time_s = cmd->add_option("--time-s", options->time_s, "Stop after this many seconds");
     runs->excludes(time_s);
     cmd->add_option("--seed", options->seed, "The seed the whole exploration derives from")
@@ -317,7 +331,11 @@ void add_explore_command(CLI::App& app, ExitStatus& status) {
                     "all, none, benign, cuts, or a list of the knobs in docs/faults.md")
         ->capture_default_str();
     cmd->add_option("--shard", options->shard,
-                    "K/N: run only shard K of N (the N shards together cover one unsharded run)");
+                    "K/N: run only shard K of N (the N shards together do the --runs of one "
+                    "unsharded run, each about --runs/N)");
+    cmd->add_option("--jobs", options->jobs,
+                    "Threads to explore on (default: every core); the findings and the run count "
+                    "are the same whatever the number");
     cmd->add_flag("--keep-going", options->keep_going,
                   "Go on after a failure and report each new kind of failure once");
     cmd->add_flag("--no-shrink", options->no_shrink, "Report failures as found");
@@ -334,6 +352,7 @@ void add_explore_command(CLI::App& app, ExitStatus& status) {
         "  ferry explore --workload naive\n"
         "  ferry explore --workload ferry --time-s 20\n"
         "  ferry explore --workload kv-buggy --keep-going --save-failures found/\n"
+        "  ferry explore --workload ferry --runs 1000000 --jobs 2\n"
         "  ferry explore --workload ferry --runs 1000000 --shard 2/4\n"
         "  ferry explore --workload naive --strategy exhaustive --chunk-size 4 --size-max 9\n"
         "  ferry explore --replay 'naive client(put(upload.bin,size=2)) stall=server:1 seed=1'");

@@ -5,8 +5,7 @@
 #include <set>
 
 #include "harness/exhaustive.h"
-#include "harness/pct_decisions.h"
-#include "harness/shrink.h"
+#include "harness/explore_jobs.h"
 #include "harness/sim_driver.h"
 
 namespace ferry::harness {
@@ -48,13 +47,8 @@ RunSpec explore_case(const Workload& workload, const ExploreOptions& options,
 
 namespace {
 
-/// About the choices a run makes, for PCT's horizon.
-std::uint64_t pct_horizon(const Workload& workload, const RunSpec& spec, std::size_t chunk_bytes) {
-    const std::uint64_t chunks =
-        workload.bytes_in_play(spec.work) / std::max<std::size_t>(chunk_bytes, 1) + 2;
-    return 4 + 8 * chunks * (spec.work.clients.size() + 1);
-}
-
+/// The exhaustive strategy: one thread, the edge cases of this shard in
+/// turn, every way to cut each up to the bound.
 class Explorer {
   public:
     Explorer(const Workload& workload, const ExploreOptions& options,
@@ -68,10 +62,7 @@ class Explorer {
           cpu_start_(std::clock()) {}
 
     ExploreSummary run() {
-        if (options_.strategy == Strategy::exhaustive)
-            run_exhaustive();
-        else
-            run_drawn();
+        run_exhaustive();
         summary_.seconds = elapsed();
         summary_.cpu_seconds = static_cast<double>(std::clock() - cpu_start_) / CLOCKS_PER_SEC;
         if (progress_)
@@ -86,7 +77,6 @@ class Explorer {
     bool out_of_budget(std::uint64_t runs);
     /// Judges one run; true when exploration should stop.
     bool handle(RunSpec spec, RunResult result, std::uint64_t run_index);
-    void run_drawn();
     void run_exhaustive();
     bool exhaust_case(RunSpec spec);
 
@@ -104,7 +94,8 @@ class Explorer {
 };
 
 bool Explorer::out_of_budget(std::uint64_t runs) {
-    if (options_.runs && runs >= *options_.runs)
+    if (options_.runs &&
+        runs >= shard_runs(*options_.runs, options_.shard_index, options_.shard_count))
         return true;
     if ((runs & 63) != 0)
         return false;
@@ -125,21 +116,8 @@ bool Explorer::handle(RunSpec spec, RunResult result, std::uint64_t run_index) {
     const std::string signature = result.failure->signature();
     if (!signatures_.insert(signature).second)
         return false;
-    Finding finding;
-    finding.run_index = run_index;
-    finding.seconds = elapsed();
-    finding.found = spec;
-    finding.found_result = std::move(result);
-    finding.minimal = spec;
-    if (options_.shrink) {
-        ShrinkResult shrunk =
-            shrink_run(workload_, spec, finding.found_result, options_.shrink_runs_max);
-        finding.minimal = std::move(shrunk.minimal);
-        finding.shrink_runs = shrunk.runs;
-    }
-    // Once more, with the trace's tail and digest for the report.
-    finding.minimal_result = run_on_sim(workload_, finding.minimal);
-    summary_.findings.push_back(std::move(finding));
+    summary_.findings.push_back(shrink_finding(workload_, options_, std::move(spec),
+                                               std::move(result), run_index, elapsed()));
     if (on_finding_)
         on_finding_(summary_.findings.back());
     const auto& wanted = options_.stop_when_found;
@@ -157,42 +135,6 @@ bool Explorer::handle(RunSpec spec, RunResult result, std::uint64_t run_index) {
 namespace ferry::harness {
 
 namespace {
-
-void Explorer::run_drawn() {
-    const std::uint64_t shards = std::max<std::uint64_t>(options_.shard_count, 1);
-    const std::vector<WorkloadCase> edges = workload_.edge_cases(options_.draw);
-    recorded_.reserve(256);
-    for (std::uint64_t i = 0;; ++i) {
-        if (out_of_budget(i))
-            break;
-        const std::uint64_t global = i * shards + options_.shard_index;
-        sim::PrngDecisions rng(case_seed(options_.seed, global) ^ 0x63617365);  // "case"
-        RunSpec spec = explore_case(workload_, options_, edges, global, rng);
-        recorded_.clear();
-        SimDriverOptions driver;
-        driver.record = &recorded_;
-        driver.full_report = false;
-        std::optional<PctDecisions> pct;
-        if (options_.strategy == Strategy::pct) {
-            const std::uint64_t depth =
-                1 + global % std::max<std::uint64_t>(options_.pct_depth_max, 1);
-            pct.emplace(rng.next_u64(), depth,
-                        pct_horizon(workload_, spec, options_.draw.chunk_bytes),
-                        options_.pct_calm_data);
-            driver.decisions = &*pct;
-        } else {
-            driver.decisions = &rng;
-        }
-        RunResult result = run_on_sim(workload_, spec, driver);
-        summary_.runs = i + 1;
-        summary_.events += result.events;
-        if (!result.passed()) {
-            spec.choices = recorded_;
-            if (handle(std::move(spec), std::move(result), i))
-                break;
-        }
-    }
-}
 
 /// Every schedule of spec with at most exhaustive_cuts_max non-calm
 /// choices; true when exploration should stop.
@@ -255,6 +197,8 @@ void Explorer::run_exhaustive() {
 ExploreSummary explore(const Workload& workload, const ExploreOptions& options,
                        const std::function<void(const ExploreProgress&)>& progress,
                        const std::function<void(const Finding&)>& on_finding) {
+    if (options.strategy != Strategy::exhaustive)
+        return explore_drawn(workload, options, progress, on_finding);
     return Explorer(workload, options, progress, on_finding).run();
 }
 

@@ -5,6 +5,7 @@
 // failure to a minimal run that replays exactly from its text form.
 //
 //   explore.h          the loop (this file): strategies, shards, budget
+//   explore_jobs.h     random and pct on every core, deterministically
 //   pct_decisions.h    the PCT scheduling strategy
 //   exhaustive.h       exhaustive enumeration of schedules
 //   shrink.h           the shrinker and its passes
@@ -28,12 +29,19 @@ std::string_view to_string(Strategy strategy);
 struct ExploreOptions {
     Strategy strategy = Strategy::random;
     std::uint64_t seed = 1;
-    std::optional<std::uint64_t> runs;  ///< stop after this many (this shard's)
+    /// Stop after this many runs in all: the global runs 0 .. runs - 1,
+    /// shared among the shards (shard k of n does those ≡ k mod n, so
+    /// runs / n of them, one more for k < runs mod n) and among the jobs.
+    /// Exhaustive: shard k does at most that many of its enumeration.
+    std::optional<std::uint64_t> runs;
     std::optional<std::chrono::duration<double>> time_limit;
     DrawOptions draw;
     KnobSet faults = all_knobs();   ///< the knobs fault plans may turn
     std::uint64_t shard_index = 0;  ///< 0-based
     std::uint64_t shard_count = 1;
+    /// Threads (random and pct; exhaustive runs on one). The findings and
+    /// the summary's runs and events do not depend on it (explore_jobs.h).
+    std::uint64_t jobs = 1;
     bool keep_going = false;  ///< on after a failure, reporting each new kind once
     bool shrink = true;
     std::uint64_t shrink_runs_max = 20000;
@@ -48,8 +56,10 @@ struct ExploreOptions {
 };
 
 struct Finding {
-    std::uint64_t run_index = 0;  ///< which run of this shard found it (0-based)
-    double seconds = 0;           ///< wall time from the start until found
+    /// Which run of this shard found it (0-based): global run
+    /// run_index · shard_count + shard_index.
+    std::uint64_t run_index = 0;
+    double seconds = 0;  ///< wall time from the start until found
     RunSpec found;
     RunResult found_result;
     RunSpec minimal;
@@ -74,7 +84,10 @@ struct ExploreSummary {
 
 /// Runs until options' runs or time limit, the first failure (unless
 /// keep_going), or the end of the exhaustive enumeration. progress is
-/// called every few thousand runs; on_finding as each new failure is shrunk.
+/// called about ten times a second, always from the calling thread;
+/// on_finding for each kind of failure once it is shrunk, in the order of the
+/// runs that found them (random and pct: after the search, when the first run
+/// of each kind is known whatever the jobs).
 ExploreSummary explore(const Workload& workload, const ExploreOptions& options,
                        const std::function<void(const ExploreProgress&)>& progress = {},
                        const std::function<void(const Finding&)>& on_finding = {});

@@ -25,6 +25,8 @@ class PctDecisions final : public sim::DecisionSource {
     PctDecisions(std::uint64_t seed, std::uint64_t depth, std::uint64_t horizon,
                  bool calm_data = false);
 
+    bool reads_process_ids() const override { return true; }
+
   protected:
     std::uint64_t next_choice(std::uint64_t option_count) override;
     std::uint64_t next_process_choice(std::span<const std::uint64_t> runnable_ids) override;

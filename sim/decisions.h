@@ -74,10 +74,17 @@ class DecisionSource {
     /// Appends every choice made from now on to choices (none to stop).
     void record_into(std::vector<std::uint64_t>* choices) { record_ = choices; }
 
+    /// Whether choose_process looks at the runnable ids, not only at how many
+    /// there are. When not, the scheduler calls choose(count) instead, which
+    /// is the same choice, and spares itself listing thousands of ids at
+    /// every step.
+    virtual bool reads_process_ids() const { return false; }
+
   protected:
     /// A choice in [0, option_count), option_count >= 2.
     virtual std::uint64_t next_choice(std::uint64_t option_count) = 0;
-    /// An index into runnable_ids, which holds at least two.
+    /// An index into runnable_ids, which holds at least two. A source that
+    /// overrides it overrides reads_process_ids too.
     virtual std::uint64_t next_process_choice(std::span<const std::uint64_t> runnable_ids) {
         return next_choice(runnable_ids.size());
     }

@@ -184,6 +184,8 @@ std::size_t SimConnection::recv(std::span<std::byte> buffer) {
 
     stream.bytes.read(stream.read, buffer.first(taken));
     stream.read += taken;
+    if (stream.read == stream.written)
+        stream.bytes.release();  // all read: no need to hold its memory meanwhile
     end.bytes_read += taken;
     end.bytes_moved += taken;
     sim.record(TraceKind::recv, link_.id, side_, buffer.size(), taken);

@@ -33,9 +33,6 @@ class Process {
     void* fake_stack = nullptr;  ///< AddressSanitizer's, across switches
 
     std::uint64_t wait_generation = 0;
-    bool timer_live = false;  ///< it waits with a deadline: in Simulation::timed_
-    Instant timer_at;
-    std::uint64_t timer_sequence = 0;
     WaitInfo wait;
     std::optional<std::string> failure;
 };
@@ -211,12 +208,8 @@ void Simulation::block(WaitQueue* queue, Deadline wake_at, const WaitInfo& info)
     process.wait = info;
     if (queue != nullptr)
         queue->add(process);
-    if (wake_at) {
-        process.timer_live = true;
-        process.timer_at = *wake_at;
-        process.timer_sequence = next_sequence_++;
-        timed_.push_back(&process);
-    }
+    if (wake_at)
+        timers_.add(process.id, *wake_at, next_sequence_++);
     yield_to_scheduler(process);
     process.wait = WaitInfo{};
     if (process.cancelled)
@@ -256,6 +249,8 @@ std::size_t Simulation::next_runnable_index() {
     }
     if (runnable_.size() < 2)
         return 0;
+    if (!decisions_->reads_process_ids())
+        return decisions_->choose(runnable_.size());
     runnable_ids_.clear();
     for (const Process* p : runnable_)
         runnable_ids_.push_back(p->id);
@@ -278,24 +273,7 @@ void Simulation::wake(Process& process, std::uint64_t generation) {
 }
 
 void Simulation::cancel_timer(Process& process) {
-    if (!process.timer_live)
-        return;
-    process.timer_live = false;
-    auto it = std::find(timed_.begin(), timed_.end(), &process);
-    *it = timed_.back();
-    timed_.pop_back();
-}
-
-Process* Simulation::earliest_timer() const {
-    Process* earliest = nullptr;
-    for (Process* process : timed_) {
-        if (earliest == nullptr || process->timer_at < earliest->timer_at ||
-            (process->timer_at == earliest->timer_at &&
-             process->timer_sequence < earliest->timer_sequence)) {
-            earliest = process;
-        }
-    }
-    return earliest;
+    timers_.remove(process.id);
 }
 
 void Simulation::delay(Duration duration) {
@@ -393,7 +371,7 @@ SimResult Simulation::run() {
         // The next thing to happen: the earliest event or timer (by time, then
         // by the order they were made).
         // Draining, timers wait: only what is on the wire still arrives.
-        Process* timer = foreground_done ? nullptr : earliest_timer();
+        const TimerHeap::Timer* timer = foreground_done ? nullptr : timers_.earliest();
         const bool have_event = !events_.empty();
         if (timer == nullptr && !have_event) {
             result.status = RunStatus::deadlock;
@@ -401,10 +379,10 @@ SimResult Simulation::run() {
             break;
         }
         const bool timer_first =
-            timer != nullptr && (!have_event || timer->timer_at < events_.front().at ||
-                                 (timer->timer_at == events_.front().at &&
-                                  timer->timer_sequence < events_.front().sequence));
-        const Instant at = timer_first ? timer->timer_at : events_.front().at;
+            timer != nullptr &&
+            (!have_event || timer->at < events_.front().at ||
+             (timer->at == events_.front().at && timer->sequence < events_.front().sequence));
+        const Instant at = timer_first ? timer->at : events_.front().at;
         if (at > budget_end) {
             result.status = RunStatus::time_budget_exceeded;
             result.report = describe_blocked();
@@ -413,9 +391,10 @@ SimResult Simulation::run() {
         if (now_ < at)
             now_ = at;
         if (timer_first) {
-            cancel_timer(*timer);
-            timer->state = Process::State::runnable;
-            add_runnable(*timer);
+            Process& process = *processes_[timer->process - 1];
+            cancel_timer(process);  // timer points into the heap: not used after this
+            process.state = Process::State::runnable;
+            add_runnable(process);
         } else {
             std::pop_heap(events_.begin(), events_.end(), EventLater{});
             const Event event = events_.back();

@@ -4,11 +4,13 @@
 //
 //   simulation.h      Simulation: virtual clock, event queue, fibers, the
 //                     scheduler, deadlock and time-budget detection (this file)
+//   timer_heap.h      TimerHeap: blocked processes' deadlines, earliest first
 //   decisions.h       DecisionSource: the one door for every nondeterministic
 //                     choice; PrngDecisions (xoshiro256**), RecordedDecisions
 //   fiber.h           stack pool and AddressSanitizer switch annotations
 //   faults.h          every fault knob: NetworkFaults, StoreFaults, FsFaults
 //   trace.h           Trace: events with virtual time, XXH3 digest, JSON lines
+//   text_table.h      TextTable: the trace's interned texts by id
 //   sim_network.h     SimNetwork: listen, connect, accept; segments, FIN, RST
 //   sim_link.h        the state of one simulated TCP connection (internal)
 //   sim_connection.h  SimConnection: the Connection contract, simulated
@@ -38,6 +40,7 @@
 #include "protocol/clock.h"
 #include "sim/decisions.h"
 #include "sim/faults.h"
+#include "sim/timer_heap.h"
 #include "sim/trace.h"
 
 namespace ferry::sim {
@@ -256,8 +259,6 @@ class Simulation final : public Clock {
     void switch_to(Process& process);
     void yield_to_scheduler(Process& process);
     void on_process_finished(Process& process);
-    /// The blocked process whose timer is due first, if any.
-    Process* earliest_timer() const;
     void cancel_timer(Process& process);
     DeadlockReport describe_blocked() const;
 
@@ -286,7 +287,7 @@ class Simulation final : public Clock {
     std::uint64_t next_sequence_ = 0;  ///< orders events and timers of one instant
     /// Blocked processes with a deadline: at most one timer each, so they
     /// live here rather than as (mostly cancelled) events in the heap.
-    SmallVector<Process*, 4> timed_;
+    TimerHeap timers_;
 
     const void* scheduler_stack_bottom_ = nullptr;
     std::size_t scheduler_stack_size_ = 0;

@@ -113,32 +113,19 @@ void Trace::write_json(const TraceEvent& event) {
     *json_out_ << format_json(event) << '\n';
 }
 
-namespace {
-
-/// texts_ holds a handful of entries per run (names, addresses, fault
-/// names), in the order first seen: a linear scan beats a sorted insert.
-template <typename Texts>
-auto find_text(Texts& texts, std::uint64_t id) {
-    return std::find_if(texts.begin(), texts.end(),
-                        [id](const auto& entry) { return entry.first == id; });
-}
-
-}  // namespace
-
 std::uint64_t Trace::intern(std::string_view text) {
     if (text.empty())
         return 0;
     const std::uint64_t id = XXH3_64bits(text.data(), text.size());
-    if (find_text(texts_, id) == texts_.end())
-        texts_.emplace_back(id, std::string(text));
+    texts_.add(id, text);
     return id;
 }
 
 std::string_view Trace::text(std::uint64_t id) const {
     if (id == 0)
         return "";
-    auto it = find_text(texts_, id);
-    return it == texts_.end() ? std::string_view("?") : std::string_view(it->second);
+    const std::string* text = texts_.find(id);
+    return text == nullptr ? std::string_view("?") : std::string_view(*text);
 }
 
 std::uint64_t Trace::name_process(std::uint64_t process, std::string_view name) {

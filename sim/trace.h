@@ -19,6 +19,7 @@
 #include <boost/container/small_vector.hpp>
 
 #include "protocol/clock.h"
+#include "sim/text_table.h"
 
 namespace ferry::sim {
 
@@ -157,9 +158,7 @@ class Trace {
     std::array<TraceEvent, recent_capacity> recent_;  ///< only [count - 64, count) are set
     std::uint64_t event_count_ = 0;
     std::uint64_t hashed_count_ = 0;
-    /// (id, text) in the order first interned: a handful per run, so a
-    /// flat vector with room inline for them.
-    boost::container::small_vector<std::pair<std::uint64_t, std::string>, 12> texts_;
+    TextTable texts_;
     boost::container::small_vector<std::uint64_t, 4> process_names_;  ///< text id per process id
     std::ostream* json_out_ = nullptr;
     bool stopped_ = false;

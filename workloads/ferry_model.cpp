@@ -2,6 +2,8 @@
 
 #include <algorithm>
 #include <map>
+#include <set>
+#include <string_view>
 
 #include <fmt/core.h>
 
@@ -277,9 +279,12 @@ std::optional<Failure> Model::check_files(const harness::TextTable& stored) cons
         if (!allowed)
             return wrong_content(nullptr, name, content, "the server keeps");
     }
+    // A set, not a scan of stored per name: runs have thousands of files.
+    std::set<std::string_view> kept_names;
+    for (const auto& file : stored)
+        kept_names.insert(file.first);
     for (const auto& [name, writes] : writes_) {
-        const bool kept = std::any_of(stored.begin(), stored.end(),
-                                      [&](const auto& file) { return file.first == name; });
+        const bool kept = kept_names.contains(name);
         const bool acked = std::any_of(writes.begin(), writes.end(),
                                        [](const Write& w) { return w.acked.has_value(); });
         if (acked && !kept) {

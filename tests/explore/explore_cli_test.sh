@@ -23,6 +23,21 @@ replay=$(grep -m1 "^replay: " "$dir/out.txt" | sed 's/^replay: //')
 eval "\"$ferry\" ${replay#ferry }" >"$dir/replay.txt" 2>&1
 [ $? -ne 0 ] || fail "the replay command passed: $replay"
 
+# --jobs changes nothing but the speed: the same findings, shrunk the same,
+# and the same run count (timings stripped).
+untimed() { sed -E -e 's/ after [0-9.]+ s$//' -e 's/^([0-9]+ runs) in .*/\1/' "$1"; }
+for jobs in 1 3; do
+    "$ferry" explore --workload naive --keep-going --runs 3000 --jobs $jobs >"$dir/jobs$jobs.txt" 2>&1
+    [ $? -eq 3 ] || fail "naive --keep-going --jobs $jobs: expected exit 3"
+done
+untimed "$dir/jobs1.txt" >"$dir/jobs1.untimed"
+untimed "$dir/jobs3.txt" >"$dir/jobs3.untimed"
+cmp -s "$dir/jobs1.untimed" "$dir/jobs3.untimed" || {
+    diff "$dir/jobs1.untimed" "$dir/jobs3.untimed"; fail "--jobs 3 found otherwise than --jobs 1"; }
+grep -q "^3000 runs$" "$dir/jobs3.untimed" || fail "--runs 3000 on 3 jobs did not do 3000 runs"
+"$ferry" explore --workload naive --runs 10 --jobs 0 >/dev/null 2>&1
+[ $? -eq 2 ] || fail "--jobs 0 is a usage error (exit 2)"
+
 "$ferry" explore --protocol naive --runs 10 >/dev/null 2>&1
 [ $? -ne 0 ] || fail "naive: a failure exits non-zero"
 "$ferry" explore --workload ferry --runs 2000 --shard 2/3 >"$dir/ferry.txt" 2>&1
