@@ -39,12 +39,7 @@ constexpr std::string_view deadlock_signature = "deadlock";
 constexpr std::string_view truncation_signature = "wrong data (truncated file)";
 
 const harness::WorkloadRegistry& registry() {
-    static const harness::WorkloadRegistry known = [] {
-        harness::WorkloadRegistry r;
-        workloads::add_builtin_workloads(r);
-        return r;
-    }();
-    return known;
+    return workloads::builtin_workloads();
 }
 
 const harness::Workload& workload(std::string_view name) {

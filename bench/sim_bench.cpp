@@ -42,12 +42,7 @@ namespace ferry::bench {
 namespace {
 
 const harness::Workload& ferry_workload() {
-    static const harness::WorkloadRegistry registry = [] {
-        harness::WorkloadRegistry r;
-        workloads::add_builtin_workloads(r);
-        return r;
-    }();
-    return *registry.find("ferry");
+    return workloads::builtin_workload("ferry");
 }
 
 /// The ferry workload's simple case: one client puts size_bytes (generated

@@ -35,12 +35,7 @@ namespace ferry::bench {
 namespace {
 
 const harness::Workload& scale_workload() {
-    static const harness::WorkloadRegistry registry = [] {
-        harness::WorkloadRegistry r;
-        workloads::add_builtin_workloads(r);
-        return r;
-    }();
-    return *registry.find("ferry");
+    return workloads::builtin_workload("ferry");
 }
 
 /// clients clients, each putting 2 KiB as a name of its own and getting it

@@ -7,11 +7,18 @@
 //
 // and examples/kv (a key-value protocol written as a user would write theirs).
 
+#include <string_view>
+
 #include "harness/workload.h"
 
 namespace ferry::workloads {
 
 /// Adds every workload ferry ships to registry.
 void add_builtin_workloads(harness::WorkloadRegistry& registry);
+
+/// A registry of them, made once.
+const harness::WorkloadRegistry& builtin_workloads();
+/// One of them by name; throws std::invalid_argument for an unknown name.
+const harness::Workload& builtin_workload(std::string_view name);
 
 }  // namespace ferry::workloads

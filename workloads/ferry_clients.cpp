@@ -2,6 +2,7 @@
 
 #include <memory>
 #include <stdexcept>
+#include <variant>
 
 #include <fmt/core.h>
 
@@ -102,19 +103,30 @@ bool connection_kept(const FerryOp& op, const OpEnd& end) {
     }
 }
 
+/// A reply line that says OK: the OK, or how the operation ended instead.
+/// A checked request's line must pass its check.
+std::variant<OkReply, OpEnd> read_ok_line(BufferedReader& reader, bool checked, std::string& line) {
+    auto got = reader.recv_line(header_line_bytes_max);
+    if (!got)
+        return OpEnd{OpStatus::cut, 0, "the server closed without a reply"};
+    line = std::move(*got);
+    const auto reply = checked ? parse_checked_reply(line) : parse_reply(line);
+    if (const auto* ok = reply ? std::get_if<OkReply>(&*reply) : nullptr)
+        return *ok;
+    return end_for_reply(line, checked);
+}
+
 /// The reply to a GET: its line, then the body, checked against the
-/// line's digest. A checked request's line must pass its check.
+/// line's digest.
 OpEnd read_get_reply(BufferedReader& reader, bool checked, FerryOpResult& result) {
-    const auto line = reader.recv_line(header_line_bytes_max);
-    if (!line)
-        return {OpStatus::cut, 0, "the server closed without a reply"};
-    const auto reply = checked ? parse_checked_reply(*line) : parse_reply(*line);
-    const auto* ok = reply ? std::get_if<OkReply>(&*reply) : nullptr;
-    if (!ok)
-        return end_for_reply(*line, checked);
+    std::string line;
+    auto first = read_ok_line(reader, checked, line);
+    if (auto* end = std::get_if<OpEnd>(&first))
+        return std::move(*end);
+    const OkReply* ok = &std::get<OkReply>(first);
     if (!ok->digest)
         return {OpStatus::protocol_error, 0,
-                fmt::format("GET answered without a digest: {:?}", *line)};
+                fmt::format("GET answered without a digest: {:?}", line)};
     std::string body(ok->number, '\0');
     std::size_t got = 0;
     while (got < body.size()) {
@@ -133,13 +145,11 @@ OpEnd read_get_reply(BufferedReader& reader, bool checked, FerryOpResult& result
 /// The reply to a DIR: its line, then the listing; a checked one must match
 /// the line's digest (an unchecked one has none).
 OpEnd read_dir_reply(BufferedReader& reader, bool checked, FerryOpResult& result) {
-    const auto line = reader.recv_line(header_line_bytes_max);
-    if (!line)
-        return {OpStatus::cut, 0, "the server closed without a reply"};
-    const auto reply = checked ? parse_checked_reply(*line) : parse_reply(*line);
-    const auto* ok = reply ? std::get_if<OkReply>(&*reply) : nullptr;
-    if (!ok)
-        return end_for_reply(*line, checked);
+    std::string line;
+    auto first = read_ok_line(reader, checked, line);
+    if (auto* end = std::get_if<OpEnd>(&first))
+        return std::move(*end);
+    const OkReply* ok = &std::get<OkReply>(first);
     std::vector<FileInfo> listing;
     std::string text;
     for (std::uint64_t n = 0; n < ok->number; ++n) {

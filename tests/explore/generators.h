@@ -28,19 +28,11 @@ namespace ferry::explore_test {
 
 /// The workloads ferry ships, by name.
 inline const harness::WorkloadRegistry& test_workloads() {
-    static const harness::WorkloadRegistry registry = [] {
-        harness::WorkloadRegistry r;
-        workloads::add_builtin_workloads(r);
-        return r;
-    }();
-    return registry;
+    return workloads::builtin_workloads();
 }
 
 inline const harness::Workload& workload_named(std::string_view name) {
-    const harness::Workload* workload = test_workloads().find(name);
-    if (workload == nullptr)
-        throw std::invalid_argument("no workload " + std::string(name));
-    return *workload;
+    return workloads::builtin_workload(name);
 }
 
 /// Every choice is a rapidcheck pick in [0, option_count): shrinks to 0, the

@@ -100,12 +100,7 @@ files = { "a.bin" = { size = 1024 }, "b.txt" = { content = "hi" } }   # the serv
 )toml";
 
 const WorkloadRegistry& registry() {
-    static const WorkloadRegistry workloads = [] {
-        WorkloadRegistry r;
-        workloads::add_builtin_workloads(r);
-        return r;
-    }();
-    return workloads;
+    return workloads::builtin_workloads();
 }
 
 Scenario parse(std::string_view text, const std::filesystem::path& path = "s.toml") {
