@@ -16,11 +16,13 @@
 #include <fmt/core.h>
 
 #include "cli/commands.h"
+#include "cli/interrupt.h"
 #include "cli/local_file.h"
 #include "cli/progress.h"
 #include "protocol/ferry_client.h"
 #include "protocol/naive.h"
 #include "protocol/names.h"
+#include "protocol/printable.h"
 #include "real/steady_clock.h"
 #include "real/tcp_connection.h"
 
@@ -62,7 +64,7 @@ void add_protocol_option(CLI::App& command, ClientOptions& options, const std::s
 std::string name_rules() {
     return fmt::format(
         "a name is 1 to {} characters of A-Z a-z 0-9 . _ - and does not start "
-        "with '.'",
+        "with '.' or '-'",
         name_bytes_max);
 }
 
@@ -171,12 +173,15 @@ int run_naive_put(const PutOptions& options, const HostPort& address) {
                 code = exit_failed;
                 return;
             }
-            // The chapter's client prints what the server says it received.
-            fmt::print("{}\n", result.reply);
+            // The chapter's client prints what the server says it received
+            // (escaped: whatever a server sends must not reach the terminal
+            // raw).
+            const std::string reply = printable_text(result.reply);
+            fmt::print("{}\n", reply);
             if (result.reply != std::to_string(result.sent_bytes)) {
                 fmt::print(stderr,
                            "ferry: {}: sent {} bytes but the server counted {}: data lost\n",
-                           operation, result.sent_bytes, result.reply);
+                           operation, result.sent_bytes, reply);
                 code = exit_failed;
             }
         },
@@ -265,6 +270,16 @@ int run_get(const GetOptions& options) {
     const std::size_t chunk_bytes = options.client.chunk_bytes.value_or(ferry_chunk_bytes_default);
     const std::string operation =
         fmt::format("get {} from {}", options.name, format_host_port(*address));
+    // Interrupted, a download removes its part file; a killed one's is
+    // reclaimed here, by the next download of the same target.
+    std::unique_ptr<RemoveOnInterrupt> interrupt;
+    if (!to_stdout) {
+        interrupt = std::make_unique<RemoveOnInterrupt>();
+        if (const std::size_t reclaimed = reclaim_abandoned_parts(target)) {
+            fmt::print(stderr, "ferry: removed {} abandoned partial download{} of {}\n", reclaimed,
+                       reclaimed == 1 ? "" : "s", target.string());
+        }
+    }
     return run_reporting(operation, [&] {
         auto conn = connect(*address, options.client);
         FerryClient client(*conn, chunk_bytes);
@@ -276,7 +291,7 @@ int run_get(const GetOptions& options) {
             conn->close();
             return;
         }
-        AtomicFileSink sink(target);
+        AtomicFileSink sink(target, interrupt.get());
         const TransferResult result = client.get(options.name, sink, progress.callback());
         progress.finish();
         conn->close();
@@ -308,7 +323,9 @@ int run_dir(const ClientOptions& options) {
             width = std::max(width, std::to_string(file.size_bytes).size());
         }
         for (const FileInfo& file : files) {
-            fmt::print("{:>{}} {}\n", file.size_bytes, width, file.name);
+            // The client takes only valid names from a listing; escaped all
+            // the same, so no rule change can let a server's bytes through.
+            fmt::print("{:>{}} {}\n", file.size_bytes, width, printable_text(file.name));
         }
     });
 }
@@ -356,15 +373,17 @@ void add_client_commands(CLI::App& app, ExitStatus& status) {
         ->add_option("--chunk-size", get->client.chunk_bytes, "Bytes per recv and file write")
         ->check(CLI::PositiveNumber);
     get_command->footer(
-        "The file is written beside its target under a temporary name and renamed into place\n"
-        "only once its digest checks out: a failed download leaves nothing and never replaces\n"
-        "an existing file.\n"
+        "The file is written beside its target under a temporary name (.NAME.ferry-part-XXXXXX)\n"
+        "and renamed into place only once its digest checks out: a failed or interrupted\n"
+        "download leaves nothing and never replaces an existing file. Part files of a killed\n"
+        "download (kill -9) are removed by the next get of the same target.\n"
         "Examples:\n"
         "  ferry get notes.txt                 write ./notes.txt\n"
         "  ferry get notes.txt -o /tmp/n.txt   write /tmp/n.txt\n"
         "  ferry get notes.txt -o - | less     write to standard output\n"
         "Exit codes: 0 downloaded, 1 server error (ERR 404: no such file), corrupted data or\n"
-        "connection failure, 2 usage error or bad name.");
+        "connection failure, 2 usage error or bad name, 128 + the signal when interrupted\n"
+        "(130 SIGINT, 143 SIGTERM, 129 SIGHUP).");
     get_command->callback([get, &status] { status.code = run_get(*get); });
 
     CLI::App* dir_command =

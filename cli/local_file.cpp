@@ -3,14 +3,20 @@
 #include "cli/local_file.h"
 
 #include <fcntl.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
+#include <cctype>
 #include <cerrno>
 #include <cstring>
+#include <string_view>
 #include <system_error>
 
 #include <fmt/core.h>
+
+#include "cli/interrupt.h"
 
 namespace ferry::cli {
 
@@ -79,22 +85,114 @@ std::size_t LocalFileReader::read_at(std::uint64_t offset, std::span<std::byte> 
     return done;
 }
 
-AtomicFileSink::AtomicFileSink(std::filesystem::path target) : target_(std::move(target)) {
+namespace {
+
+std::string part_file_prefix(const std::filesystem::path& target) {
+    return fmt::format(".{}.ferry-part-", target.filename().string());
+}
+
+constexpr std::size_t part_file_suffix_chars = 6;  // mkostemp's XXXXXX
+
+bool is_part_file_of(std::string_view entry, std::string_view prefix) {
+    if (!entry.starts_with(prefix) || entry.size() != prefix.size() + part_file_suffix_chars)
+        return false;
+    return std::all_of(entry.begin() + static_cast<std::ptrdiff_t>(prefix.size()), entry.end(),
+                       [](char c) { return std::isalnum(static_cast<unsigned char>(c)) != 0; });
+}
+
+/// Whether fd is still the file at path (not removed or replaced).
+bool still_at(int fd, const std::filesystem::path& path) {
+    struct stat open_file {};
+    struct stat named {};
+    return ::fstat(fd, &open_file) == 0 && ::lstat(path.c_str(), &named) == 0 &&
+           open_file.st_dev == named.st_dev && open_file.st_ino == named.st_ino;
+}
+
+/// Takes the part file at path when no process holds its lock.
+bool reclaim_if_abandoned(const std::filesystem::path& path) {
+    const int fd = ::open(path.c_str(), O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+    if (fd < 0)
+        return false;
+    struct stat info {};
+    bool removed = false;
+    if (::fstat(fd, &info) == 0 && S_ISREG(info.st_mode) && ::flock(fd, LOCK_EX | LOCK_NB) == 0 &&
+        still_at(fd, path)) {
+        removed = ::unlink(path.c_str()) == 0;
+    }
+    ::close(fd);
+    return removed;
+}
+
+}  // namespace
+
+std::size_t reclaim_abandoned_parts(const std::filesystem::path& target) {
+    std::filesystem::path directory = target.parent_path();
+    if (directory.empty())
+        directory = ".";
+    const std::string prefix = part_file_prefix(target);
+    std::error_code error;
+    std::filesystem::directory_iterator entries(directory, error);
+    std::size_t removed = 0;
+    for (; !error && entries != std::filesystem::directory_iterator(); entries.increment(error)) {
+        const std::string entry = entries->path().filename().string();
+        if (is_part_file_of(entry, prefix) && reclaim_if_abandoned(directory / entry))
+            ++removed;
+    }
+    return removed;
+}
+
+AtomicFileSink::AtomicFileSink(std::filesystem::path target, RemoveOnInterrupt* interrupt)
+    : target_(std::move(target)), interrupt_(interrupt) {
     std::filesystem::path directory = target_.parent_path();
     if (directory.empty())
         directory = ".";
-    // Hidden, so a half-written download does not look like a finished one.
-    std::string pattern =
-        (directory / fmt::format(".{}.ferry-part-XXXXXX", target_.filename().string())).string();
-    fd_ = ::mkostemp(pattern.data(), O_CLOEXEC);
-    if (fd_ < 0) {
-        throw InputError(fmt::format("cannot write {}: {}", target_.string(), errno_text(errno)));
+    // A reclaimer can take the file between its creation and its lock;
+    // then make another. It only takes unlocked files, so this ends.
+    for (int attempt = 0; attempt < 16; ++attempt) {
+        if (try_create(directory))
+            break;
     }
-    temp_path_ = pattern;
+    if (fd_ < 0) {
+        throw InputError(
+            fmt::format("cannot write {}: its part file keeps disappearing", target_.string()));
+    }
     // mkostemp creates the file 0600; give it the mode a new file would get.
     const mode_t mask = ::umask(0);
     ::umask(mask);
     ::fchmod(fd_, 0666 & ~mask);
+}
+
+bool AtomicFileSink::try_create(const std::filesystem::path& directory) {
+    // Hidden, so a half-written download does not look like a finished one.
+    std::string pattern = (directory / (part_file_prefix(target_) + "XXXXXX")).string();
+    const int fd = ::mkostemp(pattern.data(), O_CLOEXEC);
+    if (fd < 0) {
+        throw InputError(fmt::format("cannot write {}: {}", target_.string(), errno_text(errno)));
+    }
+    if (interrupt_)
+        interrupt_->arm(pattern);
+    // The lock lives on a descriptor of its own, so commit can close the
+    // data descriptor (and see its errors) before the rename.
+    const int lock_fd = ::open(pattern.c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+    int locked = -1;
+    if (lock_fd >= 0) {
+        do {
+            locked = ::flock(lock_fd, LOCK_EX);
+        } while (locked != 0 && errno == EINTR);
+    }
+    // Where flock is not supported, there is no lock and nothing reclaims.
+    if (lock_fd < 0 || (locked == 0 && !still_at(lock_fd, pattern))) {
+        if (interrupt_)
+            interrupt_->disarm();
+        ::close(fd);
+        if (lock_fd >= 0)
+            ::close(lock_fd);
+        return false;
+    }
+    fd_ = fd;
+    lock_fd_ = lock_fd;
+    temp_path_ = pattern;
+    return true;
 }
 
 AtomicFileSink::~AtomicFileSink() {
@@ -113,17 +211,19 @@ void AtomicFileSink::commit() {
     fd_ = -1;
     if (::close(fd) != 0) {
         const int error = errno;
-        ::unlink(temp_path_.c_str());
-        temp_path_.clear();
+        discard();
         throw std::system_error(error, std::generic_category(), "closing " + target_.string());
     }
     if (::rename(temp_path_.c_str(), target_.c_str()) != 0) {
         const int error = errno;
-        ::unlink(temp_path_.c_str());
-        temp_path_.clear();
+        discard();
         throw std::system_error(error, std::generic_category(), "renaming to " + target_.string());
     }
     temp_path_.clear();
+    if (interrupt_)
+        interrupt_->disarm();
+    ::close(lock_fd_);
+    lock_fd_ = -1;
 }
 
 void AtomicFileSink::discard() noexcept {
@@ -134,6 +234,12 @@ void AtomicFileSink::discard() noexcept {
     if (!temp_path_.empty()) {
         ::unlink(temp_path_.c_str());
         temp_path_.clear();
+    }
+    if (interrupt_)
+        interrupt_->disarm();
+    if (lock_fd_ >= 0) {
+        ::close(lock_fd_);
+        lock_fd_ = -1;
     }
 }
 

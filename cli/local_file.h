@@ -43,14 +43,20 @@ class LocalFileReader : public FileReader {
     std::uint64_t size_bytes_ = 0;
 };
 
-/// Writes a download to a temporary file beside target and renames it over
-/// target only on commit(), so a failed or corrupted download leaves no file
-/// and never replaces an existing one.
+class RemoveOnInterrupt;
+
+/// Writes a download to a temporary file beside target (a part file,
+/// ".NAME.ferry-part-XXXXXX") and renames it over target only on commit(), so
+/// a failed or corrupted download leaves no file and never replaces an
+/// existing one. The part file is locked (flock) for as long as the sink
+/// owns it, so reclaim_abandoned_parts can tell it from one whose process
+/// was killed.
 class AtomicFileSink : public ByteSink {
   public:
     /// Creates the temporary file; throws InputError when target's directory
-    /// is missing or not writable.
-    explicit AtomicFileSink(std::filesystem::path target);
+    /// is missing or not writable. With interrupt, a signal removes the part
+    /// file from the moment it exists until it is committed or discarded.
+    explicit AtomicFileSink(std::filesystem::path target, RemoveOnInterrupt* interrupt = nullptr);
     ~AtomicFileSink() override;  ///< removes the temporary file unless committed
     AtomicFileSink(const AtomicFileSink&) = delete;
     AtomicFileSink& operator=(const AtomicFileSink&) = delete;
@@ -63,12 +69,26 @@ class AtomicFileSink : public ByteSink {
     const std::filesystem::path& target() const { return target_; }
 
   private:
+    /// One try at creating and locking a part file; false when a reclaimer
+    /// removed it before it was locked.
+    bool try_create(const std::filesystem::path& directory);
     void discard() noexcept;
 
     std::filesystem::path target_;
     std::filesystem::path temp_path_;
+    RemoveOnInterrupt* interrupt_ = nullptr;
     int fd_ = -1;
+    int lock_fd_ = -1;  ///< holds the flock, also across close(fd_) and the rename
 };
+
+/// Removes the part files of downloads to target that no process owns any
+/// more: ".NAME.ferry-part-XXXXXX" beside target (NAME its file name, XXXXXX
+/// six letters and digits), regular files, not locked. A download holds its
+/// part file's lock until it is renamed or removed, and the kernel drops the
+/// lock when the process dies however it dies, so this never takes a live
+/// download's file and always takes a killed one's. Returns how many it
+/// removed; files it cannot open or remove are left alone.
+std::size_t reclaim_abandoned_parts(const std::filesystem::path& target);
 
 /// Writes a download to a file descriptor (standard output for "-o -").
 class FdSink : public ByteSink {

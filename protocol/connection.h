@@ -10,6 +10,7 @@
 //   accept_loop.h  a server's accept loop: connection limit and refusals
 //   memory_store.h an in-memory Store for tests
 //   names.h        which file names ferry/1 accepts
+//   printable.h    text from a peer made safe for a terminal or a log
 //   digest.h       XXH3-128 digests as 32 hex digits
 //   naive.h        the textbook chapter's chunked upload, bugs included
 //   ferry_wire.h   ferry/1 header lines: parsing and formatting

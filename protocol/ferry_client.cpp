@@ -9,6 +9,7 @@
 #include "protocol/chunk_buffer.h"
 #include "protocol/digest.h"
 #include "protocol/ferry_wire.h"
+#include "protocol/printable.h"
 
 namespace ferry {
 
@@ -17,8 +18,10 @@ namespace ferry {
 
 namespace {
 
+/// The message is the server's text: escaped here, once, so no caller can
+/// print a terminal escape a hostile server put in it.
 Refusal refusal_for(const ErrReply& err) {
-    return Refusal{err.code, fmt::format("ERR {} {}", err.code, err.message)};
+    return Refusal{err.code, fmt::format("ERR {} {}", err.code, printable_text(err.message))};
 }
 
 /// Built out of line and thrown by the caller, so the throwing frame holds no

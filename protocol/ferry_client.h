@@ -24,7 +24,8 @@ class RemoteError : public std::runtime_error {
   public:
     RemoteError(int code, const std::string& line) : std::runtime_error(line), code_(code) {}
     int code() const { return code_; }
-    /// "ERR <code> <message>", rebuilt from the parsed line.
+    /// "ERR <code> <message>", rebuilt from the parsed line, the message
+    /// escaped (printable_text): safe to print.
     const char* line() const { return what(); }
 
   private:
@@ -56,7 +57,9 @@ struct TransferResult {
 /// The server's "ERR <code> <message>", as a value.
 struct Refusal {
     int code = 0;
-    std::string line;  ///< "ERR <code> <message>", rebuilt from the parsed line
+    /// "ERR <code> <message>", rebuilt from the parsed line, the message
+    /// escaped (printable_text): safe to print.
+    std::string line;
 };
 
 /// What try_put and try_get return: the transfer done, or the server's

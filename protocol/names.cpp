@@ -12,7 +12,9 @@ bool is_name_char(char c) {
 bool is_valid_name(std::string_view name) {
     if (name.empty() || name.size() > name_bytes_max)
         return false;
-    if (name.front() == '.')
+    // '.': hidden files, "." and "..". '-': `rm *` in the server's folder
+    // would read "-rf" as an option.
+    if (name.front() == '.' || name.front() == '-')
         return false;
     for (char c : name) {
         if (!is_name_char(c))

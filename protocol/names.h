@@ -1,7 +1,8 @@
 #pragma once
 // Which file names ferry/1 accepts: 1 to 255 bytes of [A-Za-z0-9._-], not
-// starting with '.'. So no separators, no "..", no hidden files, nothing a
-// file system could read as a path.
+// starting with '.' or '-'. So no separators, no "..", no hidden files,
+// nothing a file system could read as a path, and nothing a shell tool that
+// later touches the folder (rm *, tar, grep) could read as an option.
 
 #include <cstddef>
 #include <string_view>

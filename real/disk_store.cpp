@@ -52,7 +52,7 @@ void check_name(std::string_view name) {
     if (!is_valid_name(name)) {
         throw StoreError(StoreErrorKind::name_not_allowed,
                          fmt::format("name not allowed: {} (1-{} bytes of A-Z a-z 0-9 . _ -, "
-                                     "not starting with '.')",
+                                     "not starting with '.' or '-')",
                                      quote_name(name), name_bytes_max));
     }
 }

@@ -28,10 +28,11 @@ std::uint64_t put_line_bytes(std::uint64_t size) {
     return std::string_view("PUT a.bin  ").size() + digits + 32 + 2 + 8 + 1;
 }
 
-/// A name at an edge of ferry/1's rules: length 255 and 256, a leading dot,
-/// separators, bytes just outside the allowed classes.
+/// A name at an edge of ferry/1's rules: length 255 and 256, a leading dot or
+/// dash (a dash is fine further in), separators, bytes just outside the
+/// allowed classes.
 std::string edge_name(DecisionSource& source) {
-    static const std::array<std::string, 14> names = {std::string(255, 'n'),
+    static const std::array<std::string, 16> names = {std::string(255, 'n'),
                                                       std::string(256, 'n'),
                                                       ".hidden",
                                                       "..",
@@ -42,6 +43,8 @@ std::string edge_name(DecisionSource& source) {
                                                       "a~",
                                                       "a:b",
                                                       "x.",
+                                                      "-a",
+                                                      "a-",
                                                       "Z_9-.x",
                                                       "a\tb",
                                                       "\xc3\xa9"};

@@ -74,7 +74,7 @@ FerryOp ferry_op(const harness::Operation& op, std::uint64_t seed, std::size_t c
 }
 
 bool name_allowed_by_spec(std::string_view name) {
-    if (name.empty() || name.size() > 255 || name.front() == '.')
+    if (name.empty() || name.size() > 255 || name.front() == '.' || name.front() == '-')
         return false;
     for (const char ch : name) {
         const bool allowed = (ch >= 'A' && ch <= 'Z') || (ch >= 'a' && ch <= 'z') ||

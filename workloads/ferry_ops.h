@@ -46,7 +46,7 @@ FerryOp ferry_op(const harness::Operation& op, std::uint64_t seed, std::size_t c
                  std::size_t index);
 
 /// Whether ferry/1 (docs/protocol.md) allows name: 1 to 255 bytes of
-/// [A-Za-z0-9._-], not starting with '.'. Written from the spec, apart from
+/// [A-Za-z0-9._-], not starting with '.' or '-'. Written from the spec, apart from
 /// protocol/names.cpp, so the model does not share the code it checks.
 bool name_allowed_by_spec(std::string_view name);
 

@@ -7,8 +7,10 @@ CLI would refuse to send something.
 """
 
 import os
+import re
 import signal
 import socket
+import subprocess
 import sys
 import threading
 import time
@@ -74,6 +76,7 @@ def case_several_requests_one_connection(ferry):
 
 BAD_NAMES = ["..", "../x", "/etc/passwd", "a/b", ".hidden", "", "a" * 256, "a b",
              "caf\u00e9.txt", "x\\y", ".", "tab\there"]
+DASH_NAMES = ["-rf", "--help", "-"]
 
 
 def case_bad_names_refused(ferry):
@@ -98,10 +101,20 @@ def case_bad_names_refused(ferry):
                 check(b"not a name the server accepts" in result.stderr, describe(result))
                 result = run(client(ferry, server, "get", name, "-o", os.path.join(work, "out")))
                 expect_exit(result, EXIT_USAGE)
+            # A leading dash (an option to any shell tool in the server's
+            # folder): passed so the command line does not read it as one.
+            for name in DASH_NAMES:
+                result = run(client(ferry, server, "put", source, f"--as={name}"))
+                expect_exit(result, EXIT_USAGE)
+                check(b"not a name the server accepts" in result.stderr, describe(result))
+                result = run([ferry, "get", "--server", server.address, "-o",
+                              os.path.join(work, "out"), "--", name])
+                expect_exit(result, EXIT_USAGE)
+                check(b"not a name the server accepts" in result.stderr, describe(result))
             # The server refuses them too, when a client sends them anyway
             # (and NUL, which no command line can carry).
-            for name in [n.encode() for n in BAD_NAMES if n and " " not in n and "\t" not in n] \
-                    + [b"a\x00b", b"nul\x00"]:
+            for name in [n.encode() for n in BAD_NAMES + DASH_NAMES
+                         if n and " " not in n and "\t" not in n] + [b"a\x00b", b"nul\x00"]:
                 with socket.create_connection((server.host, server.port), timeout=10) as conn:
                     conn.sendall(b"PUT " + name + b" 7\npayload")
                     reply = conn.recv(1024)
@@ -175,10 +188,13 @@ def case_exit_codes(ferry):
 
 class FakeServer:
     """A one-connection-at-a-time ferry/1 impostor: reads a request line and
-    answers with fixed bytes, for replies a real server never sends."""
+    answers with fixed bytes, for replies a real server never sends. With
+    hold, it then keeps the connection open, silent, until closed (a server
+    that stalls mid-body)."""
 
-    def __init__(self, reply):
+    def __init__(self, reply, hold=False):
         self.reply = reply
+        self.hold = threading.Event() if hold else None
         self.listener = socket.create_server(("127.0.0.1", 0))
         self.listener.settimeout(20)
         self.address = "127.0.0.1:%d" % self.listener.getsockname()[1]
@@ -198,10 +214,14 @@ class FakeServer:
                             break
                         line += byte
                     conn.sendall(self.reply)
+                    if self.hold:
+                        self.hold.wait(60)
         except OSError:
             pass
 
     def close(self):
+        if self.hold:
+            self.hold.set()
         self.listener.close()
 
 
@@ -233,6 +253,171 @@ def case_corrupt_download_leaves_nothing(ferry):
                 check(os.listdir(work) == ["hello.txt"], f"left behind: {os.listdir(work)}")
             finally:
                 fake.close()
+
+
+# A hostile server's refusal: clear the screen, retitle the window, ring the
+# bell. Checked as the client requires: " ~" and the low 32 bits of the
+# XXH3-64 of the line before it (printf 'ERR 404 \x1b[2J\x1b]0;pwned\x07').
+HOSTILE_ERR = b"ERR 404 \x1b[2J\x1b]0;pwned\x07 ~5433ed3c\n"
+
+
+def only_printable(data):
+    """Whether every byte is printable ASCII or a line break."""
+    return all(0x20 <= byte < 0x7f or byte == 0x0a for byte in data)
+
+
+def case_hostile_text_escaped(ferry):
+    """Nothing a peer sends reaches a terminal or a log raw: the client
+    escapes a server's ERR text (get, put, dir) and a naive server's reply;
+    the server escapes a client's garbage in its log."""
+    with TempDir() as work:
+        source = os.path.join(work, "a.txt")
+        with open(source, "wb") as out:
+            out.write(b"abc\n")
+        fake = FakeServer(HOSTILE_ERR)
+        try:
+            for command in (["get", "x.txt", "-o", os.path.join(work, "x.txt")],
+                            ["put", source], ["dir"]):
+                result = expect_exit(run([ferry, *command, "--server", fake.address,
+                                          "--timeout-ms", "5000"]), EXIT_FAILED)
+                check(only_printable(result.stdout + result.stderr), describe(result))
+                check(b"ERR 404 \\x1b[2J\\x1b]0;pwned\\x07" in result.stderr, describe(result))
+        finally:
+            fake.close()
+        # The chapter's protocol: the client prints the server's reply.
+        fake = FakeServer(b"\x1b[2J\x1b]0;pwned\x07")
+        try:
+            result = expect_exit(run([ferry, "put", source, "--protocol", "naive", "--server",
+                                      fake.address, "--timeout-ms", "5000"]), EXIT_FAILED)
+            check(only_printable(result.stdout + result.stderr), describe(result))
+            check(b"\\x1b[2J" in result.stdout, describe(result))
+        finally:
+            fake.close()
+    with TempDir() as root, Server(ferry, root) as server:
+        for garbage in (b"\x1b[2J\x1b]0;pwned\x07\n", b"GET \x1b]0;x\xe2\x80\xae\n",
+                        b"PUT \x1b[2J 1\nz", b"DIR \x9b\x07\n"):
+            with socket.create_connection((server.host, server.port), timeout=10) as conn:
+                conn.sendall(garbage)
+                conn.shutdown(socket.SHUT_WR)
+                while conn.recv(65536):
+                    pass
+        # The server logs a request when it is done with it; give the log a
+        # moment to arrive.
+        deadline = time.monotonic() + 10
+        while sum("ERR" in line for line in server.log) < 4 and time.monotonic() < deadline:
+            time.sleep(0.05)
+        log = list(server.log)
+        check(sum("ERR" in line for line in log) >= 4, f"log: {log}")
+        for line in log:
+            check(all(0x20 <= ord(ch) < 0x7f for ch in line), f"raw bytes in log line {line!r}")
+        check(any("\\x1b[2J\\x1b]0;pwned\\x07" in line for line in log), f"log: {log}")
+
+
+# A GET's OK line for 1,000,000 bytes, checked (printf 'OK 1000000 000...0'),
+# and the first bytes of the body: then the fake server stalls.
+STALLING_GET = b"OK 1000000 " + b"0" * 32 + b" ~bf183cef\n" + b"x" * 1000
+
+
+def part_files(directory, target="hello.txt"):
+    """The part files of downloads to target: .TARGET.ferry-part-XXXXXX."""
+    pattern = re.compile(r"\." + re.escape(target) + r"\.ferry-part-[A-Za-z0-9]{6}")
+    return [n for n in os.listdir(directory) if pattern.fullmatch(n)]
+
+
+def start_stalled_get(ferry, address, target, known=()):
+    """A `ferry get` into target, stalled mid-body: returns the process once
+    its part file (one not in known) holds the first bytes."""
+    process = subprocess.Popen([ferry, "get", "hello.txt", "-o", target, "--server", address,
+                                "--timeout-ms", "60000"],
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    directory = os.path.dirname(target)
+    deadline = time.monotonic() + 20
+    while time.monotonic() < deadline:
+        parts = [n for n in part_files(directory) if n not in known]
+        if parts and os.path.getsize(os.path.join(directory, parts[0])) >= 1000:
+            return process
+        time.sleep(0.02)
+    process.kill()
+    out, err = process.communicate()
+    raise TestFailure(f"the get never started writing its part file: {out!r} {err!r}")
+
+
+def case_interrupted_get_removes_its_part_file(ferry):
+    """SIGINT, SIGTERM or SIGHUP mid-download: the part file is removed at
+    once (the socket wait is 60 s), the exit code is 128 + the signal, an
+    existing target is untouched."""
+    for sig, code in ((signal.SIGINT, 130), (signal.SIGTERM, 143), (signal.SIGHUP, 129)):
+        with TempDir() as work:
+            target = os.path.join(work, "hello.txt")
+            with open(target, "wb") as out:
+                out.write(b"old")
+            fake = FakeServer(STALLING_GET, hold=True)
+            try:
+                process = start_stalled_get(ferry, fake.address, target)
+                started = time.monotonic()
+                process.send_signal(sig)
+                try:
+                    _, err = process.communicate(timeout=10)
+                except subprocess.TimeoutExpired:
+                    process.kill()
+                    raise TestFailure(f"get did not end within 10 s of signal {sig}")
+                check(process.returncode == code,
+                      f"signal {sig}: exit {process.returncode}, expected {code}: {err!r}")
+                check(time.monotonic() - started < 5, f"signal {sig}: slow to stop")
+                check(os.listdir(work) == ["hello.txt"], f"left behind: {os.listdir(work)}")
+                with open(target, "rb") as kept:
+                    check(kept.read() == b"old", "an interrupted get touched the target")
+            finally:
+                fake.close()
+
+
+def case_killed_get_is_reclaimed(ferry):
+    """A part file left by kill -9 is removed by the next get of the same
+    target; a live download's part file, and other targets' files, are not."""
+    with TempDir() as root, TempDir() as work:
+        source = os.path.join(work, "source.txt")
+        with open(source, "wb") as out:
+            out.write(b"the real content")
+        downloads = os.path.join(work, "downloads")
+        os.mkdir(downloads)
+        target = os.path.join(downloads, "hello.txt")
+        fake = FakeServer(STALLING_GET, hold=True)
+        try:
+            killed = start_stalled_get(ferry, fake.address, target)
+            killed.kill()
+            killed.communicate(timeout=10)
+            check(len(part_files(downloads)) == 1, f"kill -9 left {os.listdir(downloads)}")
+            killed_part = part_files(downloads)[0]
+            # Look-alikes the reclaimer must leave alone.
+            decoys = [".other.txt.ferry-part-abcdef", ".hello.txt.ferry-part-abc",
+                      ".hello.txt.ferry-part-abcdefg", "hello.txt.ferry-part-abcdef"]
+            for decoy in decoys:
+                with open(os.path.join(downloads, decoy), "wb") as out:
+                    out.write(b"decoy")
+            fake.close()
+            fake = FakeServer(STALLING_GET, hold=True)
+            live = start_stalled_get(ferry, fake.address, target, known=[killed_part])
+            check(killed_part not in part_files(downloads),
+                  f"the killed get's part file survived a new get: {os.listdir(downloads)}")
+            live_part = part_files(downloads)[0]
+            check(len(part_files(downloads)) == 1, f"downloads holds {os.listdir(downloads)}")
+            with Server(ferry, root) as server:
+                expect_exit(run(client(ferry, server, "put", source, "--as", "hello.txt")), EXIT_OK)
+                result = expect_exit(run(client(ferry, server, "get", "hello.txt", "-o", target)),
+                                     EXIT_OK)
+            check(b"removed" not in result.stderr, f"took a live download's file: {describe(result)}")
+            with open(target, "rb") as got:
+                check(got.read() == b"the real content", "the get wrote the wrong content")
+            check(sorted(os.listdir(downloads)) == sorted(decoys + ["hello.txt", live_part]),
+                  f"downloads holds {sorted(os.listdir(downloads))}")
+            live.send_signal(signal.SIGINT)
+            _, err = live.communicate(timeout=10)
+            check(live.returncode == 130, f"the live get exited {live.returncode}: {err!r}")
+            check(b"removed 1 abandoned partial download" in err, f"live get said {err!r}")
+            check(sorted(os.listdir(downloads)) == sorted(decoys + ["hello.txt"]),
+                  f"downloads holds {sorted(os.listdir(downloads))}")
+        finally:
+            fake.close()
 
 
 def case_max_bytes_413(ferry):

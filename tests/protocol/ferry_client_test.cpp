@@ -135,6 +135,42 @@ TEST(FerryClientPut, ErrReplyBecomesRemoteErrorWithCodeAndLine) {
     }
 }
 
+TEST(FerryClient, RefusalTextIsEscapedBeforeAnyoneCanPrintIt) {
+    // A hostile server's ERR message: clear the screen, retitle the window.
+    const std::string hostile = "ERR 404 \x1b[2J\x1b]0;pwned\x07 \\ \xe2\x80\xae";
+    const std::string shown = "ERR 404 \\x1b[2J\\x1b]0;pwned\\x07 \\\\ \\xe2\\x80\\xae";
+    {
+        ScriptedConnection conn(checked(hostile));
+        FerryClient client(conn);
+        StringSink sink;
+        try {
+            client.get("x", sink);
+            FAIL() << "expected RemoteError";
+        } catch (const RemoteError& e) {
+            EXPECT_EQ(e.code(), 404);
+            EXPECT_EQ(std::string(e.line()), shown);
+        }
+    }
+    ScriptedConnection conn(checked(hostile));
+    FerryClient client(conn);
+    const PutOutcome outcome = client.try_put("x", BytesReader("abc"));
+    ASSERT_TRUE(std::holds_alternative<Refusal>(outcome));
+    EXPECT_EQ(std::get<Refusal>(outcome).line, shown);
+}
+
+TEST(FerryClient, MalformedRepliesAreEscapedInTheirErrors) {
+    ScriptedConnection conn(checked("HELLO \x1b[2J"));
+    FerryClient client(conn);
+    StringSink sink;
+    try {
+        client.get("x", sink);
+        FAIL() << "expected ProtocolError";
+    } catch (const ProtocolError& e) {
+        EXPECT_EQ(std::string(e.what()).find('\x1b'), std::string::npos) << e.what();
+        EXPECT_THAT(e.what(), ::testing::HasSubstr("\\x1b[2J"));
+    }
+}
+
 TEST(FerryClientPut, ReadsTheErrLineWhenTheServerStopsReadingMidBody) {
     ScriptedConnection conn(checked("ERR 413 too large"));
     conn.fail_sends_after(100);

@@ -164,8 +164,9 @@ TEST(FerryServer, PutAtLimitIsAccepted) {
 }
 
 TEST(FerryServer, BadNamesAreRefusedWith403AndNothingStored) {
-    const std::string names[] = {
-        "..", "../x", "/etc/passwd", "a/b", ".hidden", std::string(256, 'a'), "caf\xc3\xa9"};
+    const std::string names[] = {"..",          "../x",    "/etc/passwd",
+                                 "a/b",         ".hidden", std::string(256, 'a'),
+                                 "caf\xc3\xa9", "-rf",     "--help"};
     for (const auto& name : names) {
         MemoryStore store;
         const Served served = serve(store, put_request(name, "x"));
@@ -279,6 +280,26 @@ TEST(FerryServer, LogsOneLinePerRequest) {
           config);
     ASSERT_EQ(lines.size(), 3u);
     EXPECT_THAT(lines[0], HasSubstr("PUT a 1 -> OK"));
+}
+
+TEST(FerryServer, LogsClientTextEscaped) {
+    MemoryStore store;
+    FerryServerConfig config = small_chunks();
+    std::vector<std::string> lines;
+    config.log = [&](std::string_view line) { lines.emplace_back(line); };
+    // Garbage, a bad name and an unknown verb, each with terminal escapes
+    // (clear the screen, retitle the window) and bytes that are not ASCII.
+    serve(store,
+          "\x1b[2J\x1b]0;pwned\x07\nGET \x1b[2J\xe2\x80\xae\nDIR\x1b[2J x\nPUT \x1b]0;x 1\nz",
+          SIZE_MAX, AtEndOfInput::end_of_stream, config);
+    ASSERT_EQ(lines.size(), 4u);
+    for (const std::string& line : lines) {
+        for (const char c : line) {
+            const auto byte = static_cast<unsigned char>(c);
+            EXPECT_TRUE(byte >= 0x20 && byte < 0x7f) << "raw byte " << int(byte) << " in " << line;
+        }
+    }
+    EXPECT_THAT(lines[0], HasSubstr("\\x1b[2J\\x1b]0;pwned\\x07"));
 }
 
 TEST(RefuseBusy, SendsErr503AndCloses) {

@@ -46,8 +46,8 @@ TEST(ParseRequest, RefusesMalformedLinesWith400) {
 }
 
 TEST(ParseRequest, RefusesBadNamesWith403) {
-    for (const char* line :
-         {"PUT .. 1", "PUT .hidden 1", "GET ../x", "GET a/b", "GET /etc/passwd"}) {
+    for (const char* line : {"PUT .. 1", "PUT .hidden 1", "GET ../x", "GET a/b", "GET /etc/passwd",
+                             "PUT -rf 1", "GET --help", "GET -"}) {
         EXPECT_EQ(error_code_of(line), ErrCode::name_not_allowed) << line;
     }
 }

@@ -8,7 +8,7 @@ namespace ferry {
 namespace {
 
 TEST(IsValidName, AcceptsOrdinaryNames) {
-    for (const char* name : {"a", "a.bin", "report-2026_11.txt", "A9", "x.", "-dash"}) {
+    for (const char* name : {"a", "a.bin", "report-2026_11.txt", "A9", "x.", "x-", "a-b", "_x"}) {
         EXPECT_TRUE(is_valid_name(name)) << name;
     }
 }
@@ -37,6 +37,13 @@ TEST(IsValidName, RefusesEveryTraversalAndOddName) {
     };
     for (const auto& name : names)
         EXPECT_FALSE(is_valid_name(name)) << name;
+}
+
+TEST(IsValidName, RefusesALeadingDashThatShellToolsWouldReadAsAnOption) {
+    for (const char* name : {"-", "-dash", "-rf", "--help", "-.x", "-_"}) {
+        EXPECT_FALSE(is_valid_name(name)) << name;
+    }
+    EXPECT_FALSE(is_valid_name("-" + std::string(254, 'a'))) << "at the length limit too";
 }
 
 }  // namespace

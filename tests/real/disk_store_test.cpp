@@ -75,7 +75,7 @@ std::optional<StoreErrorKind> store_error_kind(const std::function<void()>& call
 }
 
 /// Every name the store must refuse: each is a path, hidden, empty, too long,
-/// or holds a byte outside [A-Za-z0-9._-].
+/// starts with a dash, or holds a byte outside [A-Za-z0-9._-].
 std::vector<std::string> bad_names() {
     return {"..",
             ".",
@@ -91,7 +91,9 @@ std::vector<std::string> bad_names() {
             "tab\there",
             "new\nline",
             "back\\slash",
-            ".ferry-tmp-1-1"};
+            ".ferry-tmp-1-1",
+            "-rf",
+            "--help"};
 }
 
 DISK_STORE_TEST(CommittedUploadCanBeOpenedAndRead) {
@@ -249,6 +251,7 @@ DISK_STORE_TEST(ListSkipsNamesThatAreNotValid) {
     TempDir dir;
     write_file(dir.path() / ".hidden", to_bytes("h"));
     write_file(dir.path() / "has space", to_bytes("s"));
+    write_file(dir.path() / "-rf", to_bytes("put there by hand"));
     write_file(dir.path() / "ok", to_bytes("o"));
     DiskStore store(dir.path());
     EXPECT_THAT(store.list(), ElementsAre(FileInfo{"ok", 1}));

@@ -1,0 +1,73 @@
+// The signal handler of an interrupted download; see interrupt.h.
+
+#include "cli/interrupt.h"
+
+#include <unistd.h>
+
+#include <array>
+#include <atomic>
+#include <climits>
+#include <cstring>
+
+namespace ferry::cli {
+
+namespace {
+
+/// The file to remove, written before armed is set and read only while it
+/// is: the handler never sees a half-copied path.
+std::array<char, PATH_MAX> armed_path{};
+volatile sig_atomic_t armed = 0;
+
+extern "C" void on_interrupt(int signal_number) {
+    if (armed) {
+        ::unlink(armed_path.data());
+        static constexpr char message[] = "\nferry: interrupted; the partial download is removed\n";
+        [[maybe_unused]] const ssize_t ignored =
+            ::write(STDERR_FILENO, message, sizeof message - 1);
+    }
+    ::_exit(128 + signal_number);
+}
+
+void install(int signal_number, struct sigaction& old) {
+    struct sigaction action {};
+    action.sa_handler = on_interrupt;
+    sigemptyset(&action.sa_mask);
+    // One handler at a time: a second signal waits until the first has ended
+    // the process.
+    sigaddset(&action.sa_mask, SIGINT);
+    sigaddset(&action.sa_mask, SIGTERM);
+    sigaddset(&action.sa_mask, SIGHUP);
+    ::sigaction(signal_number, &action, &old);
+}
+
+}  // namespace
+
+RemoveOnInterrupt::RemoveOnInterrupt() {
+    install(SIGINT, old_int_);
+    install(SIGTERM, old_term_);
+    install(SIGHUP, old_hup_);
+}
+
+RemoveOnInterrupt::~RemoveOnInterrupt() {
+    disarm();
+    ::sigaction(SIGINT, &old_int_, nullptr);
+    ::sigaction(SIGTERM, &old_term_, nullptr);
+    ::sigaction(SIGHUP, &old_hup_, nullptr);
+}
+
+void RemoveOnInterrupt::arm(const std::filesystem::path& path) {
+    armed = 0;
+    std::atomic_signal_fence(std::memory_order_seq_cst);
+    const std::string& text = path.native();
+    if (text.size() >= armed_path.size())
+        return;
+    std::memcpy(armed_path.data(), text.c_str(), text.size() + 1);
+    std::atomic_signal_fence(std::memory_order_seq_cst);  // the path, then the flag
+    armed = 1;
+}
+
+void RemoveOnInterrupt::disarm() {
+    armed = 0;
+}
+
+}  // namespace ferry::cli

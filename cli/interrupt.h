@@ -1,0 +1,35 @@
+#pragma once
+// A download interrupted by the user (SIGINT, SIGTERM, SIGHUP) removes its
+// partial file before the process ends, with the shell's code for the signal
+// (128 + its number: 130, 143, 129).
+
+#include <filesystem>
+
+#include <signal.h>
+
+namespace ferry::cli {
+
+/// While it lives, SIGINT, SIGTERM and SIGHUP end the process with
+/// 128 + the signal, first removing the file given to arm() if one is armed.
+/// The handler only calls unlink, write and _exit (async-signal-safe), so it
+/// acts at once, whatever the transfer is waiting for. One at a time.
+class RemoveOnInterrupt {
+  public:
+    RemoveOnInterrupt();
+    ~RemoveOnInterrupt();  ///< restores the previous handlers
+    RemoveOnInterrupt(const RemoveOnInterrupt&) = delete;
+    RemoveOnInterrupt& operator=(const RemoveOnInterrupt&) = delete;
+
+    /// From now on a signal removes path (a path too long to keep is not
+    /// armed: the next get of its target reclaims it).
+    void arm(const std::filesystem::path& path);
+    /// The file is no longer ours to remove (renamed into place, or gone).
+    void disarm();
+
+  private:
+    struct sigaction old_int_ {};
+    struct sigaction old_term_ {};
+    struct sigaction old_hup_ {};
+};
+
+}  // namespace ferry::cli
