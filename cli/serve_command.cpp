@@ -37,23 +37,37 @@ struct ServeOptions {
     std::size_t max_connections = 256;
     int header_timeout_ms = 10000;
     int idle_timeout_ms = 30000;
+    int shutdown_grace_ms = 5000;
 };
 
-/// The listener a signal should wake; set only while the server runs.
+/// The listener and server a signal should reach; set only while the server
+/// runs.
 std::atomic<TcpListener*> signalled_listener{nullptr};
+std::atomic<Server*> signalled_server{nullptr};
+/// SIGINTs and SIGTERMs so far.
+std::atomic<int> stop_signals{0};
 
 extern "C" void on_stop_signal(int) {
-    // TcpListener::interrupt() is async-signal-safe (it writes an eventfd).
-    if (TcpListener* listener = signalled_listener.load())
-        listener->interrupt();
+    // Both calls are async-signal-safe: interrupt() writes an eventfd,
+    // hurry() stores a lock-free atomic. The first signal begins a graceful
+    // shutdown; the next ends it at once.
+    if (stop_signals.fetch_add(1) == 0) {
+        if (TcpListener* listener = signalled_listener.load())
+            listener->interrupt();
+    } else if (Server* server = signalled_server.load()) {
+        server->hurry();
+    }
 }
 
-/// Routes SIGINT and SIGTERM to listener.interrupt() while alive, and ignores
-/// SIGPIPE (a client that vanishes must not kill the server).
+/// Routes SIGINT and SIGTERM to listener.interrupt() (the first) and
+/// server.hurry() (any later one) while alive, and ignores SIGPIPE (a client
+/// that vanishes must not kill the server).
 class StopSignals {
   public:
-    explicit StopSignals(TcpListener& listener) {
+    StopSignals(TcpListener& listener, Server& server) {
+        stop_signals.store(0);
         signalled_listener.store(&listener);
+        signalled_server.store(&server);
         struct sigaction action {};
         action.sa_handler = on_stop_signal;
         sigemptyset(&action.sa_mask);
@@ -69,6 +83,7 @@ class StopSignals {
         sigaction(SIGTERM, &old_term_, nullptr);
         sigaction(SIGPIPE, &old_pipe_, nullptr);
         signalled_listener.store(nullptr);
+        signalled_server.store(nullptr);
     }
     StopSignals(const StopSignals&) = delete;
     StopSignals& operator=(const StopSignals&) = delete;
@@ -126,6 +141,7 @@ int run_serve(const ServeOptions& options) {
     config.ferry.max_file_bytes = options.max_file_bytes;
     config.ferry.header_timeout = std::chrono::milliseconds(options.header_timeout_ms);
     config.ferry.idle_timeout = std::chrono::milliseconds(options.idle_timeout_ms);
+    config.shutdown_grace = std::chrono::milliseconds(options.shutdown_grace_ms);
     auto log = std::make_shared<Log>();
     config.log = [log](std::string_view text) { log->line(text); };
 
@@ -147,8 +163,8 @@ int run_serve(const ServeOptions& options) {
         return exit_failed;
     }
 
-    StopSignals signals(*listener);
     Server server(*listener, *store, config);
+    StopSignals signals(*listener, server);
     // Scripts wait for this exact line (and read the port from it).
     fmt::print("listening on {}\n", format_host_port(listener->local_address()));
     std::fflush(stdout);
@@ -206,6 +222,12 @@ void add_serve_command(CLI::App& app, ExitStatus& status) {
                      "Close a connection that moves nothing for this long")
         ->check(CLI::PositiveNumber)
         ->capture_default_str();
+    serve
+        ->add_option("--shutdown-grace-ms", options->shutdown_grace_ms,
+                     "On SIGTERM or SIGINT, let transfers in flight finish for up to this long "
+                     "(new requests get ERR 503); a second signal, or 0, stops at once")
+        ->check(CLI::NonNegativeNumber)
+        ->capture_default_str();
     serve->footer(
         "The first line on standard output is exactly 'listening on HOST:PORT' (the port the\n"
         "kernel chose for --port 0); the log goes to standard error.\n"
@@ -214,6 +236,9 @@ void add_serve_command(CLI::App& app, ExitStatus& status) {
         "  ferry serve --port 0 --root /tmp/x        print the chosen port, then serve\n"
         "  ferry serve --host ::1 --port 7000        IPv6 loopback\n"
         "  ferry serve --protocol naive --chunk-size 1024   the chapter's server\n"
+        "SIGTERM or SIGINT stops accepting and lets transfers in flight finish within\n"
+        "--shutdown-grace-ms (new requests on open connections get ERR 503, idle ones are\n"
+        "closed); a second signal stops at once.\n"
         "Exit codes: 0 stopped by a signal, 1 cannot listen, 2 usage error or missing root.");
     serve->callback([options, &status] { status.code = run_serve(*options); });
 }

@@ -1,6 +1,7 @@
 #include "protocol/ferry_server.h"
 
 #include <algorithm>
+#include <map>
 #include <vector>
 
 #include <fmt/core.h>
@@ -62,6 +63,7 @@ class Session {
             reply_quietly(format_err(ErrCode::bad_request, e.what(), checked_));
             linger_close();
         }
+        log_unlogged_errors();
         conn_.close();
     }
 
@@ -74,6 +76,48 @@ class Session {
         }
     }
 
+    /// Logs the first few errors of the connection one by one and counts the
+    /// rest (a client may repeat a refused GET for ever): the log grows with
+    /// connections, not with requests that fail.
+    void log_error(ErrCode code, const std::string& line) {
+        if (errors_logged_ < errors_logged_max) {
+            ++errors_logged_;
+            log("{}", line);
+            return;
+        }
+        ++errors_unlogged_[static_cast<int>(code)];
+    }
+
+    /// One line for the errors log_error() only counted.
+    void log_unlogged_errors() {
+        if (errors_unlogged_.empty())
+            return;
+        std::string counts;
+        std::uint64_t total = 0;
+        for (const auto& [code, count] : errors_unlogged_) {
+            counts += fmt::format("{}{} x ERR {}", counts.empty() ? "" : ", ", count, code);
+            total += count;
+        }
+        log("{} more errors not logged one by one: {}", total, counts);
+        errors_unlogged_.clear();
+    }
+
+    /// Waits for a request's first byte, telling config_.idle; false when
+    /// the client is done.
+    bool fill_while_idle() {
+        if (!config_.idle)
+            return reader_.fill();
+        config_.idle(true);
+        try {
+            const bool more = reader_.fill();
+            config_.idle(false);
+            return more;
+        } catch (...) {
+            config_.idle(false);
+            throw;
+        }
+    }
+
     /// The idle timeout covers the wait for a request's first byte; the header
     /// timeout then covers the rest of its line.
     std::optional<std::string> read_request_line() {
@@ -81,7 +125,7 @@ class Session {
         // checks its replies accepts no other, and a person ignores it.
         checked_ = true;
         conn_.set_deadline(std::nullopt);
-        if (!reader_.fill())
+        if (!fill_while_idle())
             return std::nullopt;
         conn_.set_deadline(conn_.clock().now() + config_.header_timeout);
         auto line = reader_.recv_line(header_line_bytes_max);
@@ -100,12 +144,18 @@ class Session {
             return refuse(ErrCode::bad_request, "header line check mismatch", Next::close);
         }
         checked_ = check == LineCheck::valid;
+        if (config_.draining && config_.draining())
+            return refuse(ErrCode::too_many_connections, "server shutting down", Next::close);
         auto parsed = parse_request(line);
         if (auto* error = std::get_if<RequestError>(&parsed)) {
-            log("{:?} -> ERR {} {}", line, static_cast<int>(error->code), error->message);
+            // A refused PUT may be followed by body bytes we cannot skip; a
+            // malformed line (400) ends the connection too, so garbage costs
+            // one reply and one log line, not one per line of it.
+            const bool keep = error->code == ErrCode::name_not_allowed && !line.starts_with("PUT ");
+            log_error(error->code, fmt::format("{:?} -> ERR {} {}", line,
+                                               static_cast<int>(error->code), error->message));
             send_all(conn_, format_err(error->code, error->message, checked_));
-            // A refused PUT may be followed by body bytes we cannot skip.
-            return line.starts_with("PUT ") ? Next::close : Next::keep_going;
+            return keep ? Next::keep_going : Next::close;
         }
         auto& request = std::get<Request>(parsed);
         if (auto* put = std::get_if<PutRequest>(&request))
@@ -116,7 +166,7 @@ class Session {
     }
 
     Next refuse(ErrCode code, std::string_view message, Next next) {
-        log("-> ERR {} {}", static_cast<int>(code), message);
+        log_error(code, fmt::format("-> ERR {} {}", static_cast<int>(code), message));
         send_all(conn_, format_err(code, message, checked_));
         return next;
     }
@@ -267,6 +317,8 @@ class Session {
     }
 
     static constexpr std::uint64_t linger_bytes_max = 4 * 1024 * 1024;
+    /// Errors of one connection logged one by one; the rest are counted.
+    static constexpr std::uint64_t errors_logged_max = 10;
     /// What one read while lingering takes; the bytes are thrown away.
     static constexpr std::size_t linger_read_bytes = 16 * 1024;
 
@@ -278,6 +330,9 @@ class Session {
     /// The request being served came with a line check (or none is read
     /// yet): its replies carry one too.
     bool checked_ = true;
+    std::uint64_t errors_logged_ = 0;
+    /// Errors past errors_logged_max, by code (ordered: deterministic).
+    std::map<int, std::uint64_t> errors_unlogged_;
 };
 
 }  // namespace

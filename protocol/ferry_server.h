@@ -29,6 +29,14 @@ struct FerryServerConfig {
     Duration linger_timeout = std::chrono::seconds(1);
     /// Called with one line per request served, for the server's log.
     std::function<void(std::string_view)> log;
+    /// Graceful shutdown, for a server that drains (ferry serve); empty:
+    /// never. idle(true) comes before each wait for a request's first byte
+    /// and idle(false) once it ended: a draining server waits for the
+    /// connections that are not idle, then closes the rest.
+    std::function<void(bool idle)> idle;
+    /// Asked once a request line has arrived: true means the server is
+    /// draining, and the request is answered ERR 503 and the connection closed.
+    std::function<bool()> draining;
 };
 
 /// Serves requests on conn until the client closes the connection, an error

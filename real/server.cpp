@@ -2,6 +2,7 @@
 
 #include <chrono>
 #include <exception>
+#include <set>
 #include <string>
 #include <system_error>
 #include <utility>
@@ -16,6 +17,8 @@ namespace {
 constexpr auto accept_wait = std::chrono::seconds(1);
 /// How long a refused client gets to take its "ERR 503" line.
 constexpr auto refuse_timeout = std::chrono::seconds(1);
+/// How often a graceful shutdown looks whether its connections are done.
+constexpr auto drain_poll = std::chrono::milliseconds(10);
 
 }  // namespace
 
@@ -38,6 +41,10 @@ class Server::Tracked final : public Connection {
     void shutdown_send() override { inner_->shutdown_send(); }
     void close() override { inner_->close(); }
     std::string peer_name() const override { return inner_->peer_name(); }
+
+    /// The session waits for a request (idle) or not.
+    void set_idle(bool idle);
+    bool draining() const;
 
   private:
     std::unique_ptr<Connection> inner_;
@@ -88,22 +95,48 @@ class Server::Acceptor final : public Listener {
         for (auto& [id, conn] : live_)
             conn->interrupt();
     }
+    /// Graceful shutdown: every connection answers its next request ERR 503.
+    void start_draining() { draining_.store(true); }
+    bool draining() const { return draining_.load(); }
+    void set_idle(std::uint64_t id, bool idle) {
+        std::lock_guard lock(mutex_);
+        if (idle)
+            idle_.insert(id);
+        else
+            idle_.erase(id);
+    }
+    /// Live connections not waiting for a request: serving one.
+    std::size_t busy() {
+        std::lock_guard lock(mutex_);
+        return live_.size() - idle_.size();
+    }
     void forget(std::uint64_t id) {
         std::lock_guard lock(mutex_);
         live_.erase(id);
+        idle_.erase(id);
     }
 
   private:
     Server& server_;
-    std::mutex mutex_;  ///< guards live_, next_id_, stopping_
+    std::mutex mutex_;  ///< guards live_, idle_, next_id_, stopping_
     std::map<std::uint64_t, TcpConnection*> live_;
+    std::set<std::uint64_t> idle_;  ///< live connections waiting for a request
     std::uint64_t next_id_ = 1;
     bool stopping_ = false;
+    std::atomic<bool> draining_{false};
 };
 
 Server::Tracked::~Tracked() {
     // Off the list before the connection underneath goes away.
     acceptor_.forget(id_);
+}
+
+void Server::Tracked::set_idle(bool idle) {
+    acceptor_.set_idle(id_, idle);
+}
+
+bool Server::Tracked::draining() const {
+    return acceptor_.draining();
 }
 
 /// A thread per task; finished threads are joined by reap() and join_all().
@@ -227,6 +260,8 @@ void Server::run() {
         log(fmt::format("accept loop failed: {}", e.what()));
         failure = std::current_exception();
     }
+    if (!failure && config_.shutdown_grace > Duration::zero() && !hurry_.load())
+        drain();
     acceptor_->interrupt_all();
     threads_->join_all();
     {
@@ -238,7 +273,29 @@ void Server::run() {
         std::rethrow_exception(failure);
 }
 
+/// Graceful shutdown: new clients are refused, new requests answered ERR
+/// 503, and the requests in flight get up to the grace to finish (or until
+/// hurry()); run() then closes the connections left, idle or not.
+void Server::drain() {
+    listener_.stop_listening();
+    acceptor_->start_draining();
+    const auto grace_ms =
+        std::chrono::duration_cast<std::chrono::milliseconds>(config_.shutdown_grace).count();
+    log(fmt::format("shutting down: {} requests in flight get up to {} ms to finish",
+                    acceptor_->busy(), grace_ms));
+    const auto deadline = std::chrono::steady_clock::now() + config_.shutdown_grace;
+    while (acceptor_->busy() > 0 && !hurry_.load() && std::chrono::steady_clock::now() < deadline) {
+        std::this_thread::sleep_for(drain_poll);
+        threads_->reap();
+    }
+    if (const std::size_t busy = acceptor_->busy(); busy > 0) {
+        log(fmt::format("shutting down: {} requests cut ({})", busy,
+                        hurry_.load() ? "signalled again" : "the grace is over"));
+    }
+}
+
 void Server::stop() {
+    hurry_.store(true);
     listener_.interrupt();
     acceptor_->interrupt_all();
     {
@@ -260,6 +317,10 @@ void Server::serve_protocol(Connection& conn, std::uint64_t id) {
             ferry.log = [this, id](std::string_view line) {
                 log(fmt::format("conn {} {}", id, line));
             };
+        }
+        if (auto* tracked = dynamic_cast<Tracked*>(&conn)) {
+            ferry.idle = [tracked](bool idle) { tracked->set_idle(idle); };
+            ferry.draining = [tracked] { return tracked->draining(); };
         }
         serve_ferry_connection(conn, store_, ferry);
         return;

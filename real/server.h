@@ -4,6 +4,7 @@
 // ferry/1 clients get "ERR 503"). stop() (or a signal, through the listener's
 // interrupt) ends accepting, wakes every connection and waits for the threads.
 
+#include <atomic>
 #include <condition_variable>
 #include <cstddef>
 #include <cstdint>
@@ -39,6 +40,11 @@ struct ServerConfig {
     /// Wraps each accepted connection before it is served (the harness injects
     /// faults and watches calls this way); none = serve it as it is.
     std::function<std::unique_ptr<Connection>(std::unique_ptr<TcpConnection>)> wrap_connection;
+    /// Graceful shutdown: once the listener is interrupted, how long
+    /// requests in flight may take to finish (new clients are refused, new
+    /// requests answered ERR 503, idle connections closed). Zero: stop at
+    /// once, cutting them.
+    Duration shutdown_grace = Duration::zero();
 };
 
 class Server {
@@ -56,6 +62,9 @@ class Server {
     /// listener and every connection, and returns once every connection
     /// thread is joined and run() (if it runs) has returned.
     void stop();
+    /// Async-signal-safe: ends a graceful shutdown's grace now (a second
+    /// SIGTERM), or skips it if it has not begun.
+    void hurry() noexcept { hurry_.store(true); }
     /// Connections being served now (refused ones never count).
     std::size_t active_connections() const { return slots_.active(); }
     /// Connection threads started and not yet joined: finished ones are
@@ -68,6 +77,7 @@ class Server {
     class Tracked;
 
     void serve_protocol(Connection& conn, std::uint64_t id);
+    void drain();
     void on_event(const AcceptEvent& event);
     void interrupt_connections();
     void log(const std::string& line);
@@ -86,6 +96,8 @@ class Server {
     bool running_ = false;    ///< run() has not returned yet
     std::condition_variable run_returned_;
     std::mutex log_mutex_;  ///< one log line at a time
+    std::atomic<bool> hurry_{false};
+    static_assert(std::atomic<bool>::is_always_lock_free, "hurry() must be async-signal-safe");
 };
 
 }  // namespace ferry

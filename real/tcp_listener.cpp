@@ -110,8 +110,14 @@ TcpListener::TcpListener(const HostPort& address, const Clock& clock, int backlo
 }
 
 TcpListener::~TcpListener() {
-    ::close(fd_);
+    stop_listening();
     ::close(wake_fd_);
+}
+
+void TcpListener::stop_listening() {
+    if (fd_ >= 0)
+        ::close(fd_);
+    fd_ = -1;
 }
 
 std::unique_ptr<TcpConnection> TcpListener::accept(std::optional<Duration> timeout) {
@@ -119,7 +125,7 @@ std::unique_ptr<TcpConnection> TcpListener::accept(std::optional<Duration> timeo
     if (timeout)
         deadline = clock_.now() + *timeout;
     for (;;) {
-        if (interrupted())
+        if (interrupted() || fd_ < 0)
             return nullptr;
         sockaddr_storage peer{};
         socklen_t length = sizeof peer;

@@ -26,6 +26,9 @@ class TcpListener {
     /// Wakes accept() from another thread (or a signal handler: async-signal-safe).
     void interrupt();
     bool interrupted() const;
+    /// Closes the listening socket, so new clients are refused at once
+    /// rather than queued (graceful shutdown). Not while accept() runs.
+    void stop_listening();
 
   private:
     int fd_ = -1;

@@ -1,5 +1,6 @@
 #include "workloads/ferry_clients.h"
 
+#include <array>
 #include <memory>
 #include <stdexcept>
 #include <variant>
@@ -101,6 +102,25 @@ bool connection_kept(const FerryOp& op, const OpEnd& end) {
         default:
             return false;
     }
+}
+
+/// After an ERR 400 the server closes the connection (docs/protocol.md):
+/// the end of the stream (or a reset) must follow the reply, not a server
+/// that serves on and, when it gives up on us, says ERR 408. A wait of our
+/// own that times out is left to the caller's judgement.
+OpEnd closed_after_400(Connection& conn, OpEnd end) {
+    if (end.status != OpStatus::refused || end.code != 400)
+        return end;
+    std::array<std::byte, 1> next{};
+    try {
+        if (conn.recv(next) == 0)
+            return end;
+    } catch (const ConnectionError& e) {
+        if (e.kind() != ErrorKind::reset)
+            throw;
+        return end;
+    }
+    return {OpStatus::protocol_error, 0, "the server kept the connection open after ERR 400"};
 }
 
 /// A reply line that says OK: the OK, or how the operation ended instead.
@@ -290,7 +310,7 @@ OpEnd SequentialClient::perform(const FerryOp& op, FerryOpResult& result) {
         }
         case FerryOp::Verb::raw:
             send_all(conn, op.request_line());
-            return raw(op);
+            return closed_after_400(conn, raw(op));
     }
     return {};
 }

@@ -476,6 +476,144 @@ def case_signals_stop_server(ferry):
             check(any("stopped" in line for line in server.log), f"no 'stopped' in {server.log}")
 
 
+def send_and_collect(host, port, payload):
+    """Sends payload on one connection (then shuts down its sending side)
+    while reading every reply byte until the server closes; returns them."""
+    replies = []
+    with socket.create_connection((host, port), timeout=20) as conn:
+        def send():
+            try:
+                conn.sendall(payload)
+                conn.shutdown(socket.SHUT_WR)
+            except OSError:
+                pass  # the server closed first: what it said is in replies
+        sender = threading.Thread(target=send, daemon=True)
+        sender.start()
+        try:
+            while chunk := conn.recv(65536):
+                replies.append(chunk)
+        except ConnectionResetError:
+            pass
+        sender.join(20)
+    return b"".join(replies)
+
+
+GARBAGE = {
+    "newlines": b"\n" * (1 << 20),
+    "unknown verbs": b"FETCH x\n" * ((1 << 20) // 8),
+    "no newline": bytes(range(256)) * 4096,
+    "nul lines": b"\x00\n" * (1 << 19),
+}
+
+
+def case_garbage_is_bounded(ferry):
+    """1 MiB of garbage on one connection costs < 100 log lines and < 64 KiB
+    of replies: the first malformed line is answered ERR 400 and ends the
+    connection. Repeated refused requests (1 MiB of GET nope) are all
+    answered, but logged ten by one and then counted."""
+    with TempDir() as root:
+        for what, payload in GARBAGE.items():
+            with Server(ferry, root) as server:
+                replies = send_and_collect(server.host, server.port, payload)
+            check(replies.startswith(b"ERR 400 "), f"{what}: replies {replies[:100]!r}")
+            check(len(replies) < 64 * 1024, f"{what}: {len(replies)} bytes of replies")
+            check(len(server.log) < 100, f"{what}: {len(server.log)} log lines")
+            print(f"{what}: {len(payload)} bytes sent, {len(replies)} bytes of replies, "
+                  f"{len(server.log)} log lines")
+        with Server(ferry, root) as server:
+            payload = b"GET nope\n" * ((1 << 20) // 9)
+            replies = send_and_collect(server.host, server.port, payload)
+        count = replies.count(b"\n")
+        check(count == (1 << 20) // 9 and replies.startswith(b"ERR 404"),
+              f"GET nope: {count} replies, {replies[:100]!r}")
+        check(len(server.log) < 100, f"GET nope: {len(server.log)} log lines")
+        check(any("more errors not logged one by one" in line for line in server.log),
+              f"no summary in {server.log}")
+        print(f"GET nope x {count}: {len(server.log)} log lines")
+
+
+def start_slow_upload(server, size, sent):
+    """A connection with a PUT of size bytes whose first sent bytes are on
+    their way; returns it and the body."""
+    body = bytes((i * 7) % 251 for i in range(size))
+    conn = socket.create_connection((server.host, server.port), timeout=20)
+    conn.sendall(f"PUT slow.bin {size}\n".encode() + body[:sent])
+    return conn, body
+
+
+def exit_code_unsignalled(server, timeout):
+    """Waits for the server to exit by itself (no further signal)."""
+    try:
+        server.process.wait(timeout)
+    except subprocess.TimeoutExpired:
+        pass
+    return server.stop(timeout=timeout)
+
+
+def case_graceful_shutdown(ferry):
+    """SIGTERM: an upload in flight finishes with OK and is stored, a new
+    request on an open connection gets ERR 503, a new client is refused (or
+    503), and the server exits 0 once the upload is done, within the grace.
+    A second SIGTERM ends the grace at once; so does its end."""
+    with TempDir() as root:
+        server = Server(ferry, root, ["--shutdown-grace-ms", "5000"])
+        server.__enter__()
+        upload, body = start_slow_upload(server, 300_000, 100_000)
+        idle = socket.create_connection((server.host, server.port), timeout=20)
+        idle.sendall(b"DIR\n")
+        check(idle.recv(100) == b"OK 0\n", "DIR before the shutdown")
+        time.sleep(0.3)
+        signalled = time.monotonic()
+        server.process.send_signal(signal.SIGTERM)
+        time.sleep(0.5)
+        check(server.process.poll() is None, "the server exited with an upload in flight")
+        try:
+            late = socket.create_connection((server.host, server.port), timeout=5)
+            late.sendall(b"DIR\n")
+            reply = late.recv(100)
+            late.close()
+            check(reply.startswith(b"ERR 503") or reply == b"", f"a new client got {reply!r}")
+        except (ConnectionRefusedError, ConnectionResetError):
+            pass
+        idle.sendall(b"DIR\n")
+        reply = idle.recv(100)
+        check(reply.startswith(b"ERR 503 server shutting down"), f"DIR while draining: {reply!r}")
+        check(idle.recv(100) == b"", "the connection stayed open after ERR 503")
+        idle.close()
+        upload.sendall(body[100_000:])
+        reply = upload.recv(100)
+        upload.close()
+        check(reply.startswith(b"OK 300000 "), f"the upload in flight got {reply!r}")
+        code = exit_code_unsignalled(server, timeout=10)
+        waited = time.monotonic() - signalled
+        check(code == 0, f"serve exited {code}; log: {server.log}")
+        check(waited < 5, f"serve took {waited:.2f} s to exit")
+        with open(os.path.join(root, "slow.bin"), "rb") as stored:
+            check(stored.read() == body, "the stored upload differs")
+        check(any("shutting down" in line for line in server.log), f"log: {server.log}")
+
+    for grace_ms, second in ((60_000, True), (500, False)):
+        with TempDir() as root:
+            server = Server(ferry, root, ["--shutdown-grace-ms", str(grace_ms)])
+            server.__enter__()
+            upload, _ = start_slow_upload(server, 300_000, 1000)
+            time.sleep(0.3)
+            server.process.send_signal(signal.SIGTERM)
+            time.sleep(0.3)
+            check(server.process.poll() is None, "the server exited with an upload in flight")
+            started = time.monotonic()
+            if second:
+                server.process.send_signal(signal.SIGTERM)
+            code = exit_code_unsignalled(server, timeout=10)
+            waited = time.monotonic() - started
+            upload.close()
+            check(code == 0, f"serve exited {code}; log: {server.log}")
+            limit = 1.5 if second else 2.5
+            check(waited < limit, f"serve took {waited:.2f} s to exit (second={second})")
+            check(snapshot(root) == {} or all(n.startswith(".ferry-lock") for n in snapshot(root)),
+                  f"root holds {snapshot(root)}")
+
+
 def case_ipv6(ferry):
     try:
         with socket.socket(socket.AF_INET6) as probe:

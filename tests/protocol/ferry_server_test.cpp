@@ -3,6 +3,8 @@
 
 #include "protocol/ferry_server.h"
 
+#include <algorithm>
+
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
@@ -198,18 +200,61 @@ TEST(FerryServer, DirListsSortedSizesAndNames) {
     EXPECT_EQ(serve(store, "DIR\n").sent, "OK 3\n5 alpha\n0 empty\n1 zeta\n");
 }
 
-TEST(FerryServer, UnknownCommandIs400AndConnectionGoesOn) {
+TEST(FerryServer, UnknownCommandIs400AndTheConnectionCloses) {
     MemoryStore store;
     const Served served = serve(store, "HELLO\nDIR\n");
-    EXPECT_THAT(served.sent, StartsWith("ERR 400 "));
+    EXPECT_EQ(served.sent, "ERR 400 unknown command\n");
+    EXPECT_TRUE(served.send_shut);
+    EXPECT_TRUE(served.closed);
+}
+
+TEST(FerryServer, MalformedLinesAre400AndTheConnectionCloses) {
+    for (const std::string line : {"", "GET", "GET  a", "DIR x", "PUT a", " DIR", "GET a b"}) {
+        MemoryStore store;
+        const Served served = serve(store, line + "\nDIR\n");
+        EXPECT_THAT(served.sent, StartsWith("ERR 400 ")) << line;
+        EXPECT_EQ(served.sent.find("OK"), std::string::npos) << line;
+    }
+}
+
+TEST(FerryServer, AMebibyteOfGarbageGetsOneReplyAndAFewLogLines) {
+    for (const char garbage : {'\n', 'x', '\0'}) {
+        MemoryStore store;
+        FerryServerConfig config = small_chunks();
+        std::vector<std::string> lines;
+        config.log = [&](std::string_view line) { lines.emplace_back(line); };
+        const Served served = serve(store, std::string(1024 * 1024, garbage), SIZE_MAX,
+                                    AtEndOfInput::end_of_stream, config);
+        EXPECT_THAT(served.sent, StartsWith("ERR 400 "));
+        EXPECT_EQ(std::count(served.sent.begin(), served.sent.end(), '\n'), 1);
+        EXPECT_LE(lines.size(), 2u);
+    }
+}
+
+TEST(FerryServer, RepeatedErrorsAreCountedNotLoggedOneByOne) {
+    MemoryStore store;
+    FerryServerConfig config = small_chunks();
+    std::vector<std::string> lines;
+    config.log = [&](std::string_view line) { lines.emplace_back(line); };
+    std::string input;
+    for (int i = 0; i < 1000; ++i)
+        input += "GET nope\n";
+    const Served served =
+        serve(store, input + "DIR\n", SIZE_MAX, AtEndOfInput::end_of_stream, config);
+    // Every request is still answered...
+    EXPECT_EQ(std::count(served.sent.begin(), served.sent.end(), '\n'), 1001);
     EXPECT_THAT(served.sent, HasSubstr("\nOK 0\n"));
+    // ...but the log holds the first ten errors, the DIR and a summary.
+    ASSERT_EQ(lines.size(), 12u);
+    EXPECT_THAT(lines[9], HasSubstr("ERR 404"));
+    EXPECT_THAT(lines[10], HasSubstr("DIR -> OK 0"));
+    EXPECT_THAT(lines[11], HasSubstr("990 more errors not logged one by one: 990 x ERR 404"));
 }
 
 TEST(FerryServer, HeaderLineOfExactly1KiBIsReadAndOneByteMoreIsRefused) {
     MemoryStore store;
     const Served fits = serve(store, std::string(header_line_bytes_max - 1, 'X') + "\nDIR\n");
-    EXPECT_THAT(fits.sent, StartsWith("ERR 400 unknown command"));
-    EXPECT_THAT(fits.sent, HasSubstr("\nOK 0\n"));
+    EXPECT_EQ(fits.sent, "ERR 400 unknown command\n");
 
     const Served too_long = serve(store, std::string(header_line_bytes_max, 'X') + "\nDIR\n");
     EXPECT_THAT(too_long.sent, StartsWith("ERR 400 "));
