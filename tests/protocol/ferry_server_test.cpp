@@ -333,10 +333,11 @@ TEST(FerryServer, LogsClientTextEscaped) {
     std::vector<std::string> lines;
     config.log = [&](std::string_view line) { lines.emplace_back(line); };
     // Garbage, a bad name and an unknown verb, each with terminal escapes
-    // (clear the screen, retitle the window) and bytes that are not ASCII.
-    serve(store,
-          "\x1b[2J\x1b]0;pwned\x07\nGET \x1b[2J\xe2\x80\xae\nDIR\x1b[2J x\nPUT \x1b]0;x 1\nz",
-          SIZE_MAX, AtEndOfInput::end_of_stream, config);
+    // (clear the screen, retitle the window) and bytes that are not ASCII;
+    // each on a connection of its own, since a malformed line ends one.
+    for (const char* input : {"\x1b[2J\x1b]0;pwned\x07\n", "GET \x1b[2J\xe2\x80\xae\n",
+                              "DIR\x1b[2J x\n", "PUT \x1b]0;x 1\nz"})
+        serve(store, input, SIZE_MAX, AtEndOfInput::end_of_stream, config);
     ASSERT_EQ(lines.size(), 4u);
     for (const std::string& line : lines) {
         for (const char c : line) {
