@@ -18,8 +18,8 @@ namespace {
 std::string params_markdown(const std::vector<harness::ParamSpec>& specs) {
     std::string text;
     for (const harness::ParamSpec& p : specs) {
-        text += fmt::format("| `{}` | {} | {} |\n", p.key, harness::to_string(p.kind),
-                            p.description);
+        text +=
+            fmt::format("| `{}` | {} | {} |\n", p.key, harness::to_string(p.kind), p.description);
     }
     return text;
 }
@@ -44,18 +44,21 @@ std::string workloads_markdown(const harness::WorkloadRegistry& workloads) {
         const harness::WorkloadSchema& schema = w->schema();
         text += fmt::format("### `{}`\n\n{}.\n\n", w->name(), w->summary());
         if (!schema.settings.empty()) {
-            text += fmt::format("Settings (scenario table `[{}]`):\n\n| key | value | meaning |\n"
-                                "|---|---|---|\n{}\n",
-                                w->name(), params_markdown(schema.settings));
+            text += fmt::format(
+                "Settings (scenario table `[{}]`):\n\n| key | value | meaning |\n"
+                "|---|---|---|\n{}\n",
+                w->name(), params_markdown(schema.settings));
         }
         if (!schema.client_options.empty()) {
-            text += fmt::format("Client options (`[[client]]` keys):\n\n| key | value | meaning |\n"
-                                "|---|---|---|\n{}\n",
-                                params_markdown(schema.client_options));
+            text += fmt::format(
+                "Client options (`[[client]]` keys):\n\n| key | value | meaning |\n"
+                "|---|---|---|\n{}\n",
+                params_markdown(schema.client_options));
         }
-        text += fmt::format("Operations (steps):\n\n| operation | parameters | what it does |\n"
-                            "|---|---|---|\n{}\n",
-                            verbs_markdown(schema));
+        text += fmt::format(
+            "Operations (steps):\n\n| operation | parameters | what it does |\n"
+            "|---|---|---|\n{}\n",
+            verbs_markdown(schema));
     }
     return text;
 }
@@ -68,8 +71,8 @@ void add_describe_commands(CLI::App& app, ExitStatus& status) {
         fmt::print("{}", harness::fault_knobs_markdown());
         status.code = exit_ok;
     });
-    CLI::App* workloads = app.add_subcommand(
-        "workloads", "List the workloads, their settings and their operations");
+    CLI::App* workloads =
+        app.add_subcommand("workloads", "List the workloads, their settings and their operations");
     workloads->footer("The same text is in docs/workloads.md.\nExample:\n  ferry workloads");
     workloads->callback([&status] {
         fmt::print("{}", workloads_markdown(known_workloads()));

@@ -12,10 +12,9 @@ namespace ferry::cli {
 std::string outcome_text(const harness::RunResult& result) {
     if (result.failure)
         return result.failure->signature();
-    const bool errors = std::any_of(result.history.begin(), result.history.end(),
-                                    [](const harness::OpRecord& r) {
-                                        return r.status != harness::OpStatus::ok;
-                                    });
+    const bool errors =
+        std::any_of(result.history.begin(), result.history.end(),
+                    [](const harness::OpRecord& r) { return r.status != harness::OpStatus::ok; });
     return errors ? "passed (with errors its faults excuse)" : "passed";
 }
 

@@ -642,7 +642,8 @@ std::string fault_knobs_markdown() {
         if (!k.aliases.empty())
             names += ")";
         std::string syntax(k.syntax);  // a | would end the table's cell
-        for (std::size_t at = syntax.find('|'); at != std::string::npos; at = syntax.find('|', at + 2))
+        for (std::size_t at = syntax.find('|'); at != std::string::npos;
+             at = syntax.find('|', at + 2))
             syntax.replace(at, 1, "\\|");
         text += fmt::format("| {} | `{}` | `{}` | {} | {} | {} |\n", names, syntax, k.text(calm),
                             causes.empty() ? "nothing (benign)" : causes,
