@@ -22,6 +22,8 @@ namespace ferry::harness {
     X(unexplained_error, 1, "unexplained error",                                                  \
       "an operation failed and no active fault explains it")                                      \
     X(missing_error, 1, "missing error", "an operation that must fail succeeded")                 \
+    X(leaked_file, 1, "leaked file",                                                              \
+      "a temporary file outlived its upload, or the cleanup of a restart")                        \
     X(limit_broken, 1, "limit broken",                                                            \
       "a server limit was exceeded, or enforced where it should not be")                          \
     X(process_failed, 1, "process failed", "a process ended with an exception nobody caught")     \

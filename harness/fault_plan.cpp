@@ -13,6 +13,7 @@ namespace {
 
 using knob::Buffers;
 using knob::Clog;
+using knob::Crash;
 using knob::Latency;
 using knob::Reset;
 using knob::Stall;
@@ -116,28 +117,21 @@ std::string ms_words(Duration d) {
     return fmt::format("{} ms", whole_ms(d));
 }
 
-StoreIo store_io_of(const sim::StoreFaults& s) {
+StoreIo store_io_of(const sim::FsFaults& d) {
     StoreIo io;
-    io.persist = s.failures_persist;
-    if (s.fail_write_at != 0) {
-        io.call = StoreIo::Call::write;
-        io.at = s.fail_write_at;
-    } else if (s.fail_fsync_at != 0) {
-        io.call = StoreIo::Call::fsync;
-        io.at = s.fail_fsync_at;
-    } else if (s.fail_rename_at != 0) {
-        io.call = StoreIo::Call::rename;
-        io.at = s.fail_rename_at;
-    } else {
-        io.persist = false;
-    }
+    if (d.fail_call_at == 0)
+        return io;
+    io.call = d.fail_call_kind;
+    io.at = d.fail_call_at;
+    io.persist = d.failures_persist;
+    io.error = d.fail_error;
     return io;
 }
-void set_store_io(sim::StoreFaults& s, const StoreIo& io) {
-    s.fail_write_at = io.call == StoreIo::Call::write ? io.at : 0;
-    s.fail_fsync_at = io.call == StoreIo::Call::fsync ? io.at : 0;
-    s.fail_rename_at = io.call == StoreIo::Call::rename ? io.at : 0;
-    s.failures_persist = io.at != 0 && io.persist;
+void set_store_io(sim::FsFaults& d, const StoreIo& io) {
+    d.fail_call_at = io.at;
+    d.fail_call_kind = io.call;
+    d.failures_persist = io.at != 0 && io.persist;
+    d.fail_error = io.error;
 }
 
 constexpr ErrorCauses cause(ErrorCause c) {
@@ -405,8 +399,8 @@ const Declaration<std::uint64_t> disk_full_knob{
     .causes = cause(ErrorCause::disk_full),
     .on_real_sockets = true,
     .calm = 0,
-    .get = [](const FaultPlan& p) -> std::uint64_t { return p.store.capacity_bytes; },
-    .set = [](FaultPlan& p, const std::uint64_t& v) { p.store.capacity_bytes = v; },
+    .get = [](const FaultPlan& p) -> std::uint64_t { return p.disk.capacity_bytes; },
+    .set = [](FaultPlan& p, const std::uint64_t& v) { p.disk.capacity_bytes = v; },
     .draw = [](DecisionSource& s, const Bounds& b) -> std::uint64_t {
         return s.between(1, b.bytes_in_play + 1);
     },
@@ -417,43 +411,158 @@ const Declaration<std::uint64_t> disk_full_knob{
                 v = bytes;
         }};
 
+/// The filesystem calls a PUT, GET or DIR makes, for drawing one to fail.
+constexpr FsCall store_calls[] = {FsCall::open,  FsCall::write,  FsCall::sync,
+                                  FsCall::close, FsCall::rename, FsCall::sync_directory,
+                                  FsCall::read,  FsCall::list,   FsCall::stat};
+
+std::optional<FsCall> draw_call(DecisionSource& s) {
+    const std::size_t n = std::size(store_calls);
+    const std::size_t pick = s.choose(n + 1);
+    return pick == n ? std::nullopt : std::optional<FsCall>(store_calls[pick]);
+}
+
 const Declaration<StoreIo> store_io_knob{
     .name = "store_io",
-    .syntax = "write|fsync|rename:N[:persist]",
+    .syntax = "CALL|any:N[:persist][:enospc]",
     .description =
-        "the Nth store write, or the fsync or rename of the Nth commit, fails "
-        "with an I/O error (persist: and every one after it)",
-    .causes = cause(ErrorCause::store_io),
+        "the Nth call of that kind (open, write, sync, rename, sync_directory, ...) to the "
+        "server's filesystem after it started fails with EIO or ENOSPC (persist: and every one "
+        "after it)",
+    .causes = ErrorCause::store_io | ErrorCause::disk_full,
     .calm = StoreIo{},
-    .get = [](const FaultPlan& p) { return store_io_of(p.store); },
-    .set = [](FaultPlan& p, const StoreIo& v) { set_store_io(p.store, v); },
+    .get = [](const FaultPlan& p) { return store_io_of(p.disk); },
+    .set = [](FaultPlan& p, const StoreIo& v) { set_store_io(p.disk, v); },
     .draw =
         [](DecisionSource& s, const Bounds&) {
             StoreIo io;
-            switch (s.choose(3)) {
-                case 0:
-                    io.call = StoreIo::Call::write;
-                    io.at = s.between(1, 4);
-                    break;
-                case 1:
-                    io.call = StoreIo::Call::fsync;
-                    io.at = 1;
-                    break;
-                default:
-                    io.call = StoreIo::Call::rename;
-                    io.at = 1;
-                    break;
-            }
+            io.call = draw_call(s);
+            io.at = s.between(1, io.call ? 4 : 24);
             io.persist = s.choose(2) == 1;
+            io.error = s.choose(4) == 0 ? ENOSPC : EIO;
             return io;
         },
     .words =
         [](const StoreIo& v) {
-            const std::string which =
-                v.call == StoreIo::Call::write
-                    ? fmt::format("store write #{}", v.at)
-                    : fmt::format("the {} of commit #{}", knob::to_string(v.call), v.at);
-            return fmt::format("{}{} fails", which, v.persist ? " and every one after it" : "");
+            const std::string which = v.call ? fmt::format("{} call #{}", to_string(*v.call), v.at)
+                                             : fmt::format("filesystem call #{}", v.at);
+            return fmt::format("{}{} fails with {}", which,
+                               v.persist ? " and every one after it" : "",
+                               v.error == ENOSPC ? "ENOSPC" : "EIO");
+        },
+    .simpler =
+        [](const StoreIo& v) {
+            std::vector<StoreIo> out;
+            if (v.persist)
+                out.push_back(StoreIo{v.call, v.at, false, v.error});
+            if (v.at > 1)
+                out.push_back(StoreIo{v.call, 1, v.persist, v.error});
+            return out;
+        }};
+
+const Declaration<sim::Ratio> disk_errors_knob{
+    .name = "disk_errors",
+    .syntax = "N/D, always or never",
+    .bare_flag = "always",
+    .description =
+        "how often a call to the server's filesystem after it started fails, with EIO or ENOSPC",
+    .causes = ErrorCause::store_io | ErrorCause::disk_full,
+    .calm = sim::never,
+    .get = [](const FaultPlan& p) { return p.disk.random_failures; },
+    .set = [](FaultPlan& p, const sim::Ratio& v) { p.disk.random_failures = v; },
+    .draw =
+        [](DecisionSource& s, const Bounds&) {
+            return sim::Ratio{1, s.between(4, 64)};
+        },
+    .words =
+        [](const sim::Ratio& v) {
+            return fmt::format("{} of filesystem calls fail", ratio_text(v));
+        }};
+
+const Declaration<Latency> slow_sync_knob{
+    .name = "slow_sync",
+    .syntax = "MIN..MAX (ms)",
+    .description =
+        "each fsync of a file or of the directory takes this long in virtual time, letting "
+        "others run meanwhile",
+    .calm = Latency{0, 0},
+    .get =
+        [](const FaultPlan& p) {
+            return Latency{p.disk.sync_latency_ms_min, p.disk.sync_latency_ms_max};
+        },
+    .set =
+        [](FaultPlan& p, const Latency& v) {
+            p.disk.sync_latency_ms_min = v.min_ms;
+            p.disk.sync_latency_ms_max = v.max_ms;
+        },
+    .draw =
+        [](DecisionSource& s, const Bounds&) {
+            const std::uint64_t min = s.between(0, 5);
+            return Latency{min, min + s.between(0, 40)};
+        },
+    .words =
+        [](const Latency& v) {
+            return fmt::format("an fsync takes {}..{} ms", v.min_ms, v.max_ms);
+        },
+    .simpler =
+        [](const Latency& v) {
+            std::vector<Latency> out;
+            if (v.min_ms != v.max_ms)
+                out.push_back(Latency{v.max_ms, v.max_ms});
+            return out;
+        }};
+
+std::string crash_words(const Crash& v) {
+    const std::string when =
+        v->after_bytes ? fmt::format("once it has received {} bytes", *v->after_bytes)
+        : v->call_kind ? fmt::format("at its {} call #{}", to_string(*v->call_kind), v->at_call)
+                       : fmt::format("at filesystem call #{}", v->at_call);
+    return fmt::format("the server's machine {} {}{}", v->power_loss ? "loses power" : "is killed",
+                       when, v->restart ? ", and boots again 1 ms later" : " and stays down");
+}
+
+const Declaration<Crash> crash_knob{
+    .name = "crash",
+    .syntax = "bytes:N|CALL:N|any:N[:kill][:stay_down]",
+    .description =
+        "the server's machine loses power (kill: is killed, its page cache kept) once it has "
+        "received N bytes, or at its Nth filesystem call (of that kind), and boots again unless "
+        "stay_down",
+    .causes = ErrorCause::reset | ErrorCause::refused,
+    .calm = std::nullopt,
+    .get = [](const FaultPlan& p) { return p.crash; },
+    .set = [](FaultPlan& p, const Crash& v) { p.crash = v; },
+    .draw = [](DecisionSource& s, const Bounds& b) -> Crash {
+        sim::CrashFault crash;
+        if (s.choose(2) == 0) {
+            crash.after_bytes = draw_offset(s, b);
+        } else {
+            crash.call_kind = draw_call(s);
+            crash.at_call = s.between(1, crash.call_kind ? 3 : 24);
+        }
+        crash.power_loss = s.choose(4) != 0;
+        crash.restart = s.choose(8) != 0;
+        return crash;
+    },
+    .words = crash_words,
+    .simpler =
+        [](const Crash& v) {
+            std::vector<Crash> out;
+            if (v->after_bytes) {
+                for (std::uint64_t after : smaller_offsets(*v->after_bytes)) {
+                    out.push_back(v);
+                    out.back()->after_bytes = after;
+                }
+            } else if (v->at_call > 1) {
+                out.push_back(v);
+                out.back()->at_call = 1;
+            }
+            return out;
+        },
+    .clamp =
+        [](Crash& v, std::uint64_t bytes) {
+            if (v->after_bytes)
+                v->after_bytes = clamp_offset(*v->after_bytes, bytes);
         }};
 
 }  // namespace
@@ -464,7 +573,8 @@ std::vector<FaultKnob> build_table() {
     return {make_knob(partial_sends_knob), make_knob(short_reads_knob), make_knob(max_send_knob),
             make_knob(latency_knob),       make_knob(buffers_knob),     make_knob(clog_knob),
             make_knob(stall_knob),         make_knob(reset_knob),       make_knob(refused_knob),
-            make_knob(corrupt_knob),       make_knob(disk_full_knob),   make_knob(store_io_knob)};
+            make_knob(corrupt_knob),       make_knob(disk_full_knob),   make_knob(store_io_knob),
+            make_knob(disk_errors_knob),   make_knob(slow_sync_knob),   make_knob(crash_knob)};
 }
 
 }  // namespace

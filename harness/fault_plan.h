@@ -21,10 +21,12 @@
 
 namespace ferry::harness {
 
-/// What can go wrong in a run: the simulated network's and store's faults.
+/// What can go wrong in a run: the simulated network's faults, the server's
+/// disk's, and a crash of the server's machine.
 struct FaultPlan {
     sim::NetworkFaults network;
-    sim::StoreFaults store;
+    sim::FsFaults disk;
+    std::optional<sim::CrashFault> crash;
 };
 
 /// Where explore draws offsets and sizes for a run.

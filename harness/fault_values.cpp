@@ -76,6 +76,54 @@ std::optional<std::string> side_field(const Fields& fields, sim::Side& out) {
     return std::nullopt;
 }
 
+/// text split at every sep.
+std::vector<std::string_view> split_all(std::string_view text, char sep) {
+    std::vector<std::string_view> words;
+    for (;;) {
+        const auto at = text.find(sep);
+        words.push_back(text.substr(0, at));
+        if (at == std::string_view::npos)
+            return words;
+        text.remove_prefix(at + 1);
+    }
+}
+
+/// A filesystem call by name, "any" (none) or "fsync" (sync, its older name).
+bool call_of(std::string_view name, std::optional<FsCall>& out) {
+    if (name == "any") {
+        out = std::nullopt;
+        return true;
+    }
+    const auto call = fs_call_named(name == "fsync" ? "sync" : name);
+    if (call)
+        out = *call;
+    return call.has_value();
+}
+
+std::optional<std::string> flag_field(const Fields& fields, std::string_view key, bool& out) {
+    const KnobScalar* v = field(fields, key);
+    if (v == nullptr)
+        return std::nullopt;
+    const auto* flag = std::get_if<bool>(v);
+    if (flag == nullptr)
+        return fmt::format("\"{}\" must be true or false", key);
+    out = *flag;
+    return std::nullopt;
+}
+
+std::optional<std::string> call_field(const Fields& fields, std::string_view key,
+                                      std::optional<FsCall>& out) {
+    const KnobScalar* v = field(fields, key);
+    const auto* text = v ? std::get_if<std::string>(v) : nullptr;
+    if (text == nullptr || !call_of(*text, out)) {
+        return fmt::format(
+            "\"{}\" must be \"any\" or a filesystem call (open, write, read, "
+            "sync, stat, lock, close, list, rename, unlink, sync_directory)",
+            key);
+    }
+    return std::nullopt;
+}
+
 }  // namespace
 
 // --- text ---
@@ -112,7 +160,17 @@ std::string to_text(const Reset& value) {
 std::string to_text(const StoreIo& value) {
     if (value.at == 0)
         return "none";
-    return fmt::format("{}:{}{}", to_string(value.call), value.at, value.persist ? ":persist" : "");
+    return fmt::format("{}:{}{}{}", to_string(value.call), value.at,
+                       value.persist ? ":persist" : "", value.error == ENOSPC ? ":enospc" : "");
+}
+std::string to_text(const Crash& value) {
+    if (!value)
+        return "none";
+    const std::string at = value->after_bytes
+                               ? fmt::format("bytes:{}", *value->after_bytes)
+                               : fmt::format("{}:{}", to_string(value->call_kind), value->at_call);
+    return fmt::format("{}{}{}", at, value->power_loss ? "" : ":kill",
+                       value->restart ? "" : ":stay_down");
 }
 
 bool from_text(std::string_view text, sim::Ratio& out) {
@@ -191,31 +249,54 @@ bool from_text(std::string_view text, Reset& out) {
     return true;
 }
 bool from_text(std::string_view text, StoreIo& out) {
-    const auto parts = split(text, ":");
-    if (!parts)
-        return false;
+    const std::vector<std::string_view> words = split_all(text, ':');
     StoreIo io;
-    if (parts->first == "write") {
-        io.call = StoreIo::Call::write;
-    } else if (parts->first == "fsync") {
-        io.call = StoreIo::Call::fsync;
-    } else if (parts->first == "rename") {
-        io.call = StoreIo::Call::rename;
-    } else {
+    if (words.size() < 2 || !call_of(words[0], io.call))
         return false;
-    }
-    std::string_view at = parts->second;
-    if (const auto persist = split(at, ":")) {
-        if (persist->second != "persist")
-            return false;
-        io.persist = true;
-        at = persist->first;
-    }
-    const auto n = parse_count(at);
+    const auto n = parse_count(words[1]);
     if (!n || *n == 0)
         return false;
     io.at = *n;
+    for (std::size_t i = 2; i < words.size(); ++i) {
+        if (words[i] == "persist" && !io.persist)
+            io.persist = true;
+        else if (words[i] == "enospc" && io.error != ENOSPC)
+            io.error = ENOSPC;
+        else
+            return false;
+    }
     out = io;
+    return true;
+}
+
+bool from_text(std::string_view text, Crash& out) {
+    if (text == "none") {
+        out = std::nullopt;
+        return true;
+    }
+    const std::vector<std::string_view> words = split_all(text, ':');
+    sim::CrashFault crash;
+    if (words.size() < 2)
+        return false;
+    const auto n = parse_count(words[1]);
+    if (!n)
+        return false;
+    if (words[0] == "bytes") {
+        crash.after_bytes = *n;
+    } else {
+        if (*n == 0 || !call_of(words[0], crash.call_kind))
+            return false;
+        crash.at_call = *n;
+    }
+    for (std::size_t i = 2; i < words.size(); ++i) {
+        if (words[i] == "kill" && crash.power_loss)
+            crash.power_loss = false;
+        else if (words[i] == "stay_down" && crash.restart)
+            crash.restart = false;
+        else
+            return false;
+    }
+    out = crash;
     return true;
 }
 
@@ -257,8 +338,28 @@ KnobValue to_value(const Reset& value) {
                   {"after_bytes", value->after_bytes}};
 }
 KnobValue to_value(const StoreIo& value) {
-    return Fields{
-        {"fail", std::string(to_string(value.call))}, {"at", value.at}, {"persist", value.persist}};
+    if (value.at == 0)
+        return Fields{};
+    Fields fields{{"fail", std::string(to_string(value.call))}, {"at", value.at}};
+    if (value.persist)
+        fields.emplace_back("persist", true);
+    if (value.error == ENOSPC)
+        fields.emplace_back("error", std::string("ENOSPC"));
+    return fields;
+}
+KnobValue to_value(const Crash& value) {
+    if (!value)
+        return Fields{};
+    Fields fields{{"side", std::string("server")}};
+    if (value->after_bytes) {
+        fields.emplace_back("after_bytes", *value->after_bytes);
+    } else {
+        fields.emplace_back("at_call", std::string(to_string(value->call_kind)));
+        fields.emplace_back("nth", value->at_call);
+    }
+    fields.emplace_back("power_loss", value->power_loss);
+    fields.emplace_back("restart", value->restart);
+    return fields;
 }
 
 std::optional<std::string> from_value(const KnobValue& value, sim::Ratio& out) {
@@ -352,36 +453,75 @@ std::optional<std::string> from_value(const KnobValue& value, Reset& out) {
 }
 std::optional<std::string> from_value(const KnobValue& value, StoreIo& out) {
     const Fields* fields = nullptr;
-    if (auto error = table_fields(value, {"fail", "at", "persist"}, fields))
+    if (auto error = table_fields(value, {"fail", "at", "persist", "error"}, fields))
         return error;
-    const KnobScalar* call = field(*fields, "fail");
-    const auto* call_text = call ? std::get_if<std::string>(call) : nullptr;
+    if (fields->empty()) {
+        out = StoreIo{};
+        return std::nullopt;
+    }
+    StoreIo io;
     std::optional<std::uint64_t> at;
+    if (auto e = call_field(*fields, "fail", io.call))
+        return e;
     if (auto e = count_field(*fields, "at", at))
         return e;
-    StoreIo io;
-    if (call_text == nullptr || !from_text(fmt::format("{}:{}", *call_text, at.value_or(1)), io))
-        return "needs \"fail\" = \"write\", \"fsync\" or \"rename\", and \"at\" ≥ 1";
-    if (const KnobScalar* persist = field(*fields, "persist")) {
-        const auto* flag = std::get_if<bool>(persist);
-        if (flag == nullptr)
-            return "\"persist\" must be true or false";
-        io.persist = *flag;
+    if (at.value_or(1) == 0)
+        return "\"at\" must be at least 1";
+    io.at = at.value_or(1);
+    if (auto e = flag_field(*fields, "persist", io.persist))
+        return e;
+    if (const KnobScalar* error = field(*fields, "error")) {
+        const auto* text = std::get_if<std::string>(error);
+        if (text == nullptr || (*text != "EIO" && *text != "ENOSPC"))
+            return "\"error\" must be \"EIO\" or \"ENOSPC\"";
+        io.error = *text == "EIO" ? EIO : ENOSPC;
     }
     out = io;
     return std::nullopt;
 }
 
-std::string_view to_string(StoreIo::Call call) {
-    switch (call) {
-        case StoreIo::Call::write:
-            return "write";
-        case StoreIo::Call::fsync:
-            return "fsync";
-        case StoreIo::Call::rename:
-            return "rename";
+std::optional<std::string> from_value(const KnobValue& value, Crash& out) {
+    const Fields* fields = nullptr;
+    if (auto error = table_fields(
+            value, {"side", "after_bytes", "at_call", "nth", "power_loss", "restart"}, fields))
+        return error;
+    if (fields->empty()) {
+        out = std::nullopt;
+        return std::nullopt;
     }
-    return "?";
+    sim::Side side = sim::Side::server;
+    if (auto e = side_field(*fields, side))
+        return e;
+    if (side != sim::Side::server)
+        return "\"side\" must be \"server\": only the server's machine crashes";
+    sim::CrashFault crash;
+    std::optional<std::uint64_t> nth;
+    if (auto e = count_field(*fields, "after_bytes", crash.after_bytes))
+        return e;
+    if (auto e = count_field(*fields, "nth", nth))
+        return e;
+    const bool at_call = field(*fields, "at_call") != nullptr;
+    if (at_call == crash.after_bytes.has_value())
+        return "needs exactly one of \"after_bytes\" or \"at_call\"";
+    if (at_call) {
+        if (auto e = call_field(*fields, "at_call", crash.call_kind))
+            return e;
+        if (nth.value_or(1) == 0)
+            return "\"nth\" must be at least 1";
+        crash.at_call = nth.value_or(1);
+    } else if (nth) {
+        return "\"nth\" goes with \"at_call\"";
+    }
+    if (auto e = flag_field(*fields, "power_loss", crash.power_loss))
+        return e;
+    if (auto e = flag_field(*fields, "restart", crash.restart))
+        return e;
+    out = crash;
+    return std::nullopt;
+}
+
+std::string_view to_string(const std::optional<FsCall>& call) {
+    return call ? ferry::to_string(*call) : "any";
 }
 
 }  // namespace ferry::harness::knob

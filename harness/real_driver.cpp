@@ -95,8 +95,8 @@ namespace {
 class RealWorld final : public World {
   public:
     RealWorld(const RunSpec& spec) : spec_(spec), disk_(root_.path()) {
-        if (spec.faults.store.capacity_bytes != 0)
-            quota_ = std::make_unique<QuotaStore>(disk_, spec.faults.store.capacity_bytes);
+        if (spec.faults.disk.capacity_bytes != 0)
+            quota_ = std::make_unique<QuotaStore>(disk_, spec.faults.disk.capacity_bytes);
     }
     ~RealWorld() override { stop(); }
 
@@ -109,6 +109,10 @@ class RealWorld final : public World {
     void spawn_client(std::string name, std::function<void()> body) override {
         ++clients_running_;
         start_thread(std::move(name), std::move(body), true);
+    }
+    void start_server(std::string name, std::function<void(Store&)> boot) override {
+        start_thread(
+            std::move(name), [this, boot = std::move(boot)] { boot(store()); }, false);
     }
     Store& store() override { return quota_ ? static_cast<Store&>(*quota_) : disk_; }
     void preload_file(const std::string& name, std::string_view content) override {

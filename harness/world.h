@@ -11,7 +11,9 @@
 #include <string>
 #include <string_view>
 #include <variant>
+#include <vector>
 
+#include "harness/workload_case.h"
 #include "protocol/clock.h"
 #include "protocol/connection.h"
 #include "protocol/listener.h"
@@ -46,8 +48,23 @@ class World : public TaskRunner {
     /// from TaskRunner, starts a background process the run does not wait
     /// for: a server and the tasks it serves connections on.)
     virtual void spawn_client(std::string name, std::function<void()> body) = 0;
-    /// The server's store, with the fault plan's store faults.
+    /// Starts the server's machine: boot runs as its first process with the
+    /// store of this boot, and what it spawns runs on the machine too. In
+    /// the simulator the plan's crash kills the machine (every one of those
+    /// processes) and, with a restart, runs boot again 1 ms later on a store
+    /// opened afresh on the same disk, whose startup cleans up what the dead
+    /// one left. A workload without a store may spawn its server instead.
+    virtual void start_server(std::string name, std::function<void(Store&)> boot) = 0;
+    /// The server's store, with the fault plan's disk faults: the current
+    /// boot's. After a simulated run, the store as the server opens it after
+    /// the power loss the simulator adds at the end of every run.
     virtual Store& store() = 0;
+    /// When the server's machine lost power during the run (a kill keeps the
+    /// page cache, so it is not one).
+    virtual std::vector<Instant> power_losses() const { return {}; }
+    /// The server's files (every valid name) as the run left them, before
+    /// the power loss at the end of a simulated run; none on real sockets.
+    virtual std::optional<TextTable> files_at_end() const { return std::nullopt; }
     /// Puts a file in the store before the run, past its faults.
     virtual void preload_file(const std::string& name, std::string_view content) = 0;
     /// Waits for duration of the world's time. Only from a process.

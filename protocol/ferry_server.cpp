@@ -261,7 +261,12 @@ class Session {
     }
 
     Next serve_dir() {
-        const auto files = store_.list();
+        std::vector<FileInfo> files;
+        try {
+            files = store_.list();
+        } catch (const StoreError& e) {
+            return refuse(err_code_for(e.kind()), e.what(), Next::keep_going);
+        }
         if (checked_)
             return serve_checked_dir(files);
         std::string text = format_ok(files.size(), std::nullopt);

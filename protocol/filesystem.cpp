@@ -30,4 +30,13 @@ std::string_view to_string(FsCall call) {
     return "?";
 }
 
+std::optional<FsCall> fs_call_named(std::string_view name) {
+    for (std::size_t i = 0; i < fs_call_count; ++i) {
+        const auto call = static_cast<FsCall>(i);
+        if (to_string(call) == name)
+            return call;
+    }
+    return std::nullopt;
+}
+
 }  // namespace ferry

@@ -25,6 +25,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <span>
 #include <string>
 #include <string_view>
@@ -68,6 +69,8 @@ inline constexpr std::size_t fs_call_count = 11;
 
 /// "open", "write", ... "sync_directory".
 std::string_view to_string(FsCall call);
+/// The call named so by to_string; none for any other text.
+std::optional<FsCall> fs_call_named(std::string_view name);
 
 /// What the door accepts as a name: one path component, so not empty, not
 /// "." or "..", and without '/' or NUL. Anything else fails with EINVAL.

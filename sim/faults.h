@@ -1,8 +1,8 @@
 #pragma once
 // Every fault knob the simulator has, in one place, units last. A default
 // NetworkFaults is a calm network: whole sends and reads, 1 ms latency,
-// nothing stalls, resets, clogs or refuses; a default StoreFaults or FsFaults
-// a disk that never fails.
+// nothing stalls, resets, clogs or refuses; a default FsFaults a disk that
+// never fails, and no machine crashes unless a CrashFault says so.
 
 #include <cerrno>
 #include <cstddef>
@@ -87,21 +87,6 @@ struct NetworkFaults {
     std::size_t segment_bytes_max = 64 * 1024;
 };
 
-/// Faults of the simulated store. Operation counts are 1-based; 0 = never.
-struct StoreFaults {
-    /// Committed plus in-progress bytes past which writes fail with disk_full;
-    /// 0 = unlimited.
-    std::uint64_t capacity_bytes = 0;
-    /// The Nth Upload::write() fails with io.
-    std::uint64_t fail_write_at = 0;
-    /// The Nth commit fails at its fsync, or at its rename, with io.
-    std::uint64_t fail_fsync_at = 0;
-    std::uint64_t fail_rename_at = 0;
-    /// Once an operation has failed, every later one of its kind fails too
-    /// (a dead disk) rather than only that one (a transient error).
-    bool failures_persist = false;
-};
-
 /// Faults of the simulated filesystem (sim_filesystem.h). Call counts are
 /// 1-based and count every call of the door (open, write, sync, rename, ...),
 /// or only calls of one kind; 0 = never.
@@ -126,6 +111,23 @@ struct FsFaults {
     /// inside a process); 0 = they take no time.
     std::uint64_t sync_latency_ms_min = 0;
     std::uint64_t sync_latency_ms_max = 0;
+};
+
+/// The server's machine dies once: when it has received after_bytes over
+/// all its connections together (exactly: a recv is cut at the offset), or
+/// else at the at_call-th call of its filesystem (of call_kind; none = of
+/// any kind). A power loss keeps only what the disk had made durable (and
+/// what sim_filesystem.h says a crash may keep); a kill -9 keeps the page
+/// cache. With restart the machine boots again 1 ms later, its startup
+/// cleaning up what the dead one left.
+struct CrashFault {
+    std::optional<std::uint64_t> after_bytes;
+    std::uint64_t at_call = 0;
+    std::optional<FsCall> call_kind;
+    bool power_loss = true;
+    bool restart = true;
+
+    friend bool operator==(const CrashFault&, const CrashFault&) = default;
 };
 
 }  // namespace ferry::sim

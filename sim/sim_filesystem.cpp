@@ -178,6 +178,7 @@ bool SimFilesystem::fault_fires(std::uint64_t at, const std::optional<FsCall>& k
 }
 
 int SimFilesystem::fail(FsCall call, int error) {
+    ++failures_;
     sim_.record(TraceKind::fs_fault, 0, Side::client, intern(to_string(call)),
                 static_cast<std::uint64_t>(error));
     return error;

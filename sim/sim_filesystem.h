@@ -128,6 +128,9 @@ class SimFilesystem {
     std::uint64_t calls() const { return calls_; }
     std::uint64_t used_bytes() const { return used_bytes_; }
     std::uint64_t crashes() const { return crashes_; }
+    /// Calls that failed because a fault said so (not a crash, not a full
+    /// disk, not a revoked mount).
+    std::uint64_t injected_failures() const { return failures_; }
     const std::string& name() const { return name_; }
 
   private:
@@ -205,6 +208,7 @@ class SimFilesystem {
     std::uint64_t calls_ = 0;
     std::uint64_t calls_by_kind_[fs_call_count] = {};
     std::uint64_t crashes_ = 0;
+    std::uint64_t failures_ = 0;
     bool failed_before_ = false;  ///< for failures_persist
 };
 

@@ -25,12 +25,22 @@ std::vector<FerryStep> ferry_steps(const FerryRunState& state,
     return steps;
 }
 
+namespace {
+
+bool maybe_in_place(const OpRecord& record) {
+    // docs/protocol.md: the one ERR after which the new upload may stand.
+    return record.code == 500 &&
+           record.detail.find("is in place but not known to be durable") != std::string::npos;
+}
+
+}  // namespace
+
 bool must_not_commit(const FerryStep& step, harness::ErrorCauses active) {
     const FerryOp& op = *step.op;
     if (op.cut)
         return true;
     if (step.record->code != 0)
-        return true;  // the server answered ERR, asked for or not
+        return !maybe_in_place(*step.record);  // ERR, asked for or not, keeps the old content
     const bool lied = op.flip_digest || (op.declare && *op.declare != op.content.size());
     if (!lied)
         return false;
@@ -54,7 +64,8 @@ class Model {
           const harness::FaultPlan& faults)
         : state_(state),
           steps_(ferry_steps(state, records)),
-          active_(harness::error_causes(faults)) {
+          active_(harness::error_causes(faults)),
+          power_losses_(state.world.power_losses()) {
         index_writes();
     }
 
@@ -68,6 +79,10 @@ class Model {
                             std::optional<Instant> t) const;
     std::vector<const Write*> readable(const std::string& name, Instant from, Instant to) const;
     bool certainly_exists(const std::string& name, Instant before) const;
+    bool power_lost_between(Instant from, Instant to) const {
+        return std::any_of(power_losses_.begin(), power_losses_.end(),
+                           [&](Instant t) { return !(t < from) && !(to < t); });
+    }
     /// Whether what step read can be believed: an unchecked line may have
     /// been damaged in flight, undetected, when bytes are corrupted.
     bool trusted(const FerryStep& step) const {
@@ -81,6 +96,7 @@ class Model {
     const FerryRunState& state_;
     std::vector<FerryStep> steps_;
     harness::ErrorCauses active_;
+    std::vector<Instant> power_losses_;
     std::map<std::string, std::vector<Write>, std::less<>> writes_;
     std::map<std::string, std::vector<const std::string*>, std::less<>> refused_;
 };
@@ -139,10 +155,11 @@ bool Model::certainly_exists(const std::string& name, Instant before) const {
                 return true;
         }
     }
-    // Or an earlier read saw it: files are never deleted.
+    // Or an earlier read saw it: files are never deleted, though a power
+    // loss may take back what no OK made durable.
     for (const FerryStep& s : steps_) {
         if (!s.completed() || !(*s.record->completed < before) || s.status() != OpStatus::ok ||
-            !trusted(s))
+            !trusted(s) || power_lost_between(s.record->invoked, before))
             continue;
         if (s.result->got && s.op->name == name)
             return true;
@@ -298,14 +315,17 @@ std::optional<Failure> Model::check_files(const harness::TextTable& stored) cons
 
 }  // namespace
 
-std::optional<Failure> check_ferry_run(const FerryRunState& state, const harness::TextTable& stored,
+std::optional<Failure> check_ferry_run(const FerryRunState& state,
+                                       const std::vector<harness::TextTable>& stored,
                                        const harness::FaultPlan& faults, bool finished) {
     const std::vector<OpRecord> records = state.history.records();
     const Model model(state, records, faults);
     if (auto failure = model.check_reads())
         return failure;
-    if (auto failure = model.check_files(stored))
-        return failure;
+    for (const harness::TextTable& files : stored) {
+        if (auto failure = model.check_files(files))
+            return failure;
+    }
     if (auto failure = check_ferry_limits(state))
         return failure;
     if (!finished)

@@ -7,9 +7,12 @@
 // file certainly there and no file that cannot be, and afterwards every file
 // holds one complete upload that was not certainly replaced. An error is
 // allowed only where the operation asked for it (a bad name, a lying
-// client) or an active fault can cause it.
+// client) or an active fault can cause it. A power loss keeps every OK'd
+// upload and may take back anything else: a file a read saw is certainly
+// there only until the power next goes.
 
 #include <optional>
+#include <vector>
 
 #include "harness/failure.h"
 #include "harness/fault_plan.h"
@@ -17,8 +20,10 @@
 
 namespace ferry::workloads {
 
+/// stored: the server's files at each point the model checks them (as the
+/// run left them; after a power loss and a restart).
 std::optional<harness::Failure> check_ferry_run(const FerryRunState& state,
-                                                const harness::TextTable& stored,
+                                                const std::vector<harness::TextTable>& stored,
                                                 const harness::FaultPlan& faults, bool finished);
 
 }  // namespace ferry::workloads

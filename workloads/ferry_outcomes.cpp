@@ -185,12 +185,17 @@ ErrorCauses causes_of(OpStatus status, int code);
 /// The same for op: a checked request's reply cannot be corrupted into
 /// another ERR undetected, so corruption explains only the refusals of a
 /// request damaged in flight — 400 (its line), 408 (its '\n'), 422 (its
-/// body) — unless the request or its reply went unchecked.
+/// body) — unless the request or its reply went unchecked. A GET may also
+/// be cut by the server's disk failing after its OK line.
 ErrorCauses causes_of(const FerryOp& op, OpStatus status, int code) {
     ErrorCauses causes = causes_of(status, code);
     const bool checked = op.verb != FerryOp::Verb::raw && !op.unchecked;
     if (checked && status == OpStatus::refused && code != 400 && code != 408 && code != 422)
         causes &= ~static_cast<ErrorCauses>(ErrorCause::corrupted);
+    // A read failing after the OK line can only end the connection early.
+    if (op.verb == FerryOp::Verb::get &&
+        (status == OpStatus::cut || status == OpStatus::protocol_error))
+        causes |= static_cast<ErrorCauses>(ErrorCause::store_io);
     return causes;
 }
 
@@ -367,7 +372,14 @@ std::optional<Failure> check_ferry_limits(const FerryRunState& state) {
     if (limit == 0 || state.world.backend() != "sim")
         return std::nullopt;
     std::size_t active = 0;
-    for (const FerryServerEvent& e : state.server_events) {
+    std::size_t next_boot = 0;
+    for (std::size_t i = 0; i < state.server_events.size(); ++i) {
+        // A boot starts with no connection: the dead one's died with it.
+        while (next_boot < state.boots.size() && state.boots[next_boot] <= i) {
+            active = 0;
+            ++next_boot;
+        }
+        const FerryServerEvent& e = state.server_events[i];
         switch (e.kind) {
             case AcceptEvent::Kind::accepted:
                 if (++active > limit) {

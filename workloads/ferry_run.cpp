@@ -38,8 +38,8 @@ FerryRunState::FerryRunState(harness::World& w, const harness::WorkloadCase& c)
 
 FerryRun::FerryRun(harness::World& world, const harness::WorkloadCase& c)
     : state_(world, c),
-      slots_(state_.settings.max_connections != 0 ? state_.settings.max_connections
-                                                  : unlimited_connections) {
+      slot_count_(state_.settings.max_connections != 0 ? state_.settings.max_connections
+                                                       : unlimited_connections) {
     const FerrySettings& s = state_.settings;
     server_config_.chunk_bytes = s.chunk_bytes;
     server_config_.max_file_bytes = s.max_bytes;
@@ -63,17 +63,29 @@ void FerryRun::preload() {
 
 void FerryRun::start() {
     preload();
-    listener_ = state_.world.listen(ferry_server_address);
-    state_.world.spawn("server", [this] {
-        run_accept_loop(*listener_, state_.world, slots_, handlers_, loop_options_);
+    state_.world.start_server("server", [this](Store&) {
+        // A boot of its own: a restarted server listens afresh, with slots
+        // of its own (the dead boot's connections died with it).
+        // (Its connections' tasks may outlive the loop: the run owns the slots.)
+        std::unique_ptr<Listener> listener = state_.world.listen(ferry_server_address);
+        ConnectionSlots* slots = nullptr;
+        {
+            std::lock_guard lock(state_.events_mutex);
+            state_.boots.push_back(state_.server_events.size());
+            slots = slots_.emplace_back(std::make_unique<ConnectionSlots>(slot_count_)).get();
+        }
+        run_accept_loop(*listener, state_.world, *slots, handlers_, loop_options_);
     });
     for (std::size_t c = 0; c < state_.work.clients.size(); ++c)
         spawn_ferry_client(state_, c);
 }
 
 std::optional<harness::Failure> FerryRun::check(const harness::FaultPlan& faults, bool finished) {
-    return check_ferry_run(state_, harness::read_stored_files(state_.world.store()), faults,
-                           finished);
+    std::vector<harness::TextTable> stored;
+    if (auto at_end = state_.world.files_at_end())
+        stored.push_back(std::move(*at_end));
+    stored.push_back(harness::read_stored_files(state_.world.store()));
+    return check_ferry_run(state_, stored, faults, finished);
 }
 
 std::optional<harness::TextTable> FerryRun::files() {

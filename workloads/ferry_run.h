@@ -4,6 +4,7 @@
 // and the case's clients. check() is the model (ferry_model.h).
 
 #include <memory>
+#include <vector>
 
 #include "harness/workload.h"
 #include "protocol/ferry_server.h"
@@ -25,8 +26,8 @@ class FerryRun final : public harness::WorkloadRun {
     void preload();
 
     FerryRunState state_;
-    std::unique_ptr<Listener> listener_;
-    ConnectionSlots slots_;
+    std::size_t slot_count_;
+    std::vector<std::unique_ptr<ConnectionSlots>> slots_;  ///< one per boot
     FerryServerConfig server_config_;
     ConnectionHandlers handlers_;
     AcceptLoopOptions loop_options_;

@@ -59,6 +59,8 @@ struct FerryRunState {
     harness::History history;
     std::mutex events_mutex;
     std::vector<FerryServerEvent> server_events;
+    /// Where each boot of the server begins in server_events.
+    std::vector<std::size_t> boots;
 
     FerryRunState(harness::World& w, const harness::WorkloadCase& c);
 };

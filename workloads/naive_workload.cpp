@@ -62,14 +62,14 @@ class NaiveRun final : public WorkloadRun {
     }
 
     void start() {
-        listener_ = world_.listen(server_address);
         handlers_.serve = [this](Connection& conn, std::uint64_t) {
             std::string name;
             name = namer_.next(world_.store());
             serve_naive_upload(conn, world_.store(), name, chunk_bytes_);
         };
-        world_.spawn("server", [this] {
-            run_accept_loop(*listener_, world_, slots_, handlers_, loop_options_);
+        world_.start_server("server", [this](Store&) {
+            std::unique_ptr<Listener> listener = world_.listen(server_address);
+            run_accept_loop(*listener, world_, slots_, handlers_, loop_options_);
         });
         for (std::size_t c = 0; c < case_.clients.size(); ++c)
             world_.spawn_client(fmt::format("client {}", c + 1), [this, c] { run_client(c); });
@@ -90,7 +90,6 @@ class NaiveRun final : public WorkloadRun {
     const WorkloadCase& case_;
     std::size_t chunk_bytes_;
     std::vector<std::vector<std::string>> payloads_;  ///< by client, then operation
-    std::unique_ptr<Listener> listener_;
     ConnectionSlots slots_;
     ConnectionHandlers handlers_;
     AcceptLoopOptions loop_options_;

@@ -259,8 +259,8 @@ TEST(RunText, RoundTripsEveryKnob) {
     const std::string text =
         "ferry chunk_size=5 client(put(a.bin,size=7)) partial_sends=1/8 short_reads=3/8 "
         "max_send=4 latency=0..20 buffers=16:64:7 clog=10+500 stall=client:3+100 "
-        "reset=server:12 refused=1/2 corrupt=1/4 disk_full=6 store_io=fsync:1:persist seed=9 "
-        "choices=0,3,1";
+        "reset=server:12 refused=1/2 corrupt=1/4 disk_full=6 store_io=sync:1:persist "
+        "disk_errors=1/9 slow_sync=2..30 crash=rename:1:kill seed=9 choices=0,3,1";
     std::string error;
     const auto spec = harness::parse_run_spec_text(text, test_workloads(), &error);
     ASSERT_TRUE(spec.has_value()) << error;

@@ -130,7 +130,7 @@ void expect_example_faults(const FaultPlan& f) {
     EXPECT_EQ(f.network.short_reads, sim::always);
     EXPECT_EQ(f.network.latency_ms_min, 0u);
     EXPECT_EQ(f.network.latency_ms_max, 5u);
-    EXPECT_EQ(f.store.capacity_bytes, 3000u);
+    EXPECT_EQ(f.disk.capacity_bytes, 3000u);
     ASSERT_TRUE(f.network.reset);
     EXPECT_EQ(f.network.reset->side, sim::Side::client);
     EXPECT_EQ(f.network.reset->after_bytes, 700u);
@@ -224,7 +224,7 @@ TEST(ParseScenario, ReadsTheOlderFormat) {
     ASSERT_TRUE(n.reset);
     EXPECT_EQ(n.reset->side, sim::Side::client);
     EXPECT_EQ(n.reset->after_bytes, 700u);
-    EXPECT_EQ(s.run.faults.store.capacity_bytes, 0u) << "disk_bytes_max = 0: unlimited";
+    EXPECT_EQ(s.run.faults.disk.capacity_bytes, 0u) << "disk_bytes_max = 0: unlimited";
     // [server]: files and timeout_ms are the ferry workload's settings.
     ASSERT_NE(table_param(s.run.work.settings, "files"), nullptr);
     EXPECT_EQ(*table_param(s.run.work.settings, "files"), (TextTable{{"old.txt", "hello"}}));
