@@ -1,6 +1,7 @@
 #include "harness/real_driver.h"
 
 #include <atomic>
+#include <condition_variable>
 #include <filesystem>
 #include <map>
 #include <mutex>
@@ -110,9 +111,24 @@ class RealWorld final : public World {
         ++clients_running_;
         start_thread(std::move(name), std::move(body), true);
     }
+    /// Returns once the server listens (or has ended without), so clients
+    /// started next find it.
     void start_server(std::string name, std::function<void(Store&)> boot) override {
+        std::unique_lock lock(mutex_);
+        const std::size_t listening = ports_.size();
+        lock.unlock();
+        auto booted = std::make_shared<std::atomic<bool>>(false);
         start_thread(
-            std::move(name), [this, boot = std::move(boot)] { boot(store()); }, false);
+            std::move(name),
+            [this, booted, boot = std::move(boot)] {
+                boot(store());
+                booted->store(true);
+                listened_.notify_all();
+            },
+            false);
+        lock.lock();
+        listened_.wait_for(lock, std::chrono::seconds(10),
+                           [&] { return ports_.size() > listening || booted->load(); });
     }
     Store& store() override { return quota_ ? static_cast<Store&>(*quota_) : disk_; }
     void preload_file(const std::string& name, std::string_view content) override {
@@ -147,6 +163,7 @@ class RealWorld final : public World {
     std::atomic<std::uint64_t> connections_{0};
     std::atomic<std::size_t> clients_running_{0};
     mutable std::mutex mutex_;  ///< guards threads_, listeners_, ports_, failures_
+    std::condition_variable listened_;  ///< a listener was added to ports_
     std::vector<std::thread> threads_;
     std::vector<RealListener*> listeners_;
     std::map<std::string, HostPort> ports_;
@@ -178,6 +195,7 @@ std::unique_ptr<Listener> RealWorld::listen(const std::string& address) {
     std::lock_guard lock(mutex_);
     ports_[address] = bound;
     listeners_.push_back(listener.get());
+    listened_.notify_all();
     return listener;
 }
 
