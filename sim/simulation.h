@@ -8,14 +8,13 @@
 //   decisions.h       DecisionSource: the one door for every nondeterministic
 //                     choice; PrngDecisions (xoshiro256**), RecordedDecisions
 //   fiber.h           stack pool and AddressSanitizer switch annotations
-//   faults.h          every fault knob: NetworkFaults, StoreFaults, FsFaults
+//   faults.h          every fault knob: NetworkFaults, FsFaults, CrashFault
 //   trace.h           Trace: events with virtual time, XXH3 digest, JSON lines
 //   text_table.h      TextTable: the trace's interned texts by id
 //   sim_network.h     SimNetwork: listen, connect, accept; segments, FIN, RST
 //   sim_link.h        the state of one simulated TCP connection (internal)
 //   sim_connection.h  SimConnection: the Connection contract, simulated
 //                     (mirrors real/tcp_connection.h)
-//   sim_store.h       SimStore: an in-memory Store with disk faults and crashes
 //   sim_filesystem.h  SimFilesystem: a disk with a page cache, crashes and
 //                     failing calls behind the Filesystem door, for the real
 //                     DiskStore (mirrors real/posix_filesystem.h)
