@@ -479,6 +479,22 @@ const Declaration<sim::Ratio> disk_errors_knob{
             return fmt::format("{} of filesystem calls fail", ratio_text(v));
         }};
 
+const Declaration<sim::Ratio> short_file_reads_knob{
+    .name = "short_file_reads",
+    .syntax = "N/D, always or never",
+    .bare_flag = "always",
+    .description =
+        "how often a read of a file on the server's disk returns fewer bytes than it could, as "
+        "pread(2) may",
+    .calm = sim::never,
+    .get = [](const FaultPlan& p) { return p.disk.short_reads; },
+    .set = [](FaultPlan& p, const sim::Ratio& v) { p.disk.short_reads = v; },
+    .draw = draw_eighths,
+    .words =
+        [](const sim::Ratio& v) {
+            return fmt::format("{} of file reads come back short", ratio_text(v));
+        }};
+
 const Declaration<Latency> slow_sync_knob{
     .name = "slow_sync",
     .syntax = "MIN..MAX (ms)",
@@ -570,11 +586,14 @@ const Declaration<Crash> crash_knob{
 namespace {
 
 std::vector<FaultKnob> build_table() {
-    return {make_knob(partial_sends_knob), make_knob(short_reads_knob), make_knob(max_send_knob),
-            make_knob(latency_knob),       make_knob(buffers_knob),     make_knob(clog_knob),
-            make_knob(stall_knob),         make_knob(reset_knob),       make_knob(refused_knob),
-            make_knob(corrupt_knob),       make_knob(disk_full_knob),   make_knob(store_io_knob),
-            make_knob(disk_errors_knob),   make_knob(slow_sync_knob),   make_knob(crash_knob)};
+    return {make_knob(partial_sends_knob), make_knob(short_reads_knob),
+            make_knob(max_send_knob),      make_knob(latency_knob),
+            make_knob(buffers_knob),       make_knob(clog_knob),
+            make_knob(stall_knob),         make_knob(reset_knob),
+            make_knob(refused_knob),       make_knob(corrupt_knob),
+            make_knob(disk_full_knob),     make_knob(store_io_knob),
+            make_knob(disk_errors_knob),   make_knob(short_file_reads_knob),
+            make_knob(slow_sync_knob),     make_knob(crash_knob)};
 }
 
 }  // namespace

@@ -102,6 +102,9 @@ struct FsFaults {
     bool failures_persist = false;
     /// How often any call fails, with EIO or ENOSPC (drawn).
     Ratio random_failures = never;
+    /// How often a read returns fewer bytes than it could (a non-empty
+    /// prefix), as pread(2) may.
+    Ratio short_reads = never;
     /// The Nth call crashes the machine instead of running (see
     /// SimFilesystem::set_crash_handler) and fails with EIO.
     std::uint64_t crash_at_call = 0;

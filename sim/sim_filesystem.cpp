@@ -400,8 +400,11 @@ FsResult<std::size_t> SimFilesystem::read_at(std::uint64_t id, std::uint64_t off
     const std::vector<std::byte>& bytes = inodes_.at(open_file->inode).bytes;
     if (offset >= bytes.size())
         return {0, 0};
-    const std::size_t got =
+    std::size_t got =
         static_cast<std::size_t>(std::min<std::uint64_t>(buffer.size(), bytes.size() - offset));
+    DecisionSource& decisions = sim_.decisions();
+    if (got > 1 && decisions.chance(faults_.short_reads))
+        got = static_cast<std::size_t>(decisions.between(1, got - 1));
     std::memcpy(buffer.data(), bytes.data() + offset, got);
     sim_.record(TraceKind::fs_read, 0, Side::client, open_file->inode, got);
     return {got, 0};
