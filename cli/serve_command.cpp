@@ -5,6 +5,7 @@
 
 #include <atomic>
 #include <chrono>
+#include <condition_variable>
 #include <cstdint>
 #include <ctime>
 #include <filesystem>
@@ -14,6 +15,7 @@
 #include <string>
 #include <string_view>
 #include <system_error>
+#include <thread>
 
 #include <fmt/core.h>
 
@@ -116,6 +118,48 @@ class Log {
     std::mutex mutex_;
 };
 
+/// Looks at the served directory four times a second: once it has been
+/// removed, logs it and stops the server as SIGTERM would (requests in
+/// flight get their grace), and removed() turns true for the exit status.
+/// Recreating the directory does not bring it back: the server serves the
+/// directory it opened, so a supervisor restarts it on the new one.
+class RootWatch {
+  public:
+    RootWatch(Filesystem& root, TcpListener& listener, Log& log)
+        : thread_([this, &root, &listener, &log] { watch(root, listener, log); }) {}
+    ~RootWatch() {
+        {
+            std::lock_guard lock(mutex_);
+            done_ = true;
+        }
+        wake_.notify_all();
+        thread_.join();
+    }
+    RootWatch(const RootWatch&) = delete;
+    RootWatch& operator=(const RootWatch&) = delete;
+
+    bool removed() const { return removed_.load(); }
+
+  private:
+    void watch(Filesystem& root, TcpListener& listener, Log& log) {
+        std::unique_lock lock(mutex_);
+        while (!wake_.wait_for(lock, std::chrono::milliseconds(250), [this] { return done_; })) {
+            if (!root.removed())
+                continue;
+            removed_.store(true);
+            log.line(fmt::format("the store directory {} was removed: stopping", root.describe()));
+            listener.interrupt();
+            return;
+        }
+    }
+
+    std::mutex mutex_;
+    std::condition_variable wake_;
+    bool done_ = false;
+    std::atomic<bool> removed_{false};
+    std::thread thread_;  ///< last: starts once the rest is built
+};
+
 std::string strip_brackets(std::string host) {
     if (host.size() >= 2 && host.front() == '[' && host.back() == ']') {
         return host.substr(1, host.size() - 2);
@@ -173,10 +217,15 @@ int run_serve(const ServeOptions& options) {
         options.protocol == "naive" ? "the chapter's protocol (naive)" : "ferry/1",
         options.max_file_bytes ? fmt::format(", files up to {} bytes", options.max_file_bytes)
                                : std::string()));
-    server.run();
-    server.stop();
+    bool root_removed = false;
+    {
+        RootWatch watch(store->filesystem(), *listener, *log);
+        server.run();
+        server.stop();
+        root_removed = watch.removed();
+    }
     log->line("stopped");
-    return exit_ok;
+    return root_removed ? exit_failed : exit_ok;
 }
 
 }  // namespace

@@ -121,6 +121,9 @@ class Filesystem {
     virtual int sync_directory() = 0;
     /// The directory, for messages ("/srv/files", "sim:disk").
     virtual std::string describe() const = 0;
+    /// Whether the directory itself is gone: removed (its last name unlinked)
+    /// while open. Its entries then read as none and nothing can be created.
+    virtual bool removed() const { return false; }
 };
 
 }  // namespace ferry

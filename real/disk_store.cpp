@@ -324,6 +324,7 @@ void DiskStore::check_replaceable(std::string_view name) {
 
 std::unique_ptr<Upload> DiskStore::begin_upload(std::string_view name) {
     check_name(name);
+    check_root();
     check_replaceable(name);
     for (;;) {
         const std::string temp_name =
@@ -346,6 +347,7 @@ std::unique_ptr<FileReader> DiskStore::open(std::string_view name) {
     auto opened = fs_->open(name, FsOpenMode::read);
     if (!opened.ok()) {
         const int failure = opened.error;
+        check_root();  // not "no such file" when the whole directory is gone
         // ELOOP: a symlink, which is never followed; EXDEV: it would leave the root.
         if (failure == ENOENT || failure == ELOOP || failure == EXDEV || failure == ENOTDIR ||
             failure == EISDIR) {
@@ -368,7 +370,13 @@ std::unique_ptr<FileReader> DiskStore::open(std::string_view name) {
                                         quote_name(name));
 }
 
+void DiskStore::check_root() const {
+    if (fs_->removed())
+        throw StoreError(StoreErrorKind::io, fmt::format("the {} was removed", where()));
+}
+
 std::vector<FileInfo> DiskStore::list() {
+    check_root();  // a removed directory lists as empty
     auto listing = fs_->list();
     if (!listing.ok()) {
         throw StoreError(StoreErrorKind::io,

@@ -19,6 +19,10 @@
 // as pid 1 in a container included). A store closed cleanly removes its lock
 // file. docs/protocol.md explains the scheme.
 //
+// A directory removed while served (rm -r of the root) is noticed: listing,
+// uploading and reading then fail with StoreError (io) saying so, rather than
+// an empty listing or "no such file" (ferry serve stops on it, exiting 1: README.md).
+//
 // Thread-safe: the server's connection threads share one DiskStore. Uploads
 // and readers use the store's door, so the store must outlive them.
 
@@ -66,6 +70,8 @@ class DiskStore : public Store {
     void remove_if_writer_gone(std::uint64_t instance, const std::vector<std::string>& temps);
     /// Throws StoreError (name_not_allowed) when name is a directory.
     void check_replaceable(std::string_view name);
+    /// Throws StoreError (io) when the store's directory was removed.
+    void check_root() const;
     std::string where() const;
 
     std::unique_ptr<Filesystem> fs_;

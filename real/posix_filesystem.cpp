@@ -130,6 +130,11 @@ PosixFilesystem::~PosixFilesystem() {
     ::close(root_fd_);
 }
 
+bool PosixFilesystem::removed() const {
+    struct stat info {};
+    return ::fstat(root_fd_, &info) == 0 && info.st_nlink == 0;
+}
+
 int PosixFilesystem::open_beneath(const std::string& name, int flags, unsigned mode) const {
 #ifdef FERRY_HAVE_OPENAT2
     if (!openat2_missing.load(std::memory_order_relaxed)) {

@@ -33,6 +33,8 @@ class PosixFilesystem final : public Filesystem {
     int unlink(std::string_view name) override;
     int sync_directory() override;
     std::string describe() const override { return root_.string(); }
+    /// fstat(2) of the directory's descriptor: a link count of 0.
+    bool removed() const override;
 
     const std::filesystem::path& root() const { return root_; }
 

@@ -9,6 +9,7 @@ CLI would refuse to send something.
 import os
 import re
 import signal
+import shutil
 import socket
 import subprocess
 import sys
@@ -474,6 +475,33 @@ def case_signals_stop_server(ferry):
                 code = server.stop(sig)
             check(code == 0, f"serve exited {code} on signal {sig}; log: {server.log}")
             check(any("stopped" in line for line in server.log), f"no 'stopped' in {server.log}")
+
+
+def case_removed_root_stops_the_server(ferry):
+    """rm -r of the served directory: a DIR is told so (ERR 500, never OK 0),
+    and the server stops by itself and exits 1."""
+    with TempDir() as parent:
+        root = os.path.join(parent, "served")
+        os.mkdir(root)
+        with open(os.path.join(root, "a.txt"), "w") as out:
+            out.write("hello")
+        server = Server(ferry, root)
+        server.__enter__()
+        try:
+            with socket.create_connection((server.host, server.port), timeout=10) as conn:
+                shutil.rmtree(root)
+                conn.sendall(b"DIR\n")
+                reply = conn.recv(200)
+            # (Or, should the server have noticed first, a refusal as it shuts down.)
+            check((reply.startswith(b"ERR 500") and b"was removed" in reply) or
+                  reply.startswith(b"ERR 503"), f"DIR after rm -r got {reply!r}")
+            code = server.process.wait(timeout=10)
+            check(code == EXIT_FAILED, f"serve exited {code}; log: {server.log}")
+            check(any("was removed: stopping" in line for line in server.log),
+                  f"no removal in the log: {server.log}")
+        finally:
+            if server.process.poll() is None:
+                server.stop()
 
 
 def send_and_collect(host, port, payload):

@@ -117,6 +117,32 @@ DISK_STORE_TEST(CommittedUploadCanBeOpenedAndRead) {
     EXPECT_THAT(stored_names(dir.path()), ElementsAre("data.bin"));
 }
 
+// rm -r of the served directory: every call that needs it says so, instead
+// of an empty listing, a "no such file" or a temporary file in a dead
+// directory.
+DISK_STORE_TEST(ARemovedDirectoryIsReportedNotListedAsEmpty) {
+    TempDir parent;
+    const fs::path root = parent.path() / "served";
+    fs::create_directory(root);
+    DiskStore store(root);
+    put(store, "a.txt", random_bytes(10, 3));
+    EXPECT_FALSE(store.filesystem().removed());
+    fs::remove_all(root);
+    EXPECT_TRUE(store.filesystem().removed());
+    const auto fails_saying_removed = [&](auto call) {
+        try {
+            call();
+            ADD_FAILURE() << "no error once the directory is gone";
+        } catch (const StoreError& e) {
+            EXPECT_EQ(e.kind(), StoreErrorKind::io);
+            EXPECT_THAT(e.what(), HasSubstr("was removed"));
+        }
+    };
+    fails_saying_removed([&] { (void)store.list(); });
+    fails_saying_removed([&] { (void)store.open("a.txt"); });
+    fails_saying_removed([&] { (void)store.begin_upload("b.txt"); });
+}
+
 DISK_STORE_TEST(EmptyFileCanBeStored) {
     TempDir dir;
     DiskStore store(dir.path());
