@@ -15,6 +15,9 @@ namespace ferry::harness {
 namespace {
 
 constexpr auto restart_delay = std::chrono::milliseconds(1);
+/// A boot whose store does not open tries again, waiting twice as long each
+/// time, as a supervisor backs off; after this many it gives up.
+constexpr std::uint64_t failed_boots_max = 8;
 
 /// A connection of the server's machine while a crash waits for its bytes:
 /// counts what it receives, stops a recv exactly at the crash's offset and
@@ -167,10 +170,11 @@ void SimWorld::boot() {
                 opened = std::make_unique<DiskStore>(node_.mount());
             } catch (const StoreError& e) {
                 sim_.annotate(fmt::format("the server cannot start: {}", e.what()));
-                if (!sim_.current_process_killed())
-                    boot_later();
+                if (!sim_.current_process_killed() && ++failed_boots_ < failed_boots_max)
+                    boot_later(restart_delay * (std::uint64_t{1} << failed_boots_));
                 return;
             }
+            failed_boots_ = 0;
             if (boots_ == 1)
                 disk_.set_faults(disk_faults());  // the faults strike a running server
             store_ = std::move(opened);           // the dead boot's goes
@@ -180,14 +184,14 @@ void SimWorld::boot() {
         true);
 }
 
-void SimWorld::boot_later() {
+void SimWorld::boot_later(Duration after) {
     if (boot_pending_)
         return;
     boot_pending_ = true;
     sim_.spawn_in(
         0, "restart",
-        [this] {
-            sim_.delay(restart_delay);
+        [this, after] {
+            sim_.delay(after);
             boot_pending_ = false;
             boot();
         },
@@ -216,7 +220,7 @@ void SimWorld::crash_now() {
         node_.kill();
     }
     if (crash.restart)
-        boot_later();
+        boot_later(restart_delay);
 }
 
 std::uint64_t SimWorld::bytes_before_crash() const {

@@ -10,7 +10,7 @@
 // machine (power loss: its disk crashes too) once it has received the
 // plan's number of bytes or at its Nth filesystem call; with a restart it
 // boots again 1 ms later, and a boot whose store cannot open (its disk
-// fails) tries again 1 ms later.
+// fails) tries again 2, 4, 8 ... ms later, and gives up after 8 tries.
 //
 // finish() ends every run the same way: the processes still running are
 // unwound (an upload in progress aborts as on a clean shutdown), the disk
@@ -76,7 +76,7 @@ class SimWorld final : public World {
 
   private:
     void boot();
-    void boot_later();
+    void boot_later(Duration after);
     void crash_now();
     /// The plan's disk faults, with its crash if that strikes at a call.
     sim::FsFaults disk_faults() const;
@@ -93,6 +93,7 @@ class SimWorld final : public World {
     std::unique_ptr<DiskStore> store_;  ///< the current boot's
     std::uint64_t boots_ = 0;
     bool boot_pending_ = false;
+    std::uint64_t failed_boots_ = 0;  ///< in a row
     bool crashed_ = false;
     bool alive_ = false;          ///< a boot has its store open and has not died
     std::uint64_t received_ = 0;  ///< by the server's machine, for the crash
