@@ -25,6 +25,8 @@ void add_client_commands(CLI::App& app, ExitStatus& status);   // client_command
 void add_sim_command(CLI::App& app, ExitStatus& status);       // sim_command.cpp
 void add_scenario_command(CLI::App& app, ExitStatus& status);  // scenario_command.cpp
 void add_explore_command(CLI::App& app, ExitStatus& status);   // explore_command.cpp
+/// `explore merge`, under the explore command; returned so explore can tell.
+CLI::App* add_explore_merge_command(CLI::App& explore, ExitStatus& status);
 void add_describe_commands(CLI::App& app,
                            ExitStatus& status);  // describe_commands.cpp: faults, workloads
 

@@ -18,9 +18,11 @@
 #include <fmt/core.h>
 
 #include "cli/commands.h"
+#include "cli/explore_report.h"
 #include "cli/run_report.h"
 #include "cli/workloads.h"
 #include "harness/explore.h"
+#include "harness/explore_results.h"
 #include "harness/run_text.h"
 #include "harness/scenario_export.h"
 #include "harness/sim_driver.h"
@@ -42,6 +44,7 @@ struct ExploreCommandOptions {
     bool keep_going = false;
     bool no_shrink = false;
     std::optional<std::string> save_failures;
+    std::optional<std::string> results;
     std::optional<std::string> replay;
     std::uint64_t cuts_max = 1;
     std::optional<std::uint64_t> jobs;
@@ -59,27 +62,6 @@ class UsageError : public std::runtime_error {
   public:
     using std::runtime_error::runtime_error;
 };
-
-std::string replay_command(const harness::RunSpec& spec, const harness::Workload& workload) {
-    return fmt::format("ferry explore --replay '{}'", harness::run_spec_text(spec, workload));
-}
-
-std::string slug(std::string_view text) {
-    std::string out;
-    for (char ch : text) {
-        const bool alnum = (ch >= 'a' && ch <= 'z') || (ch >= '0' && ch <= '9');
-        if (alnum) {
-            out += ch;
-        } else if (ch >= 'A' && ch <= 'Z') {
-            out += static_cast<char>(ch - 'A' + 'a');
-        } else if (!out.empty() && out.back() != '-') {
-            out += '-';
-        }
-    }
-    while (!out.empty() && out.back() == '-')
-        out.pop_back();
-    return out;
-}
 
 int run_replay(const std::string& text) {
     std::string error;
@@ -203,43 +185,28 @@ std::string how_text(const ExploreCommandOptions& o, const harness::ExploreOptio
     return how;
 }
 
-void save_scenario(const std::string& folder, const harness::Finding& f,
-                   const harness::Workload& workload) {
-    std::string why_not;
-    const auto toml = harness::scenario_for_run(f.minimal, f.minimal_result, workload, &why_not);
-    if (!toml) {
-        fmt::print("  (no scenario file: {}; use the replay command)\n", why_not);
-        return;
-    }
-    const std::filesystem::path path =
-        std::filesystem::path(folder) /
-        fmt::format("{}-{}.toml", workload.name(), slug(f.minimal_result.failure->signature()));
-    std::ofstream out(path, std::ios::out | std::ios::trunc);
-    out << *toml;
-    if (!out) {
-        fmt::print(stderr, "ferry explore: cannot write {}\n", path.string());
-        return;
-    }
-    fmt::print("scenario: {} (ferry scenario run {})\n", path.string(), path.string());
-}
-
-void print_finding(const harness::Finding& f, const harness::Workload& workload) {
-    fmt::print("FOUND {} at run {} after {:.3f} s\n",
-               f.minimal_result.failure ? f.minimal_result.failure->signature()
-                                        : f.found_result.failure->signature(),
-               f.run_index + 1, f.seconds);
-    fmt::print("  as found: {}\n", harness::run_spec_text(f.found, workload));
-    fmt::print("shrunk in {} runs to this minimal case:\n", f.shrink_runs);
-    fmt::print("{}", describe_run(f.minimal, f.minimal_result, workload));
-    fmt::print("replay: {}\n", replay_command(f.minimal, workload));
-}
-
 }  // namespace
 }  // namespace ferry::cli
 
 namespace ferry::cli {
 
 namespace {
+
+/// --results: what this shard found, for `ferry explore merge`.
+void write_results(const std::string& path, const harness::ExploreSummary& summary,
+                   const ExploreCommandOptions& o, const harness::ExploreOptions& options,
+                   const harness::Workload& workload) {
+    ExploreCommandOptions unsharded = o;
+    unsharded.shard.reset();
+    const harness::ExploreResults results =
+        harness::results_of(summary, options, workload, how_text(unsharded, options));
+    std::ofstream out(path, std::ios::out | std::ios::trunc);
+    out << harness::results_json(results);
+    out.close();
+    if (!out)
+        throw std::runtime_error(fmt::format("cannot write the results to {}", path));
+    fmt::print("results: {} (ferry explore merge {} ...)\n", path, path);
+}
 
 int run_explore(const ExploreCommandOptions& o) {
     if (o.replay)
@@ -286,6 +253,8 @@ int run_explore(const ExploreCommandOptions& o) {
             ? "; the enumeration is complete"
             : "");
     fmt::print("explored with: {}\n", how_text(o, options));
+    if (o.results)
+        write_results(*o.results, summary, o, options, *workload);
     return code;
 }
 
@@ -295,6 +264,9 @@ int run_explore_command(const ExploreCommandOptions& o) {
     } catch (const UsageError& e) {
         fmt::print(stderr, "ferry explore: {}\n", e.what());
         return exit_usage;
+    } catch (const std::runtime_error& e) {
+        fmt::print(stderr, "ferry explore: {}\n", e.what());
+        return exit_failed;
     }
 }
 
@@ -341,6 +313,9 @@ void add_explore_command(CLI::App& app, ExitStatus& status) {
     cmd->add_flag("--no-shrink", options->no_shrink, "Report failures as found");
     cmd->add_option("--save-failures", options->save_failures,
                     "Write each failure as a scenario file that replays it into this folder");
+    cmd->add_option("--results", options->results,
+                    "Write the runs and failures as JSON to this file, for `ferry explore merge` "
+                    "(docs/distributed-exploration.md)");
     cmd->add_option("--cuts-max", options->cuts_max,
                     "Exhaustive: at most this many non-calm choices per run")
         ->capture_default_str();
@@ -353,10 +328,15 @@ void add_explore_command(CLI::App& app, ExitStatus& status) {
         "  ferry explore --workload ferry --time-s 20\n"
         "  ferry explore --workload kv-buggy --keep-going --save-failures found/\n"
         "  ferry explore --workload ferry --runs 1000000 --jobs 2\n"
-        "  ferry explore --workload ferry --runs 1000000 --shard 2/4\n"
+        "  ferry explore --workload ferry --runs 1000000 --shard 2/4 --results 2.json\n"
+        "  ferry explore merge 1.json 2.json 3.json 4.json --save-failures found/\n"
         "  ferry explore --workload naive --strategy exhaustive --chunk-size 4 --size-max 9\n"
         "  ferry explore --replay 'naive client(put(upload.bin,size=2)) stall=server:1 seed=1'");
-    cmd->callback([options, &status] { status.code = run_explore_command(*options); });
+    CLI::App* merge = add_explore_merge_command(*cmd, status);
+    cmd->callback([options, merge, &status] {
+        if (!merge->parsed())
+            status.code = run_explore_command(*options);
+    });
 }
 
 }  // namespace ferry::cli

@@ -261,11 +261,13 @@ class KvWorkload final : public Workload {
         return most;
     }
     KnobSet relevant_knobs() const override {
-        // kv keeps its data in memory: the store faults mean nothing to it.
-        // And like most protocols on TCP it trusts TCP's checksum: corrupt
-        // would only show that it has no check of its own.
+        // kv keeps its data in memory, on no server machine of the world's:
+        // the disk faults and crashes mean nothing to it. And like most
+        // protocols on TCP it trusts TCP's checksum: corrupt would only show
+        // that it has no check of its own.
         KnobSet set = all_knobs();
-        for (const char* knob : {"disk_full", "store_io", "corrupt"})
+        for (const char* knob : {"disk_full", "store_io", "disk_errors", "short_file_reads",
+                                 "slow_sync", "crash", "corrupt"})
             set &= ~(KnobSet{1} << (find_fault_knob(knob) - fault_knobs().data()));
         return set;
     }

@@ -726,6 +726,43 @@ def case_scenario_exit_codes(ferry):
         expect_exit(run([ferry, "scenario", "run", os.path.join(work, "missing")]), EXIT_USAGE)
 
 
+def case_explore_shards_merge_like_one_process(ferry):
+    """Three `--shard K/3 --results` processes merged by `ferry explore merge`
+    report the same failures, minimal cases and scenario files as one
+    process (docs/distributed-exploration.md)."""
+    args = ["explore", "--workload", "kv-buggy", "--keep-going", "--runs", "2000", "--seed", "1",
+            "--jobs", "1"]
+    with TempDir() as work:
+        single = os.path.join(work, "single")
+        merged = os.path.join(work, "merged")
+        one = expect_exit(run([ferry, *args, "--save-failures", single]), EXIT_FAILED)
+        files = []
+        for k in (1, 2, 3):
+            files.append(os.path.join(work, f"{k}.json"))
+            run([ferry, *args, "--shard", f"{k}/3", "--results", files[-1]])
+        together = expect_exit(run([ferry, "explore", "merge", *files, "--save-failures", merged]),
+                               EXIT_FAILED)
+
+        def report(result):
+            lines = result.stdout.decode().splitlines()
+            kept = [re.sub(r" after [0-9.]+ s$", "", line) for line in lines
+                    if not line.startswith(("scenario:", "results:")) and " runs " not in line]
+            return kept
+        check(report(one) == report(together),
+              f"merged report differs:\n{describe(one)}\n{describe(together)}")
+        check(b"2000 runs from 3 shards" in together.stdout, describe(together))
+        check(sorted(os.listdir(single)) == sorted(os.listdir(merged)) and os.listdir(single),
+              f"{os.listdir(single)} against {os.listdir(merged)}")
+        for name in os.listdir(single):
+            with open(os.path.join(single, name)) as a, open(os.path.join(merged, name)) as b:
+                check(a.read() == b.read(), f"{name} differs")
+        # Shards of another exploration do not merge.
+        other = os.path.join(work, "other.json")
+        run([ferry, *args[:-4], "--seed", "2", "--jobs", "1", "--shard", "1/3", "--results", other])
+        result = expect_exit(run([ferry, "explore", "merge", files[0], other]), EXIT_USAGE)
+        check(b"two explorations" in result.stderr, describe(result))
+
+
 if __name__ == "__main__":
     cases = {name[len("case_"):]: function for name, function in globals().items()
              if name.startswith("case_")}
