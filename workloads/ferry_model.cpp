@@ -258,7 +258,9 @@ std::optional<Failure> Model::check_dir(const FerryStep& step) const {
                             f.size_bytes)};
         }
     }
-    for (const auto& [name, writes] : writes_) {
+    for (const auto& entry : writes_) {
+        // Not a structured binding: clang 14 (the fuzz build) cannot capture one.
+        const std::string& name = entry.first;
         const bool listed = std::any_of(listing.begin(), listing.end(),
                                         [&](const FileInfo& f) { return f.name == name; });
         if (!listed && certainly_exists(name, r.invoked)) {
