@@ -1,0 +1,71 @@
+// Fuzz target: the ferry/1 request-line parser (protocol/ferry_wire.h), as
+// the server runs it on every line: strip_line_check, then parse_request.
+//
+// A RequestError is a normal outcome; a finding is a crash, UB, any
+// exception, or a broken invariant:
+// - an error carries 400 or 403 and a message;
+// - a request is canonical: formatting it gives back the line it came from
+//   (so nothing is accepted that the client would not send), its name is
+//   valid, and its checked form parses back to the same request;
+// - parse_decimal_u64 accepts exactly the canonical decimals.
+
+#include <string>
+#include <variant>
+
+#include "fuzz/fuzz_check.h"
+#include "protocol/ferry_wire.h"
+#include "protocol/names.h"
+
+namespace {
+
+using ferry::fuzz::require;
+
+void check_decimal(std::string_view text) {
+    if (const auto value = ferry::parse_decimal_u64(text))
+        require(std::to_string(*value) == text,
+                "parse_decimal_u64 accepted a non-canonical number");
+}
+
+void check_request(const ferry::Request& request, std::string_view line) {
+    if (const auto* put = std::get_if<ferry::PutRequest>(&request))
+        require(ferry::is_valid_name(put->name), "PUT with an invalid name parsed");
+    if (const auto* get = std::get_if<ferry::GetRequest>(&request))
+        require(ferry::is_valid_name(get->name), "GET with an invalid name parsed");
+
+    std::string_view without_cr = line;
+    if (without_cr.ends_with('\r'))
+        without_cr.remove_suffix(1);
+    const std::string formatted = ferry::format_request(request);
+    require(formatted == std::string(without_cr) + "\n",
+            "a request parsed from a non-canonical line");
+
+    const std::string checked = ferry::format_request(request, true);
+    require(checked.ends_with('\n'), "a checked request line without its newline");
+    std::string_view again(checked.data(), checked.size() - 1);
+    require(ferry::strip_line_check(again) == ferry::LineCheck::valid,
+            "a checked request line fails its own check");
+    const auto reparsed = ferry::parse_request(again);
+    const auto* request_again = std::get_if<ferry::Request>(&reparsed);
+    require(request_again != nullptr, "a checked request line does not parse");
+    require(ferry::format_request(*request_again) == formatted,
+            "a checked request line parses to another request");
+}
+
+}  // namespace
+
+extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
+    std::string_view line = ferry::fuzz::input_text(data, size);
+    check_decimal(line);
+    if (ferry::strip_line_check(line) == ferry::LineCheck::invalid)
+        return 0;  // the server answers ERR 400 without parsing it
+    const auto parsed = ferry::parse_request(line);
+    if (const auto* error = std::get_if<ferry::RequestError>(&parsed)) {
+        require(error->code == ferry::ErrCode::bad_request ||
+                    error->code == ferry::ErrCode::name_not_allowed,
+                "a request error with a code other than 400 or 403");
+        require(!error->message.empty(), "a request error without a message");
+        return 0;
+    }
+    check_request(std::get<ferry::Request>(parsed), line);
+    return 0;
+}

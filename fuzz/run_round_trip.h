@@ -1,0 +1,50 @@
+#pragma once
+// The invariant the run-text and scenario fuzz targets share: a run read
+// from either form prints as text that reads back to the same run, and, when
+// it can be written as TOML, as a scenario file that reads back to it too.
+
+#include <cstdio>
+#include <string>
+
+#include "fuzz/fuzz_check.h"
+#include "harness/run_text.h"
+#include "harness/scenario.h"
+#include "harness/scenario_export.h"
+
+namespace ferry::fuzz {
+
+inline void require_run_round_trips(const harness::RunSpec& spec,
+                                    const harness::WorkloadRegistry& workloads) {
+    const harness::Workload* workload = workloads.find(spec.workload);
+    require(workload != nullptr, "a run names a workload the registry does not have");
+    const std::string text = harness::run_spec_text(spec, *workload);
+    std::string error;
+    const auto again = harness::parse_run_spec_text(text, workloads, &error);
+    if (!again) {
+        std::fprintf(stderr, "printed: %s\nreads back as: %s\n", text.c_str(), error.c_str());
+        require(false, "a run's printed text does not read back");
+    }
+    if (harness::run_spec_text(*again, *workload) != text) {
+        std::fprintf(stderr, "printed: %s\nthen: %s\n", text.c_str(),
+                     harness::run_spec_text(*again, *workload).c_str());
+        require(false, "a run's printed text reads back as another run");
+    }
+
+    const auto file = harness::scenario_for_run(spec, harness::RunResult{}, *workload);
+    if (!file)
+        return;  // not valid UTF-8: no TOML form, and none is promised
+    harness::Scenario scenario;
+    try {
+        scenario = harness::parse_scenario(*file, "exported.toml", workloads);
+    } catch (const harness::ScenarioError& e) {
+        std::fprintf(stderr, "exported:\n%s\nreads back as: %s\n", file->c_str(), e.what());
+        require(false, "a run's scenario file does not read back");
+    }
+    if (harness::run_spec_text(scenario.run, *workload) != text) {
+        std::fprintf(stderr, "printed: %s\nexported and read back: %s\n", text.c_str(),
+                     harness::run_spec_text(scenario.run, *workload).c_str());
+        require(false, "a run's scenario file reads back as another run");
+    }
+}
+
+}  // namespace ferry::fuzz
