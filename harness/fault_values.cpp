@@ -13,8 +13,13 @@ namespace {
 
 using Fields = std::vector<std::pair<std::string, KnobScalar>>;
 
+/// value ≤ run_ms_max: its callers check.
 std::chrono::milliseconds ms(std::uint64_t value) {
     return std::chrono::milliseconds(value);
+}
+
+std::string too_many_ms() {
+    return fmt::format("must be at most {} ms", run_ms_max);
 }
 
 /// "A<sep>B" split at the first sep; none when sep is missing.
@@ -52,15 +57,24 @@ const KnobScalar* field(const Fields& fields, std::string_view key) {
     return nullptr;
 }
 
+/// A count: an integer, or past a TOML integer's range a string of digits
+/// (run_toml.cpp's toml_count).
+std::optional<std::uint64_t> count_scalar(const KnobScalar& value) {
+    if (const auto* n = std::get_if<std::uint64_t>(&value))
+        return *n;
+    if (const auto* text = std::get_if<std::string>(&value))
+        return parse_count(*text);
+    return std::nullopt;
+}
+
 std::optional<std::string> count_field(const Fields& fields, std::string_view key,
                                        std::optional<std::uint64_t>& out) {
     const KnobScalar* v = field(fields, key);
     if (v == nullptr)
         return std::nullopt;
-    const auto* n = std::get_if<std::uint64_t>(v);
-    if (n == nullptr)
+    out = count_scalar(*v);
+    if (!out)
         return fmt::format("\"{}\" must be a whole number ≥ 0", key);
-    out = *n;
     return std::nullopt;
 }
 
@@ -191,9 +205,10 @@ bool from_text(std::string_view text, std::uint64_t& out) {
 }
 bool from_text(std::string_view text, Latency& out) {
     const auto range = parse_range(text);
-    if (range)
-        out = Latency{range->first, range->second};
-    return range.has_value();
+    if (!range || range->second > run_ms_max)
+        return false;
+    out = Latency{range->first, range->second};
+    return true;
 }
 bool from_text(std::string_view text, Buffers& out) {
     const auto first = split(text, ":");
@@ -212,7 +227,7 @@ bool from_text(std::string_view text, Clog& out) {
     const auto parts = split(text, "+");
     const auto at = parts ? parse_count(parts->first) : std::nullopt;
     const auto duration = parts ? parse_count(parts->second) : std::nullopt;
-    if (!at || !duration)
+    if (!at || !duration || *at > run_ms_max || *duration > run_ms_max)
         return false;
     out = sim::ClogFault{Instant{} + ms(*at), ms(*duration)};
     return true;
@@ -227,7 +242,7 @@ bool from_text(std::string_view text, Stall& out) {
     std::string_view rest = parts ? parts->second : "0";
     if (const auto timed = split(rest, "+")) {
         const auto for_ms = parse_count(timed->second);
-        if (!for_ms)
+        if (!for_ms || *for_ms > run_ms_max)
             return false;
         stall.duration = ms(*for_ms);
         rest = timed->first;
@@ -373,8 +388,12 @@ std::optional<std::string> from_value(const KnobValue& value, sim::Ratio& out) {
     return std::nullopt;
 }
 std::optional<std::string> from_value(const KnobValue& value, std::uint64_t& out) {
-    const auto* n = std::get_if<std::uint64_t>(&value);
-    if (n == nullptr)
+    std::optional<std::uint64_t> n;
+    if (const auto* number = std::get_if<std::uint64_t>(&value))
+        n = *number;
+    else if (const auto* text = std::get_if<std::string>(&value))
+        n = parse_count(*text);
+    if (!n)
         return "must be a whole number ≥ 0";
     out = *n;
     return std::nullopt;
@@ -383,6 +402,8 @@ std::optional<std::string> from_value(const KnobValue& value, Latency& out) {
     const auto* list = std::get_if<std::vector<std::uint64_t>>(&value);
     if (list == nullptr || list->size() != 2 || (*list)[0] > (*list)[1])
         return "must be [min, max] with min ≤ max";
+    if ((*list)[1] > run_ms_max)
+        return too_many_ms();
     out = Latency{(*list)[0], (*list)[1]};
     return std::nullopt;
 }
@@ -416,6 +437,8 @@ std::optional<std::string> from_value(const KnobValue& value, Clog& out) {
         return e;
     if (!duration)
         return "needs \"for_ms\"";
+    if (at.value_or(0) > run_ms_max || *duration > run_ms_max)
+        return too_many_ms();
     out = sim::ClogFault{Instant{} + ms(at.value_or(0)), ms(*duration)};
     return std::nullopt;
 }
@@ -432,6 +455,8 @@ std::optional<std::string> from_value(const KnobValue& value, Stall& out) {
     if (auto e = count_field(*fields, "for_ms", for_ms))
         return e;
     stall.after_bytes = after.value_or(0);
+    if (for_ms && *for_ms > run_ms_max)
+        return too_many_ms();
     if (for_ms)
         stall.duration = ms(*for_ms);
     out = stall;

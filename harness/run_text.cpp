@@ -387,10 +387,13 @@ bool RunTextParser::top_item(RunSpec& spec) {
         const auto n = parse_count(value.text);
         if (!n)
             return fail(fmt::format("\"{}\" must be a whole number", key));
-        if (key == "seed")
+        if (key == "seed") {
             spec.seed = *n;
-        else
-            spec.time_budget = std::chrono::milliseconds(*n);
+            return true;
+        }
+        if (*n == 0 || *n > run_ms_max)
+            return fail(fmt::format("\"{}\" must be from 1 to {}", key, run_ms_max));
+        spec.time_budget = std::chrono::milliseconds(*n);
         return true;
     }
     if (const ParamSpec* setting = find_spec(workload_->schema().settings, key)) {

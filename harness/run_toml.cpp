@@ -1,5 +1,6 @@
 #include "harness/run_toml.h"
 
+#include <cstdint>
 #include <limits>
 
 #include <fmt/core.h>
@@ -10,7 +11,9 @@ namespace ferry::harness {
 
 namespace {
 
-/// The length of the UTF-8 sequence text starts with, or 0 if invalid.
+/// The length of the UTF-8 sequence text starts with, or 0 if it is not
+/// valid UTF-8: a bad lead or continuation byte, an overlong form, a
+/// surrogate or a code point past U+10FFFF, which a TOML reader refuses too.
 std::size_t utf8_sequence(std::string_view text) {
     const auto lead = static_cast<unsigned char>(text[0]);
     const std::size_t length = lead < 0x80           ? 1
@@ -20,10 +23,17 @@ std::size_t utf8_sequence(std::string_view text) {
                                                      : 0;
     if (length == 0 || length > text.size())
         return 0;
+    std::uint32_t code = length == 1 ? lead : lead & (0x7Fu >> length);
     for (std::size_t i = 1; i < length; ++i) {
-        if ((static_cast<unsigned char>(text[i]) >> 6) != 0x2)
+        const auto next = static_cast<unsigned char>(text[i]);
+        if ((next >> 6) != 0x2)
             return 0;
+        code = (code << 6) | (next & 0x3Fu);
     }
+    // The smallest code point each length may hold: below it, an overlong form.
+    static constexpr std::uint32_t smallest[] = {0, 0, 0x80, 0x800, 0x10000};
+    if (code < smallest[length] || code > 0x10FFFF || (code >= 0xD800 && code <= 0xDFFF))
+        return 0;
     return length;
 }
 
@@ -53,11 +63,20 @@ std::optional<std::string> toml_string(std::string_view text) {
 
 namespace {
 
+/// A count as TOML holds it: an integer up to 2^63 − 1, past that (a drawn
+/// seed, any count a run's text gave) a string, which scenario files read as
+/// the same number.
+std::string toml_count(std::uint64_t n) {
+    if (n > static_cast<std::uint64_t>(std::numeric_limits<std::int64_t>::max()))
+        return fmt::format("\"{}\"", n);
+    return std::to_string(n);
+}
+
 std::string scalar_toml(const KnobScalar& value) {
     if (const auto* b = std::get_if<bool>(&value))
         return *b ? "true" : "false";
     if (const auto* n = std::get_if<std::uint64_t>(&value))
-        return std::to_string(*n);
+        return toml_count(*n);
     return toml_string(std::get<std::string>(value)).value_or("\"\"");
 }
 
@@ -67,7 +86,7 @@ std::string toml_knob_value(const KnobValue& value) {
     if (const auto* list = std::get_if<std::vector<std::uint64_t>>(&value)) {
         std::string text;
         for (const std::uint64_t n : *list)
-            text += fmt::format("{}{}", text.empty() ? "" : ", ", n);
+            text += fmt::format("{}{}", text.empty() ? "" : ", ", toml_count(n));
         return "[" + text + "]";
     }
     if (const auto* fields = std::get_if<std::vector<std::pair<std::string, KnobScalar>>>(&value)) {
@@ -85,7 +104,7 @@ std::string toml_knob_value(const KnobValue& value) {
 
 std::optional<std::string> toml_param_value(const ParamValue& value) {
     if (const auto* n = std::get_if<std::uint64_t>(&value))
-        return std::to_string(*n);
+        return toml_count(*n);
     if (const auto* b = std::get_if<bool>(&value))
         return *b ? "true" : "false";
     if (const auto* s = std::get_if<std::string>(&value))
@@ -154,14 +173,6 @@ std::optional<std::string> clients_toml(const RunSpec& spec, const WorkloadSchem
         text += "]\n";
     }
     return text;
-}
-
-/// A count as TOML holds it: an integer up to 2^63 − 1, past that (a drawn
-/// seed) a string, which scenario files read as the same number.
-std::string toml_count(std::uint64_t n) {
-    if (n > static_cast<std::uint64_t>(std::numeric_limits<std::int64_t>::max()))
-        return fmt::format("\"{}\"", n);
-    return std::to_string(n);
 }
 
 }  // namespace

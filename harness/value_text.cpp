@@ -27,6 +27,11 @@ std::optional<sim::Ratio> parse_ratio(std::string_view text) {
     const auto d = parse_count(text.substr(slash + 1));
     if (!n || !d || *d == 0 || *n > *d)
         return std::nullopt;
+    // 0/8 never fires: it is never, the calm value, and prints as nothing.
+    // Kept as 0/8 it counted as an active fault (excusing errors it cannot
+    // cause) and printed as "never", which reads back as another plan.
+    if (*n == 0)
+        return sim::never;
     return sim::Ratio{*n, *d};
 }
 

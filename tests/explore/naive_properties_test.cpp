@@ -14,9 +14,11 @@
 
 #include "harness/explore.h"
 #include "harness/run_text.h"
+#include "harness/run_toml.h"
 #include "harness/scenario.h"
 #include "harness/scenario_export.h"
 #include "harness/sim_driver.h"
+#include "harness/value_text.h"
 #include "tests/explore/generators.h"
 
 namespace ferry::explore_test {
@@ -270,6 +272,100 @@ TEST(RunText, RoundTripsEveryKnob) {
             .has_value());
     EXPECT_FALSE(harness::parse_run_spec_text("tcp seed=1", test_workloads(), &error).has_value());
     EXPECT_NE(error.find("tcp"), std::string::npos) << error;
+}
+
+// Found by fuzz/run_text.cpp: 0/8 stayed an active fault that printed as
+// "never", and the printed run read back as a calm one.
+TEST(RunText, ARatioThatNeverFiresIsCalm) {
+    std::string error;
+    const auto spec = harness::parse_run_spec_text(
+        "ferry client(put(a.bin,size=3)) partial_sends=0/8 refused=0/3 seed=2", test_workloads(),
+        &error);
+    ASSERT_TRUE(spec.has_value()) << error;
+    EXPECT_TRUE(harness::is_calm(spec->faults));
+    EXPECT_FALSE(
+        harness::excuses(harness::error_causes(spec->faults), harness::ErrorCause::refused));
+    EXPECT_EQ(text_of(*spec), "ferry client(put(a.bin,size=3)) seed=2");
+}
+
+// Found by fuzz/run_text.cpp: a count past 2^63 − 1 other than the seed
+// (here every one a run's text can give) was written to the scenario file as
+// a bare integer, which TOML cannot hold, and the saved file did not read.
+TEST(RunText, CountsPastATomlIntegerSurviveTheScenarioFile) {
+    const std::string big = "18446744073709551615";
+    const std::string text =
+        "ferry chunk_size=" + big + " client(put(a.bin,size=" + big + ")) buffers=" + big +
+        ":1:1 stall=client:" + big + "+5 reset=server:" + big +
+        " disk_full=9223372036854775808 store_io=write:" + big + " seed=" + big + " choices=" + big;
+    std::string error;
+    const auto spec = harness::parse_run_spec_text(text, test_workloads(), &error);
+    ASSERT_TRUE(spec.has_value()) << error;
+    ASSERT_EQ(text_of(*spec), text);
+    const auto toml =
+        harness::scenario_for_run(*spec, harness::RunResult{}, workload_named("ferry"));
+    ASSERT_TRUE(toml.has_value());
+    const harness::Scenario scenario =
+        harness::parse_scenario(*toml, "saved.toml", test_workloads());
+    EXPECT_EQ(text_of(scenario.run), text) << *toml;
+}
+
+// Found by fuzz/run_text.cpp (UBSan): a clog at 2^63 ms overflowed the
+// nanosecond clock while the text was read. Durations and latencies stop at
+// run_ms_max in both forms; a time budget starts at 1 ms in both.
+TEST(RunText, DurationsPastTheClocksRangeAreRefused) {
+    const std::string too_long = std::to_string(harness::run_ms_max + 1);
+    for (const std::string& knob :
+         {"clog=" + too_long + "+1", "clog=1+" + too_long, "stall=client:0+" + too_long,
+          "latency=0.." + too_long, "time_budget_ms=" + too_long,
+          std::string("time_budget_ms=0")}) {
+        std::string error;
+        EXPECT_FALSE(
+            harness::parse_run_spec_text("ferry client(dir) " + knob, test_workloads(), &error)
+                .has_value())
+            << knob;
+        EXPECT_FALSE(error.empty()) << knob;
+    }
+    const std::string at_most = std::to_string(harness::run_ms_max);
+    EXPECT_TRUE(harness::parse_run_spec_text("ferry client(dir) clog=" + at_most + "+" + at_most +
+                                                 " time_budget_ms=" + at_most,
+                                             test_workloads())
+                    .has_value());
+    // The same bounds in a scenario file.
+    auto scenario_error = [](const std::string& lines) -> std::string {
+        const std::string text = "name = \"bounds\"\nworkload = \"ferry\"\n" + lines +
+                                 "[[client]]\nsteps = [{ dir = true }]\n";
+        try {
+            harness::parse_scenario(text, "bounds.toml", test_workloads());
+        } catch (const harness::ScenarioError& e) {
+            return e.what();
+        }
+        return "";
+    };
+    EXPECT_EQ(scenario_error("time_budget_ms = " + at_most + "\n[faults]\nclog = { at_ms = " +
+                             at_most + ", for_ms = " + at_most + " }\n"),
+              "");
+    EXPECT_NE(scenario_error("time_budget_ms = " + too_long + "\n").find("time_budget_ms"),
+              std::string::npos);
+    EXPECT_NE(scenario_error("[faults]\nclog = { at_ms = 1, for_ms = " + too_long + " }\n")
+                  .find("at most"),
+              std::string::npos);
+}
+
+// Found by fuzz/run_text.cpp: toml_string took an overlong form (C0 9F) for
+// UTF-8, wrote it into a saved scenario, and the TOML reader refused the file.
+TEST(RunToml, TomlStringRefusesWhatIsNotUtf8) {
+    EXPECT_EQ(harness::toml_string("a\u00e9\u20ac\U0001F600"), "\"a\u00e9\u20ac\U0001F600\"");
+    for (const std::string bad :
+         {"\xc0\x9f", "\xc1\xbf", "\xe0\x80\x80", "\xf0\x80\x80\x80", "\xed\xa0\x80",
+          "\xf4\x90\x80\x80", "\xf5\x80\x80\x80", "\xe2\x82", "\x80"}) {
+        EXPECT_FALSE(harness::toml_string("name" + bad).has_value()) << harness::value_text(bad);
+    }
+    const auto spec = harness::parse_run_spec_text(
+        "ferry client(put(\"a\\xc0\\x9f\",size=1)) seed=1", test_workloads());
+    ASSERT_TRUE(spec.has_value());
+    std::string why_not;
+    EXPECT_FALSE(harness::run_spec_toml(*spec, workload_named("ferry"), &why_not).has_value());
+    EXPECT_NE(why_not.find("UTF-8"), std::string::npos) << why_not;
 }
 
 TEST(ExploreShards, ShardsTogetherCoverTheUnshardedSeedsWithoutOverlap) {
