@@ -1,11 +1,13 @@
 #pragma once
 // The invariant the run-text and scenario fuzz targets share: a run read
 // from either form prints as text that reads back to the same run, and, when
-// it can be written as TOML, as a scenario file that reads back to it too.
+// it can be written as TOML, as a scenario file that reads back to it too
+// (its parameters perhaps in another order, which means the same run).
 
 #include <algorithm>
 #include <cstdio>
 #include <string>
+#include <variant>
 
 #include "fuzz/fuzz_check.h"
 #include "harness/run_text.h"
@@ -13,6 +15,39 @@
 #include "harness/scenario_export.h"
 
 namespace ferry::fuzz {
+
+namespace detail {
+
+/// params sorted by key from first on, and every table's entries too: the
+/// order a scenario file reads them in (a TOML table's keys are sorted),
+/// where a run's text keeps the order it was given. Both mean the same run.
+inline void sort_params(harness::Params& params, std::size_t first = 0) {
+    for (auto& param : params) {
+        if (auto* table = std::get_if<harness::TextTable>(&param.value))
+            std::sort(table->begin(), table->end());
+    }
+    if (first < params.size()) {
+        std::stable_sort(params.begin() + static_cast<std::ptrdiff_t>(first), params.end(),
+                         [](const auto& a, const auto& b) { return a.key < b.key; });
+    }
+}
+
+/// The run's text with every list of parameters in a scenario file's order.
+inline std::string text_in_file_order(harness::RunSpec spec, const harness::Workload& workload) {
+    sort_params(spec.work.settings);
+    for (auto& client : spec.work.clients) {
+        sort_params(client.options);
+        for (auto& op : client.ops) {
+            const harness::VerbSpec* verb = workload.schema().find_verb(op.verb);
+            const bool primary_first = verb != nullptr && !verb->primary.empty() &&
+                                       !op.params.empty() && op.params[0].key == verb->primary;
+            sort_params(op.params, primary_first ? 1 : 0);
+        }
+    }
+    return harness::run_spec_text(spec, workload);
+}
+
+}  // namespace detail
 
 inline void require_run_round_trips(const harness::RunSpec& spec,
                                     const harness::WorkloadRegistry& workloads) {
@@ -47,9 +82,10 @@ inline void require_run_round_trips(const harness::RunSpec& spec,
         std::fprintf(stderr, "exported:\n%s\nreads back as: %s\n", file->c_str(), e.what());
         require(false, "a run's scenario file does not read back");
     }
-    if (harness::run_spec_text(scenario.run, *workload) != text) {
-        std::fprintf(stderr, "printed: %s\nexported and read back: %s\n", text.c_str(),
-                     harness::run_spec_text(scenario.run, *workload).c_str());
+    const std::string in_file_order = detail::text_in_file_order(spec, *workload);
+    if (detail::text_in_file_order(scenario.run, *workload) != in_file_order) {
+        std::fprintf(stderr, "printed: %s\nexported and read back: %s\n", in_file_order.c_str(),
+                     detail::text_in_file_order(scenario.run, *workload).c_str());
         require(false, "a run's scenario file reads back as another run");
     }
 }

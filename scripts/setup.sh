@@ -7,6 +7,9 @@ packages=(
   libgtest-dev libgmock-dev librapidcheck-dev libbenchmark-dev
   libboost-context-dev libtomlplusplus-dev libcli11-dev libfmt-dev
   nlohmann-json3-dev libxxhash-dev libgoogle-perftools-dev python3
+  # The fuzz targets (scripts/fuzz.sh): clang and libFuzzer's runtime
+  # (libclang_rt.fuzzer), which Debian 12 ships in libclang-rt-14-dev.
+  clang libclang-rt-14-dev
 )
 
 missing=()
