@@ -234,8 +234,10 @@ void Reader::header(const toml::table& root, Scenario& s) const {
     }
     if (const auto* node = root.get("time_budget_ms")) {
         const std::uint64_t ms = count(*node, "time_budget_ms");
-        if (ms == 0 || ms > run_ms_max)
-            fail(*node, fmt::format("\"time_budget_ms\" must be from 1 to {}", run_ms_max));
+        if (ms == 0)
+            fail(*node, "\"time_budget_ms\" must be at least 1");
+        if (ms > run_ms_max)
+            fail(*node, fmt::format("\"time_budget_ms\" must be at most {}", run_ms_max));
         s.run.time_budget = std::chrono::milliseconds(ms);
     }
 }
