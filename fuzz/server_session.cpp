@@ -2,7 +2,9 @@
 // an in-memory connection against a MemoryStore holding two files. The
 // input's first two bytes choose the setup (bytes per recv, what the client
 // does at the end of its bytes, the server's chunk size, a file size limit,
-// the store's capacity); the rest is every byte the client sends.
+// the store's capacity, whether and at which request the server starts
+// draining, whether it is told when the connection idles); the rest is every
+// byte the client sends.
 //
 // Nothing the client sends is a finding by itself; a finding is a crash, UB,
 // an exception out of serve_ferry_connection (it throws none), or a broken
@@ -13,6 +15,8 @@
 //   DIR's listing included), nothing more;
 // - afterwards the store holds exactly the model's files, no upload is left
 //   pending, and the connection is closed;
+// - the idle callback alternates true and false, starting with true and
+//   ending with false (a draining server counts on it);
 // - no log line holds a control byte (the client's text is escaped).
 
 #include <fmt/core.h>
@@ -38,6 +42,10 @@ struct Setup {
     std::size_t recv_bytes_max = 1;
     AtEnd at_end = AtEnd::close;
     std::uint64_t capacity_bytes = 0;  ///< 0: unlimited
+    /// The server starts draining when the request line with this number
+    /// (from 1) arrives; 0: never.
+    unsigned drain_at_request = 0;
+    bool tell_idle = false;
     ferry::FerryServerConfig config;
 };
 
@@ -47,10 +55,12 @@ Setup read_setup(std::uint8_t first, std::uint8_t second) {
     static constexpr std::uint64_t capacity_bytes[] = {0, 0, 10, 200};
     Setup setup;
     setup.recv_bytes_max = 1 + (first & 0x0f) * 67u;
-    setup.at_end = static_cast<AtEnd>((first >> 4) % 3);
+    setup.at_end = static_cast<AtEnd>(((first >> 4) & 3) % 3);
+    setup.drain_at_request = first >> 6;
     setup.config.chunk_bytes = chunk_bytes[(second & 0x7) % 5];
     setup.config.max_file_bytes = file_bytes_max[(second >> 3) & 3];
     setup.capacity_bytes = capacity_bytes[(second >> 5) & 3];
+    setup.tell_idle = (second >> 7) != 0;
     return setup;
 }
 
@@ -81,6 +91,7 @@ class ReplyModel {
     std::string_view out_;
     const Setup& setup_;
     Files files_;
+    unsigned requests_ = 0;  ///< request lines that passed their check
 };
 
 /// One request line and its reply; false once the connection has ended.
@@ -101,6 +112,10 @@ bool ReplyModel::serve_next() {
         return false;
     }
     const bool checked = check == ferry::LineCheck::valid;
+    if (++requests_ == setup_.drain_at_request) {
+        expect_err(503, checked);
+        return false;
+    }
     const auto parsed = ferry::parse_request(line);
     if (const auto* error = std::get_if<ferry::RequestError>(&parsed)) {
         expect_err(static_cast<int>(error->code), checked);
@@ -240,6 +255,11 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     const std::string_view input = ferry::fuzz::input_text(data + 2, size - 2);
     std::vector<std::string> log;
     setup.config.log = [&log](std::string_view line) { log.emplace_back(line); };
+    unsigned draining_asked = 0;
+    setup.config.draining = [&] { return ++draining_asked == setup.drain_at_request; };
+    std::vector<bool> idle_calls;
+    if (setup.tell_idle)
+        setup.config.idle = [&idle_calls](bool idle) { idle_calls.push_back(idle); };
 
     const Files files{{"a.bin", "hello"}, {"empty", ""}};
     ferry::MemoryStore store(setup.capacity_bytes);
@@ -249,6 +269,9 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     ferry::serve_ferry_connection(conn, store, setup.config);
 
     require(conn.closed(), "the session did not close its connection");
+    for (std::size_t i = 0; i < idle_calls.size(); ++i)
+        require(idle_calls[i] == (i % 2 == 0), "idle(true) and idle(false) do not alternate");
+    require(idle_calls.empty() || !idle_calls.back(), "the session ended idle(true)");
     ReplyModel model(input, conn.sent(), setup, files);
     model.check();
     check_store(store, model.files());
