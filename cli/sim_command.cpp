@@ -20,6 +20,8 @@
 #include "harness/run_text.h"
 #include "harness/sim_driver.h"
 #include "harness/value_text.h"
+#include "sim/recording.h"
+#include "views/views.h"
 
 namespace ferry::cli {
 
@@ -34,6 +36,7 @@ struct SimCommandOptions {
     std::optional<std::string> seeds;
     std::optional<std::uint64_t> stall_for_ms;
     std::optional<std::string> trace_path;
+    views::ViewPaths view_paths;
     std::optional<std::uint64_t> time_budget_s;
     FaultFlags faults;
 };
@@ -90,6 +93,8 @@ void apply_options(const SimCommandOptions& o, Plan& plan) {
         plan.range = true;
         if (o.trace_path)
             throw UsageError("--trace needs a single --seed");
+        if (o.view_paths.any())
+            throw UsageError("--svg, --pcap and --perfetto need a single --seed");
     } else {
         plan.first_seed = plan.last_seed = o.seed.value_or(plan.spec.seed);
     }
@@ -142,11 +147,22 @@ int run_one(const SimCommandOptions& o, Plan& plan) {
             throw UsageError(fmt::format("cannot write {}", *o.trace_path));
         driver.trace_json = &trace;
     }
+    sim::Recording recording;
+    if (o.view_paths.any())
+        driver.recording = &recording;
     plan.spec.seed = plan.first_seed;
     const harness::RunResult result = harness::run_on_sim(*plan.workload, plan.spec, driver);
     fmt::print("seed {}: {}\n", plan.first_seed, outcome_text(result));
     print_run_report(result);
     fmt::print("reproduce: {}\n", reproduce(o, plan, plan.first_seed));
+    if (o.view_paths.any()) {
+        try {
+            views::write_views(recording, o.view_paths);
+        } catch (const views::ViewWriteError& e) {
+            throw UsageError(e.what());
+        }
+        fmt::print("{}\n", views::view_paths_text(o.view_paths));
+    }
     return harness::exit_code(result.failure);
 }
 
@@ -211,6 +227,15 @@ void add_sim_command(CLI::App& app, ExitStatus& status) {
                     "How long a --stall lasts (the same as --stall SIDE:BYTES+MS)")
         ->group("Faults");
     sim->add_option("--trace", options->trace_path, "Write the trace as JSON lines to FILE");
+    sim->add_option("--svg", options->view_paths.svg,
+                    "Draw the run as an SVG sequence diagram in FILE (docs/seeing-a-run.md)")
+        ->group("Views");
+    sim->add_option("--pcap", options->view_paths.pcap,
+                    "Write the run's TCP traffic to FILE as a pcap that tshark and Wireshark read")
+        ->group("Views");
+    sim->add_option("--perfetto", options->view_paths.perfetto,
+                    "Write the run as a Perfetto/Chrome trace-event JSON timeline to FILE")
+        ->group("Views");
     sim->add_option("--time-budget-s", options->time_budget_s,
                     "Virtual seconds after which an unfinished run is a liveness failure (600)");
     add_fault_flags(*sim, options->faults);
@@ -224,6 +249,8 @@ void add_sim_command(CLI::App& app, ExitStatus& status) {
         "  ferry sim --workload ferry --size 100000 --partial-sends 1/2 --short-reads --seeds "
         "1..200\n"
         "  ferry sim --workload ferry --size 4096 --stall server:1000 --trace run.jsonl\n"
+        "  ferry sim --workload naive --size 1024 --svg run.svg --pcap run.pcap --perfetto "
+        "run.json\n"
         "  ferry sim --run 'ferry client(put(a.bin,size=3) get(a.bin)) reset=client:40 seed=2'");
     sim->callback([options, &status] { status.code = run_sim(*options); });
 }

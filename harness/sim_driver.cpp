@@ -64,11 +64,16 @@ RunResult run_on_sim(const Workload& workload, const RunSpec& spec,
     const std::size_t recorded_before = record->size();
     sim.decisions().record_into(record);
     sim.trace().write_json_lines_to(options.trace_json);
+    sim.trace().record_into(options.recording);
     sim.trace().set_digest_enabled(options.full_report);
     SimWorld world(sim, spec.faults, spec.seed);
 
     std::unique_ptr<WorkloadRun> run = workload.start(world, spec.work);
     const sim::SimResult r = sim.run();
+    if (options.recording != nullptr) {
+        options.recording->finish(sim.trace(), sim.process_count(), r);
+        sim.trace().record_into(nullptr);
+    }
     RunResult result;
     result.end = end_of(r.status);
     result.digest = r.digest;

@@ -12,6 +12,7 @@
 #include "harness/run_spec.h"
 #include "harness/workload.h"
 #include "sim/decisions.h"
+#include "sim/recording.h"
 
 namespace ferry::harness {
 
@@ -28,6 +29,8 @@ struct SimDriverOptions {
     bool full_report = true;
     /// Writes the trace here as JSON lines.
     std::ostream* trace_json = nullptr;
+    /// Records the whole run here, for its pictures (views/).
+    sim::Recording* recording = nullptr;
 };
 
 RunResult run_on_sim(const Workload& workload, const RunSpec& spec,

@@ -10,6 +10,9 @@ packages=(
   # The fuzz targets (scripts/fuzz.sh): clang and libFuzzer's runtime
   # (libclang_rt.fuzzer), which Debian 12 ships in libclang-rt-14-dev.
   clang libclang-rt-14-dev
+  # The views' tests (docs/seeing-a-run.md): tshark reads the pcaps,
+  # rsvg-convert renders the SVGs.
+  tshark librsvg2-bin
 )
 
 missing=()

@@ -7,6 +7,7 @@
 #include <fmt/core.h>
 
 #include "protocol/connection.h"
+#include "sim/recording.h"
 #include "sim/sim_connection.h"
 #include "sim/sim_link.h"
 
@@ -29,6 +30,13 @@ Side decode_side(std::uint64_t arg) {
 }
 std::uint64_t decode_offset(std::uint64_t arg) {
     return arg >> 1;
+}
+
+/// The bytes of the segment about to leave stream (after any corruption).
+void record_segment_bytes(Recording& recording, const SimStream& stream, std::uint64_t bytes) {
+    std::vector<std::byte> payload(bytes);
+    stream.bytes.read(stream.transmitted, payload);
+    recording.add_segment_bytes(payload);
 }
 
 }  // namespace
@@ -202,6 +210,8 @@ void SimNetwork::pump(SimLink& link, Side from) {
             std::min({queued, space, std::uint64_t{faults_.segment_bytes_max}});
         if (sim_.decisions().chance(faults_.corrupt_segments)) [[unlikely]]
             corrupt(link, from, stream.transmitted, bytes);
+        if (Recording* recording = sim_.trace().recording()) [[unlikely]]
+            record_segment_bytes(*recording, stream, bytes);
         stream.transmitted += bytes;
         moved = true;
         const Instant at = arrival_time(stream);

@@ -9,6 +9,8 @@
 #include <fmt/core.h>
 
 #include "sim/fiber.h"
+#include "sim/recording.h"
+#include "sim/sim_link.h"
 #include "sim/sim_network.h"
 
 namespace ferry::sim {
@@ -210,7 +212,17 @@ void Simulation::block(WaitQueue* queue, Deadline wake_at, const WaitInfo& info)
         queue->add(process);
     if (wake_at)
         timers_.add(process.id, *wake_at, next_sequence_++);
-    yield_to_scheduler(process);
+    Recording* recording = trace_.recording();
+    if (recording == nullptr) [[likely]] {
+        yield_to_scheduler(process);
+    } else {
+        const std::size_t interval = recording->begin_block(
+            process.id, info.call, info.link ? info.link->id : 0, index_of(info.side),
+            static_cast<std::uint64_t>(now_.since_epoch.count()));
+        yield_to_scheduler(process);
+        if (!tearing_down_)
+            recording->end_block(interval, static_cast<std::uint64_t>(now_.since_epoch.count()));
+    }
     process.wait = WaitInfo{};
     if (process.cancelled)
         throw ProcessCancelled{};

@@ -10,6 +10,8 @@
 //   fiber.h           stack pool and AddressSanitizer switch annotations
 //   faults.h          every fault knob: NetworkFaults, FsFaults, CrashFault
 //   trace.h           Trace: events with virtual time, XXH3 digest, JSON lines
+//   recording.h       Recording: a run's every event, segment payload and
+//                     blocked interval, for the pictures views/ draws
 //   text_table.h      TextTable: the trace's interned texts by id
 //   sim_network.h     SimNetwork: listen, connect, accept; segments, FIN, RST
 //   sim_link.h        the state of one simulated TCP connection (internal)
@@ -208,6 +210,8 @@ class Simulation final : public Clock {
     /// The running process's id; 0 outside any process.
     ProcessId current_process_id() const { return current_id_; }
     std::string_view process_name(ProcessId id) const;
+    /// How many processes were spawned (ids run from 1 to this).
+    std::size_t process_count() const { return processes_.size(); }
     bool process_finished(ProcessId id) const;
 
     // --- for the simulated network and store ---

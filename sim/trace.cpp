@@ -1,5 +1,7 @@
 #include "sim/trace.h"
 
+#include "sim/recording.h"
+
 #include <algorithm>
 #include <ostream>
 
@@ -90,6 +92,10 @@ std::string_view to_string(TraceKind kind) {
     return info(kind).name;
 }
 
+bool carries_text(TraceKind kind, TraceField field) {
+    return (field == TraceField::a ? info(kind).a : info(kind).b) == Field::text;
+}
+
 namespace {
 
 XXH3_state_t* hash_state(std::byte* storage) {
@@ -111,6 +117,10 @@ static_assert(sizeof(TraceEvent) == 7 * sizeof(std::uint64_t), "no padding in Tr
 
 void Trace::write_json(const TraceEvent& event) {
     *json_out_ << format_json(event) << '\n';
+}
+
+void Trace::record_into_recording(const TraceEvent& event) {
+    recording_->add_event(event);
 }
 
 std::uint64_t Trace::intern(std::string_view text) {

@@ -73,6 +73,12 @@ enum class TraceKind : std::uint64_t {
 
 std::string_view to_string(TraceKind kind);
 
+enum class TraceField { a, b };
+/// Whether an event of kind holds a text id (from Trace::intern) in field.
+bool carries_text(TraceKind kind, TraceField field);
+
+class Recording;
+
 /// One event; only integers, so it hashes the same everywhere. (No default
 /// member values: the ring of recent events is left uninitialised.)
 struct TraceEvent {
@@ -114,6 +120,8 @@ class Trace {
             flush_hash();
         if (json_out_ != nullptr)
             write_json(slot);
+        if (recording_ != nullptr) [[unlikely]]
+            record_into_recording(slot);
     }
 
     /// An id for text: its hash, so the same for the same text in any run.
@@ -128,6 +136,9 @@ class Trace {
 
     /// Writes each event from now on as one JSON line to out (none to stop).
     void write_json_lines_to(std::ostream* out) { json_out_ = out; }
+    /// Copies each event from now on into recording too (none to stop).
+    void record_into(Recording* recording) { recording_ = recording; }
+    Recording* recording() const { return recording_; }
     /// Stops recording (used while a simulation is torn down).
     void stop() { stopped_ = true; }
     /// Whether events are folded into digest() (on by default); off, the
@@ -150,6 +161,7 @@ class Trace {
     /// bytes are split, and one call per 64 events is much cheaper.
     void flush_hash();
     void write_json(const TraceEvent& event);
+    void record_into_recording(const TraceEvent& event);
 
     /// xxHash's XXH3_state_t, in place (trace.cpp checks that it fits): a
     /// simulation is made per run, and each allocation shows.
@@ -161,6 +173,7 @@ class Trace {
     TextTable texts_;
     boost::container::small_vector<std::uint64_t, 4> process_names_;  ///< text id per process id
     std::ostream* json_out_ = nullptr;
+    Recording* recording_ = nullptr;
     bool stopped_ = false;
     bool digest_enabled_ = true;
 };

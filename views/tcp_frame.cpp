@@ -1,0 +1,124 @@
+#include "views/tcp_frame.h"
+
+#include <stdexcept>
+
+namespace ferry::views {
+
+namespace {
+
+constexpr std::size_t ethernet_bytes = 14;
+constexpr std::size_t ip_bytes = 20;
+constexpr std::size_t tcp_bytes = 20;
+
+void put_le32(std::string& out, std::uint32_t value) {
+    for (int shift = 0; shift < 32; shift += 8)
+        out.push_back(static_cast<char>((value >> shift) & 0xff));
+}
+void put_le16(std::string& out, std::uint16_t value) {
+    out.push_back(static_cast<char>(value & 0xff));
+    out.push_back(static_cast<char>(value >> 8));
+}
+void put_be16(std::byte* at, std::uint16_t value) {
+    at[0] = std::byte{static_cast<unsigned char>(value >> 8)};
+    at[1] = std::byte{static_cast<unsigned char>(value & 0xff)};
+}
+void put_be32(std::byte* at, std::uint32_t value) {
+    put_be16(at, static_cast<std::uint16_t>(value >> 16));
+    put_be16(at + 2, static_cast<std::uint16_t>(value & 0xffff));
+}
+
+/// A locally administered MAC address made from an IPv4 address.
+void put_mac(std::byte* at, std::uint32_t ip) {
+    at[0] = std::byte{0x02};
+    at[1] = std::byte{0x00};
+    put_be32(at + 2, ip);
+}
+
+void fill_ip_header(std::byte* ip, const TcpFrame& frame, std::size_t total_bytes) {
+    ip[0] = std::byte{0x45};  // IPv4, 20-byte header
+    ip[1] = std::byte{0};
+    put_be16(ip + 2, static_cast<std::uint16_t>(total_bytes));
+    put_be16(ip + 4, frame.ip_id);
+    put_be16(ip + 6, 0x4000);  // don't fragment
+    ip[8] = std::byte{64};     // TTL
+    ip[9] = std::byte{6};      // TCP
+    put_be16(ip + 10, 0);
+    put_be32(ip + 12, frame.source_ip);
+    put_be32(ip + 16, frame.dest_ip);
+    put_be16(ip + 10, internet_checksum(std::span<const std::byte>(ip, ip_bytes)));
+}
+
+void fill_tcp_header(std::byte* tcp, const TcpFrame& frame) {
+    put_be16(tcp, frame.source_port);
+    put_be16(tcp + 2, frame.dest_port);
+    put_be32(tcp + 4, frame.seq);
+    put_be32(tcp + 8, frame.ack);
+    tcp[12] = std::byte{(tcp_bytes / 4) << 4};
+    tcp[13] = std::byte{frame.flags};
+    put_be16(tcp + 14, 65535);  // window
+    put_be16(tcp + 16, 0);      // checksum, below
+    put_be16(tcp + 18, 0);      // urgent pointer
+}
+
+/// The TCP checksum over the pseudo-header, the header and the payload.
+std::uint16_t tcp_checksum(const TcpFrame& frame, const std::byte* tcp, std::size_t tcp_length) {
+    std::uint32_t sum = 0;
+    sum += frame.source_ip >> 16;
+    sum += frame.source_ip & 0xffff;
+    sum += frame.dest_ip >> 16;
+    sum += frame.dest_ip & 0xffff;
+    sum += 6;
+    sum += static_cast<std::uint32_t>(tcp_length);
+    return internet_checksum(std::span<const std::byte>(tcp, tcp_length), sum);
+}
+
+}  // namespace
+
+std::uint16_t internet_checksum(std::span<const std::byte> bytes, std::uint32_t sum) {
+    std::uint64_t total = sum;
+    std::size_t i = 0;
+    for (; i + 1 < bytes.size(); i += 2) {
+        total += static_cast<std::uint32_t>(std::to_integer<std::uint8_t>(bytes[i])) << 8 |
+                 std::to_integer<std::uint8_t>(bytes[i + 1]);
+    }
+    if (i < bytes.size())
+        total += static_cast<std::uint32_t>(std::to_integer<std::uint8_t>(bytes[i])) << 8;
+    while (total >> 16)
+        total = (total & 0xffff) + (total >> 16);
+    return static_cast<std::uint16_t>(~total & 0xffff);
+}
+
+void append_pcap_header(std::string& out) {
+    put_le32(out, 0xa1b23c4d);  // nanosecond resolution
+    put_le16(out, 2);
+    put_le16(out, 4);
+    put_le32(out, 0);  // GMT
+    put_le32(out, 0);  // accuracy
+    put_le32(out, 262144);
+    put_le32(out, 1);  // LINKTYPE_ETHERNET
+}
+
+void append_tcp_frame(std::string& out, const TcpFrame& frame) {
+    if (frame.payload.size() > tcp_frame_payload_max)
+        throw std::logic_error("a TCP frame's payload is larger than IPv4 allows");
+    const std::size_t tcp_length = tcp_bytes + frame.payload.size();
+    const std::size_t frame_bytes = ethernet_bytes + ip_bytes + tcp_length;
+    put_le32(out, static_cast<std::uint32_t>(frame.time_ns / 1'000'000'000));
+    put_le32(out, static_cast<std::uint32_t>(frame.time_ns % 1'000'000'000));
+    put_le32(out, static_cast<std::uint32_t>(frame_bytes));
+    put_le32(out, static_cast<std::uint32_t>(frame_bytes));
+    const std::size_t start = out.size();
+    out.resize(start + frame_bytes);
+    auto* bytes = reinterpret_cast<std::byte*>(out.data() + start);
+    put_mac(bytes, frame.dest_ip);
+    put_mac(bytes + 6, frame.source_ip);
+    put_be16(bytes + 12, 0x0800);
+    fill_ip_header(bytes + ethernet_bytes, frame, ip_bytes + tcp_length);
+    std::byte* tcp = bytes + ethernet_bytes + ip_bytes;
+    fill_tcp_header(tcp, frame);
+    if (!frame.payload.empty())
+        std::copy(frame.payload.begin(), frame.payload.end(), tcp + tcp_bytes);
+    put_be16(tcp + 16, tcp_checksum(frame, tcp, tcp_length));
+}
+
+}  // namespace ferry::views

@@ -1,0 +1,73 @@
+#include "views/views.h"
+
+#include <cerrno>
+#include <cstring>
+#include <fstream>
+
+#include <fmt/core.h>
+
+#include "views/pcap.h"
+#include "views/perfetto.h"
+#include "views/sequence_svg.h"
+
+namespace ferry::views {
+
+namespace {
+
+void write_file(const std::filesystem::path& path, const std::string& bytes) {
+    std::ofstream out(path, std::ios::binary | std::ios::trunc);
+    if (!out)
+        throw ViewWriteError(
+            fmt::format("cannot write {}: {}", path.string(), std::strerror(errno)));
+    out.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
+    out.close();
+    if (!out)
+        throw ViewWriteError(
+            fmt::format("cannot write {}: {}", path.string(), std::strerror(errno)));
+}
+
+bool allowed_in_stem(char c) {
+    return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '.' ||
+           c == '_' || c == '-';
+}
+
+}  // namespace
+
+ViewPaths view_paths_in(const std::filesystem::path& dir, std::string_view stem) {
+    const std::string name(stem);
+    return ViewPaths{dir / (name + ".svg"), dir / (name + ".pcap"),
+                     dir / (name + ".perfetto.json")};
+}
+
+std::string file_stem(std::string_view words) {
+    std::string stem;
+    for (const char c : words) {
+        if (allowed_in_stem(c))
+            stem += c;
+        else if (!stem.empty() && stem.back() != '-')
+            stem += '-';
+    }
+    while (!stem.empty() && (stem.back() == '-' || stem.front() == '.'))
+        stem.erase(stem.back() == '-' ? stem.size() - 1 : 0, 1);
+    return stem.empty() ? std::string("run") : stem;
+}
+
+void write_views(const sim::Recording& recording, const ViewPaths& paths) {
+    if (paths.svg)
+        write_file(*paths.svg, sequence_svg_of(recording));
+    if (paths.pcap)
+        write_file(*paths.pcap, pcap_of(recording));
+    if (paths.perfetto)
+        write_file(*paths.perfetto, perfetto_json_of(recording));
+}
+
+std::string view_paths_text(const ViewPaths& paths) {
+    std::string text;
+    for (const auto* path : {&paths.svg, &paths.pcap, &paths.perfetto}) {
+        if (*path)
+            text += " " + (*path)->string();
+    }
+    return text.empty() ? text : "views:" + text;
+}
+
+}  // namespace ferry::views
