@@ -1,6 +1,19 @@
 #include "sim/recording.h"
 
+#include <algorithm>
+
 namespace ferry::sim {
+
+std::span<std::byte> Recording::add_segment_bytes(std::size_t bytes) {
+    if (chunks_.empty() || chunk_capacity_ - chunk_used_ < bytes) {
+        chunk_capacity_ = std::max(chunk_bytes, bytes);
+        chunks_.push_back(std::make_unique_for_overwrite<std::byte[]>(chunk_capacity_));
+        chunk_used_ = 0;
+    }
+    segments_.push_back({chunks_.size() - 1, chunk_used_, bytes});
+    chunk_used_ += bytes;
+    return {chunks_.back().get() + segments_.back().offset, bytes};
+}
 
 std::size_t Recording::begin_block(std::uint64_t process, std::string_view call, std::uint64_t conn,
                                    std::uint64_t side, std::uint64_t now_ns) {

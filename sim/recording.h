@@ -8,6 +8,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <map>
+#include <memory>
 #include <optional>
 #include <span>
 #include <string>
@@ -37,10 +38,12 @@ class Recording {
     // --- for the simulator ---
 
     void add_event(const TraceEvent& event) { events_.push_back(event); }
-    /// The payload of the segment whose event is recorded next.
-    void add_segment_bytes(std::span<const std::byte> bytes) {
-        segment_bytes_.insert(segment_bytes_.end(), bytes.begin(), bytes.end());
-    }
+    /// Whether segments' payloads are kept (on by default; only the pcap
+    /// needs them, and a 64 MiB transfer keeps 64 MiB).
+    bool keeps_payloads() const { return keeps_payloads_; }
+    void keep_payloads(bool keep) { keeps_payloads_ = keep; }
+    /// Room for the payload of the segment whose event is recorded next.
+    std::span<std::byte> add_segment_bytes(std::size_t bytes);
     /// Returns the interval's index, for end_block().
     std::size_t begin_block(std::uint64_t process, std::string_view call, std::uint64_t conn,
                             std::uint64_t side, std::uint64_t now_ns);
@@ -52,8 +55,13 @@ class Recording {
     // --- for the views ---
 
     const std::vector<TraceEvent>& events() const { return events_; }
-    /// Segment payloads back to back, in the order of the segment events.
-    const std::vector<std::byte>& segment_bytes() const { return segment_bytes_; }
+    /// How many segments' payloads are kept (0 unless keeps_payloads()).
+    std::size_t segment_count() const { return segments_.size(); }
+    /// The payload of the k-th segment event, as it went on the wire.
+    std::span<const std::byte> segment_payload(std::size_t k) const {
+        const PayloadPlace& place = segments_.at(k);
+        return {chunks_[place.chunk].get() + place.offset, place.bytes};
+    }
     const std::vector<BlockedInterval>& blocks() const { return blocks_; }
     std::string_view text(std::uint64_t id) const;
     /// "network" for process 0.
@@ -69,7 +77,19 @@ class Recording {
 
   private:
     std::vector<TraceEvent> events_;
-    std::vector<std::byte> segment_bytes_;
+    /// Payloads live in chunks that are never moved or zeroed: a 64 MiB
+    /// transfer's would cost twice over in a growing vector.
+    struct PayloadPlace {
+        std::size_t chunk = 0;
+        std::size_t offset = 0;
+        std::size_t bytes = 0;
+    };
+    static constexpr std::size_t chunk_bytes = 1 << 20;
+    std::vector<std::unique_ptr<std::byte[]>> chunks_;
+    std::size_t chunk_capacity_ = 0;  ///< of the last chunk
+    std::size_t chunk_used_ = 0;      ///< of the last chunk
+    std::vector<PayloadPlace> segments_;
+    bool keeps_payloads_ = true;
     std::vector<BlockedInterval> blocks_;
     std::map<std::uint64_t, std::string> texts_;
     std::vector<std::string> process_names_;  ///< index = process id

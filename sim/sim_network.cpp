@@ -32,11 +32,10 @@ std::uint64_t decode_offset(std::uint64_t arg) {
     return arg >> 1;
 }
 
-/// The bytes of the segment about to leave stream (after any corruption).
+/// Keeps the bytes of the segment about to leave stream (after any corruption).
 void record_segment_bytes(Recording& recording, const SimStream& stream, std::uint64_t bytes) {
-    std::vector<std::byte> payload(bytes);
-    stream.bytes.read(stream.transmitted, payload);
-    recording.add_segment_bytes(payload);
+    if (recording.keeps_payloads())
+        stream.bytes.read(stream.transmitted, recording.add_segment_bytes(bytes));
 }
 
 }  // namespace

@@ -4,6 +4,8 @@
 #include <array>
 #include <charconv>
 #include <map>
+#include <sstream>
+#include <stdexcept>
 #include <vector>
 
 #include "views/tcp_frame.h"
@@ -27,7 +29,7 @@ struct Packet {
     std::uint64_t from = 0;
     PacketKind kind = PacketKind::data;
     std::uint64_t length = 0;
-    std::size_t payload_at = 0;  ///< into Recording::segment_bytes()
+    std::size_t segment = 0;  ///< a data packet's: which segment event it is
 };
 
 struct Endpoints {
@@ -71,7 +73,7 @@ class PacketCollector {
         packet.from = from;
         packet.kind = kind;
         packet.length = length;
-        packet.payload_at = payload_cursor_;
+        packet.segment = segment_count_;
         packets_.push_back(packet);
     }
 
@@ -89,7 +91,7 @@ class PacketCollector {
             case TraceKind::segment: {
                 const std::uint64_t arrives = std::max(event.b, established(event.conn));
                 add(arrives, event, event.side, PacketKind::data, event.a);
-                payload_cursor_ += event.a;
+                ++segment_count_;
                 return;
             }
             case TraceKind::fin:
@@ -120,7 +122,7 @@ class PacketCollector {
     std::vector<Packet> packets_;
     std::map<std::uint64_t, Endpoints> endpoints_;
     std::map<std::string, std::uint32_t> server_ips_;
-    std::size_t payload_cursor_ = 0;
+    std::size_t segment_count_ = 0;
 };
 
 /// Sequence state of one connection as its packets are written in order.
@@ -138,7 +140,7 @@ class FrameWriter {
     FrameWriter(const sim::Recording& recording, const std::map<std::uint64_t, Endpoints>& ends)
         : recording_(recording), endpoints_(ends) {}
 
-    void write(std::string& out, const Packet& packet) {
+    void write(std::ostream& out, const Packet& packet) {
         auto it = endpoints_.find(packet.conn);
         if (it == endpoints_.end())
             return;  // a connection with no connect recorded: nothing to address it with
@@ -163,7 +165,7 @@ class FrameWriter {
         if (packet.kind == PacketKind::syn)
             frame.ack = 0;
         frame.ip_id = state.ip_id[from]++;
-        append_tcp_frame(out, frame);
+        write_tcp_frame(out, frame);
         if (packet.kind == PacketKind::fin) {
             state.fin_sent[from] = true;
             state.fin_seen[to] = true;
@@ -190,17 +192,16 @@ class FrameWriter {
         return 0;
     }
 
-    void write_data(std::string& out, const Packet& packet, ConnState& state, TcpFrame frame) {
+    void write_data(std::ostream& out, const Packet& packet, ConnState& state, TcpFrame frame) {
         const std::uint64_t from = packet.from;
-        const auto& bytes = recording_.segment_bytes();
+        const std::span<const std::byte> bytes = recording_.segment_payload(packet.segment);
         for (std::uint64_t done = 0; done < packet.length;) {
             const std::uint64_t piece =
                 std::min<std::uint64_t>(packet.length - done, tcp_frame_payload_max);
             frame.seq = state.isn[from] + 1 + static_cast<std::uint32_t>(state.sent[from]);
-            frame.payload =
-                std::span<const std::byte>(bytes).subspan(packet.payload_at + done, piece);
+            frame.payload = bytes.subspan(done, piece);
             frame.ip_id = state.ip_id[from]++;
-            append_tcp_frame(out, frame);
+            write_tcp_frame(out, frame);
             state.sent[from] += piece;
             state.received[1 - from] += piece;
             done += piece;
@@ -224,7 +225,9 @@ class FrameWriter {
 
 }  // namespace
 
-std::string pcap_of(const sim::Recording& recording) {
+void write_pcap(const sim::Recording& recording, std::ostream& out) {
+    if (!recording.keeps_payloads())
+        throw std::invalid_argument("a pcap needs a recording that keeps segments' payloads");
     PacketCollector collector(recording);
     collector.collect();
     std::vector<Packet>& packets = collector.packets();
@@ -235,13 +238,16 @@ std::string pcap_of(const sim::Recording& recording) {
             return a.rank < b.rank;
         return a.order < b.order;
     });
-    std::string out;
-    out.reserve(24 + recording.segment_bytes().size() + packets.size() * 70);
-    append_pcap_header(out);
+    write_pcap_header(out);
     FrameWriter writer(recording, collector.endpoints());
     for (const Packet& packet : packets)
         writer.write(out, packet);
-    return out;
+}
+
+std::string pcap_of(const sim::Recording& recording) {
+    std::ostringstream out;
+    write_pcap(recording, out);
+    return std::move(out).str();
 }
 
 }  // namespace ferry::views

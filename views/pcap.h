@@ -10,13 +10,17 @@
 // connection's id, a server's the number after the last ':' of its address
 // (9000 when it has none).
 
+#include <ostream>
 #include <string>
 
 #include "sim/recording.h"
 
 namespace ferry::views {
 
-/// The pcap file's bytes.
+/// Writes the pcap file to out; recording must keep payloads (throws
+/// std::invalid_argument if it does not).
+void write_pcap(const sim::Recording& recording, std::ostream& out);
+/// The same, as bytes.
 std::string pcap_of(const sim::Recording& recording);
 
 }  // namespace ferry::views

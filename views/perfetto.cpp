@@ -2,22 +2,41 @@
 
 #include <algorithm>
 #include <array>
+#include <iterator>
 #include <map>
+#include <sstream>
 #include <vector>
 
 #include <fmt/core.h>
-#include <nlohmann/json.hpp>
 
 namespace ferry::views {
 
 namespace {
 
-using Json = nlohmann::ordered_json;
 using sim::TraceEvent;
 using sim::TraceKind;
 
-double micros(std::uint64_t ns) {
-    return static_cast<double>(ns) / 1000.0;
+/// Virtual ns as the format's µs, exactly: "1234.567".
+std::string micros(std::uint64_t ns) {
+    return fmt::format("{}.{:03}", ns / 1000, ns % 1000);
+}
+
+/// text as a JSON string; bytes past ASCII are escaped one by one (as
+/// Latin-1), so text that is not UTF-8 still makes valid JSON.
+std::string quoted(std::string_view text) {
+    std::string out = "\"";
+    for (const char c : text) {
+        const auto byte = static_cast<unsigned char>(c);
+        if (c == '"' || c == '\\') {
+            out += '\\';
+            out += c;
+        } else if (byte < 0x20 || byte >= 0x7f) {
+            out += fmt::format("\\u{:04x}", byte);
+        } else {
+            out += c;
+        }
+    }
+    return out + "\"";
 }
 
 /// A simulated process's track: process ids from 0 (the network) up, as
@@ -30,11 +49,19 @@ std::string_view side_name(std::uint64_t side) {
     return side == 0 ? "client" : "server";
 }
 
+/// The args of an event on an end of a connection, or of none.
+std::string conn_args(std::uint64_t conn, std::uint64_t side) {
+    if (conn == 0)
+        return "";
+    return fmt::format(",\"conn\":{},\"side\":\"{}\"", conn, side_name(side));
+}
+
 class TraceEventWriter {
   public:
-    explicit TraceEventWriter(const sim::Recording& recording) : recording_(recording) {}
+    TraceEventWriter(const sim::Recording& recording, std::ostream& out)
+        : recording_(recording), stream_(out) {}
 
-    std::string write() {
+    void write() {
         out_ = "{\"displayTimeUnit\":\"ns\",\"traceEvents\":[\n";
         tracks();
         for (const sim::BlockedInterval& block : recording_.blocks())
@@ -44,62 +71,57 @@ class TraceEventWriter {
         in_flight_counters();
         run_end();
         out_ += "\n]}\n";
-        return std::move(out_);
+        flush();
     }
 
   private:
-    void emit(const Json& event) {
+    /// Starts the next event's text.
+    std::back_insert_iterator<std::string> next() {
+        if (out_.size() >= flush_bytes)
+            flush();
         if (!first_)
             out_ += ",\n";
         first_ = false;
-        out_ += event.dump();
+        return std::back_inserter(out_);
     }
 
     void tracks() {
         for (std::uint64_t process = 0; process <= recording_.process_count(); ++process) {
-            const std::string name(recording_.process_name(process));
+            const std::string name = quoted(recording_.process_name(process));
             for (const char* what : {"process_name", "thread_name"}) {
-                emit(Json{{"ph", "M"},
-                          {"name", what},
-                          {"pid", track(process)},
-                          {"tid", track(process)},
-                          {"args", {{"name", name}}}});
+                fmt::format_to(next(),
+                               "{{\"ph\":\"M\",\"name\":\"{}\",\"pid\":{},\"tid\":{},"
+                               "\"args\":{{\"name\":{}}}}}",
+                               what, track(process), track(process), name);
             }
         }
     }
 
     void slice(const sim::BlockedInterval& block) {
-        const std::uint64_t end = block.end_ns.value_or(recording_.end_ns());
-        Json args{{"call", block.call}};
-        if (block.conn != 0) {
-            args["conn"] = block.conn;
-            args["side"] = side_name(block.side);
-        }
-        if (!block.end_ns)
-            args["woke"] = false;
+        const std::uint64_t end =
+            std::max(block.end_ns.value_or(recording_.end_ns()), block.start_ns);
         const std::string name =
             block.conn == 0 ? block.call : fmt::format("{} (conn {})", block.call, block.conn);
-        emit(Json{{"ph", "X"},
-                  {"cat", "blocked"},
-                  {"name", name},
-                  {"pid", track(block.process)},
-                  {"tid", track(block.process)},
-                  {"ts", micros(block.start_ns)},
-                  {"dur", micros(std::max(end, block.start_ns) - block.start_ns)},
-                  {"args", args}});
+        fmt::format_to(next(),
+                       "{{\"ph\":\"X\",\"cat\":\"blocked\",\"name\":{},\"pid\":{},\"tid\":{},"
+                       "\"ts\":{},\"dur\":{},\"args\":{{\"call\":{}{}{}}}}}",
+                       quoted(name), track(block.process), track(block.process),
+                       micros(block.start_ns), micros(end - block.start_ns), quoted(block.call),
+                       conn_args(block.conn, block.side), block.end_ns ? "" : ",\"woke\":false");
     }
 
     /// The name and category of an instant event for event, or "" to skip it.
     std::pair<std::string, std::string_view> instant_name(const TraceEvent& event) const {
         switch (event.kind) {
-            case TraceKind::send:
-                return {fmt::format("send {}/{} B", event.b, event.a),
-                        event.b < event.a ? "partial send" : "io"};
-            case TraceKind::recv:
+            case TraceKind::send:  // whole sends show in the in-flight counter
+                if (event.b == event.a)
+                    return {"", ""};
+                return {fmt::format("partial send {}/{} B", event.b, event.a), "partial send"};
+            case TraceKind::recv:  // and so do full reads
+                if (event.b == event.a)
+                    return {"", ""};
                 return {fmt::format("recv {}/{} B", event.b, event.a),
-                        event.b == 0        ? "end of stream"
-                        : event.b < event.a ? "short read"
-                                            : "io"};
+                        event.b == 0 ? "end of stream" : "short read"};
             case TraceKind::fault:
             case TraceKind::store_fault:
             case TraceKind::fs_fault:
@@ -130,22 +152,15 @@ class TraceEventWriter {
     }
 
     void instant(const TraceEvent& event) {
-        auto [name, category] = instant_name(event);
+        const auto [name, category] = instant_name(event);
         if (name.empty())
             return;
-        Json args{{"event", to_string(event.kind)}};
-        if (event.conn != 0) {
-            args["conn"] = event.conn;
-            args["side"] = side_name(event.side);
-        }
-        emit(Json{{"ph", "i"},
-                  {"s", category == "fault" ? "g" : "t"},
-                  {"cat", category},
-                  {"name", name},
-                  {"pid", track(event.process)},
-                  {"tid", track(event.process)},
-                  {"ts", micros(event.time_ns)},
-                  {"args", args}});
+        fmt::format_to(next(),
+                       "{{\"ph\":\"i\",\"s\":\"{}\",\"cat\":\"{}\",\"name\":{},\"pid\":{},"
+                       "\"tid\":{},\"ts\":{},\"args\":{{\"event\":\"{}\"{}}}}}",
+                       category == "fault" ? "g" : "t", category, quoted(name),
+                       track(event.process), track(event.process), micros(event.time_ns),
+                       to_string(event.kind), conn_args(event.conn, event.side));
     }
 
     struct FlightChange {
@@ -172,37 +187,45 @@ class TraceEventWriter {
         for (const FlightChange& change : changes) {
             auto& bytes = in_flight[change.conn];
             bytes[change.side] += change.delta;
-            emit(Json{{"ph", "C"},
-                      {"name", fmt::format("in flight, conn {}", change.conn)},
-                      {"pid", track(0)},
-                      {"ts", micros(change.time_ns)},
-                      {"args", {{"client to server", bytes[0]}, {"server to client", bytes[1]}}}});
+            fmt::format_to(next(),
+                           "{{\"ph\":\"C\",\"name\":\"in flight, conn {}\",\"pid\":{},\"ts\":{},"
+                           "\"args\":{{\"client to server\":{},\"server to client\":{}}}}}",
+                           change.conn, track(0), micros(change.time_ns), bytes[0], bytes[1]);
         }
     }
 
     void run_end() {
-        const sim::DeadlockReport& report = recording_.report();
         if (recording_.status() == sim::RunStatus::completed)
             return;
-        emit(Json{{"ph", "i"},
-                  {"s", "g"},
-                  {"cat", "fault"},
-                  {"name", std::string(to_string(recording_.status()))},
-                  {"pid", track(0)},
-                  {"tid", track(0)},
-                  {"ts", micros(recording_.end_ns())},
-                  {"args", {{"cycle", report.cycle}}}});
+        fmt::format_to(next(),
+                       "{{\"ph\":\"i\",\"s\":\"g\",\"cat\":\"fault\",\"name\":{},\"pid\":{},"
+                       "\"tid\":{},\"ts\":{},\"args\":{{\"cycle\":{}}}}}",
+                       quoted(to_string(recording_.status())), track(0), track(0),
+                       micros(recording_.end_ns()), quoted(recording_.report().cycle));
     }
 
+    void flush() {
+        stream_.write(out_.data(), static_cast<std::streamsize>(out_.size()));
+        out_.clear();
+    }
+
+    static constexpr std::size_t flush_bytes = 1 << 20;
     const sim::Recording& recording_;
-    std::string out_;
+    std::ostream& stream_;
+    std::string out_;  ///< what is not yet written to stream_
     bool first_ = true;
 };
 
 }  // namespace
 
+void write_perfetto_json(const sim::Recording& recording, std::ostream& out) {
+    TraceEventWriter(recording, out).write();
+}
+
 std::string perfetto_json_of(const sim::Recording& recording) {
-    return TraceEventWriter(recording).write();
+    std::ostringstream out;
+    write_perfetto_json(recording, out);
+    return std::move(out).str();
 }
 
 }  // namespace ferry::views

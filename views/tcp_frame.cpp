@@ -1,5 +1,6 @@
 #include "views/tcp_frame.h"
 
+#include <array>
 #include <stdexcept>
 
 namespace ferry::views {
@@ -10,13 +11,36 @@ constexpr std::size_t ethernet_bytes = 14;
 constexpr std::size_t ip_bytes = 20;
 constexpr std::size_t tcp_bytes = 20;
 
-void put_le32(std::string& out, std::uint32_t value) {
-    for (int shift = 0; shift < 32; shift += 8)
-        out.push_back(static_cast<char>((value >> shift) & 0xff));
+void put_le32(std::byte* at, std::uint32_t value) {
+    for (int i = 0; i < 4; ++i)
+        at[i] = std::byte{static_cast<unsigned char>((value >> (8 * i)) & 0xff)};
 }
-void put_le16(std::string& out, std::uint16_t value) {
-    out.push_back(static_cast<char>(value & 0xff));
-    out.push_back(static_cast<char>(value >> 8));
+void put_le16(std::byte* at, std::uint16_t value) {
+    at[0] = std::byte{static_cast<unsigned char>(value & 0xff)};
+    at[1] = std::byte{static_cast<unsigned char>(value >> 8)};
+}
+
+void write_bytes(std::ostream& out, std::span<const std::byte> bytes) {
+    out.write(reinterpret_cast<const char*>(bytes.data()),
+              static_cast<std::streamsize>(bytes.size()));
+}
+
+/// The ones'-complement sum of bytes as 16-bit big-endian words, unfolded.
+std::uint64_t ones_sum(std::span<const std::byte> bytes, std::uint64_t sum) {
+    std::size_t i = 0;
+    for (; i + 1 < bytes.size(); i += 2) {
+        sum += static_cast<std::uint32_t>(std::to_integer<std::uint8_t>(bytes[i])) << 8 |
+               std::to_integer<std::uint8_t>(bytes[i + 1]);
+    }
+    if (i < bytes.size())
+        sum += static_cast<std::uint32_t>(std::to_integer<std::uint8_t>(bytes[i])) << 8;
+    return sum;
+}
+
+std::uint16_t folded_complement(std::uint64_t sum) {
+    while (sum >> 16)
+        sum = (sum & 0xffff) + (sum >> 16);
+    return static_cast<std::uint16_t>(~sum & 0xffff);
 }
 void put_be16(std::byte* at, std::uint16_t value) {
     at[0] = std::byte{static_cast<unsigned char>(value >> 8)};
@@ -61,64 +85,56 @@ void fill_tcp_header(std::byte* tcp, const TcpFrame& frame) {
 }
 
 /// The TCP checksum over the pseudo-header, the header and the payload.
-std::uint16_t tcp_checksum(const TcpFrame& frame, const std::byte* tcp, std::size_t tcp_length) {
-    std::uint32_t sum = 0;
+std::uint16_t tcp_checksum(const TcpFrame& frame, const std::byte* tcp_header) {
+    std::uint64_t sum = 0;
     sum += frame.source_ip >> 16;
     sum += frame.source_ip & 0xffff;
     sum += frame.dest_ip >> 16;
     sum += frame.dest_ip & 0xffff;
     sum += 6;
-    sum += static_cast<std::uint32_t>(tcp_length);
-    return internet_checksum(std::span<const std::byte>(tcp, tcp_length), sum);
+    sum += tcp_bytes + frame.payload.size();
+    sum = ones_sum(std::span<const std::byte>(tcp_header, tcp_bytes), sum);
+    return folded_complement(ones_sum(frame.payload, sum));
 }
 
 }  // namespace
 
 std::uint16_t internet_checksum(std::span<const std::byte> bytes, std::uint32_t sum) {
-    std::uint64_t total = sum;
-    std::size_t i = 0;
-    for (; i + 1 < bytes.size(); i += 2) {
-        total += static_cast<std::uint32_t>(std::to_integer<std::uint8_t>(bytes[i])) << 8 |
-                 std::to_integer<std::uint8_t>(bytes[i + 1]);
-    }
-    if (i < bytes.size())
-        total += static_cast<std::uint32_t>(std::to_integer<std::uint8_t>(bytes[i])) << 8;
-    while (total >> 16)
-        total = (total & 0xffff) + (total >> 16);
-    return static_cast<std::uint16_t>(~total & 0xffff);
+    return folded_complement(ones_sum(bytes, sum));
 }
 
-void append_pcap_header(std::string& out) {
-    put_le32(out, 0xa1b23c4d);  // nanosecond resolution
-    put_le16(out, 2);
-    put_le16(out, 4);
-    put_le32(out, 0);  // GMT
-    put_le32(out, 0);  // accuracy
-    put_le32(out, 262144);
-    put_le32(out, 1);  // LINKTYPE_ETHERNET
+void write_pcap_header(std::ostream& out) {
+    std::array<std::byte, 24> header{};
+    put_le32(header.data(), 0xa1b23c4d);  // nanosecond resolution
+    put_le16(header.data() + 4, 2);
+    put_le16(header.data() + 6, 4);
+    put_le32(header.data() + 8, 0);   // GMT
+    put_le32(header.data() + 12, 0);  // accuracy
+    put_le32(header.data() + 16, 262144);
+    put_le32(header.data() + 20, 1);  // LINKTYPE_ETHERNET
+    write_bytes(out, header);
 }
 
-void append_tcp_frame(std::string& out, const TcpFrame& frame) {
+void write_tcp_frame(std::ostream& out, const TcpFrame& frame) {
     if (frame.payload.size() > tcp_frame_payload_max)
         throw std::logic_error("a TCP frame's payload is larger than IPv4 allows");
-    const std::size_t tcp_length = tcp_bytes + frame.payload.size();
-    const std::size_t frame_bytes = ethernet_bytes + ip_bytes + tcp_length;
-    put_le32(out, static_cast<std::uint32_t>(frame.time_ns / 1'000'000'000));
-    put_le32(out, static_cast<std::uint32_t>(frame.time_ns % 1'000'000'000));
-    put_le32(out, static_cast<std::uint32_t>(frame_bytes));
-    put_le32(out, static_cast<std::uint32_t>(frame_bytes));
-    const std::size_t start = out.size();
-    out.resize(start + frame_bytes);
-    auto* bytes = reinterpret_cast<std::byte*>(out.data() + start);
-    put_mac(bytes, frame.dest_ip);
-    put_mac(bytes + 6, frame.source_ip);
-    put_be16(bytes + 12, 0x0800);
-    fill_ip_header(bytes + ethernet_bytes, frame, ip_bytes + tcp_length);
-    std::byte* tcp = bytes + ethernet_bytes + ip_bytes;
+    const std::size_t frame_bytes = ethernet_bytes + ip_bytes + tcp_bytes + frame.payload.size();
+    // The record header and the frame's headers; the payload follows as it is.
+    std::array<std::byte, 16 + ethernet_bytes + ip_bytes + tcp_bytes> head{};
+    put_le32(head.data(), static_cast<std::uint32_t>(frame.time_ns / 1'000'000'000));
+    put_le32(head.data() + 4, static_cast<std::uint32_t>(frame.time_ns % 1'000'000'000));
+    put_le32(head.data() + 8, static_cast<std::uint32_t>(frame_bytes));
+    put_le32(head.data() + 12, static_cast<std::uint32_t>(frame_bytes));
+    std::byte* ethernet = head.data() + 16;
+    put_mac(ethernet, frame.dest_ip);
+    put_mac(ethernet + 6, frame.source_ip);
+    put_be16(ethernet + 12, 0x0800);
+    fill_ip_header(ethernet + ethernet_bytes, frame, ip_bytes + tcp_bytes + frame.payload.size());
+    std::byte* tcp = ethernet + ethernet_bytes + ip_bytes;
     fill_tcp_header(tcp, frame);
-    if (!frame.payload.empty())
-        std::copy(frame.payload.begin(), frame.payload.end(), tcp + tcp_bytes);
-    put_be16(tcp + 16, tcp_checksum(frame, tcp, tcp_length));
+    put_be16(tcp + 16, tcp_checksum(frame, tcp));
+    write_bytes(out, head);
+    write_bytes(out, frame.payload);
 }
 
 }  // namespace ferry::views

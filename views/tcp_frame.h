@@ -5,8 +5,8 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <ostream>
 #include <span>
-#include <string>
 
 namespace ferry::views {
 
@@ -35,9 +35,9 @@ struct TcpFrame {
 inline constexpr std::size_t tcp_frame_payload_max = 65535 - 20 - 20;
 
 /// The pcap file header: version 2.4, nanosecond timestamps, Ethernet.
-void append_pcap_header(std::string& out);
+void write_pcap_header(std::ostream& out);
 /// One pcap record holding frame; frame.payload at most tcp_frame_payload_max.
-void append_tcp_frame(std::string& out, const TcpFrame& frame);
+void write_tcp_frame(std::ostream& out, const TcpFrame& frame);
 
 /// The Internet checksum (RFC 1071) of bytes, continuing from sum.
 std::uint16_t internet_checksum(std::span<const std::byte> bytes, std::uint32_t sum = 0);

@@ -14,16 +14,24 @@ namespace ferry::views {
 
 namespace {
 
-void write_file(const std::filesystem::path& path, const std::string& bytes) {
+/// Writes a view to path through write(recording, stream).
+template <typename Write>
+void write_file(const std::filesystem::path& path, const sim::Recording& recording, Write write) {
     std::ofstream out(path, std::ios::binary | std::ios::trunc);
-    if (!out)
+    if (!out) {
         throw ViewWriteError(
             fmt::format("cannot write {}: {}", path.string(), std::strerror(errno)));
-    out.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
+    }
+    write(recording, out);
     out.close();
-    if (!out)
+    if (!out) {
         throw ViewWriteError(
             fmt::format("cannot write {}: {}", path.string(), std::strerror(errno)));
+    }
+}
+
+void write_svg(const sim::Recording& recording, std::ostream& out) {
+    out << sequence_svg_of(recording);
 }
 
 bool allowed_in_stem(char c) {
@@ -52,13 +60,17 @@ std::string file_stem(std::string_view words) {
     return stem.empty() ? std::string("run") : stem;
 }
 
+void prepare_recording(sim::Recording& recording, const ViewPaths& paths) {
+    recording.keep_payloads(paths.pcap.has_value());
+}
+
 void write_views(const sim::Recording& recording, const ViewPaths& paths) {
     if (paths.svg)
-        write_file(*paths.svg, sequence_svg_of(recording));
+        write_file(*paths.svg, recording, write_svg);
     if (paths.pcap)
-        write_file(*paths.pcap, pcap_of(recording));
+        write_file(*paths.pcap, recording, write_pcap);
     if (paths.perfetto)
-        write_file(*paths.perfetto, perfetto_json_of(recording));
+        write_file(*paths.perfetto, recording, write_perfetto_json);
 }
 
 std::string view_paths_text(const ViewPaths& paths) {

@@ -44,6 +44,10 @@ ViewPaths view_paths_in(const std::filesystem::path& dir, std::string_view stem)
 /// A-Z a-z 0-9 . _ - becomes one '-'.
 std::string file_stem(std::string_view words);
 
+/// Sets recording up for the views paths asks for: it keeps segments'
+/// payloads only when a pcap is.
+void prepare_recording(sim::Recording& recording, const ViewPaths& paths);
+
 /// Draws and writes each view asked for; throws ViewWriteError.
 void write_views(const sim::Recording& recording, const ViewPaths& paths);
 

@@ -73,15 +73,14 @@ inline std::vector<ViewRunSpec> view_runs() {
 inline std::map<std::pair<std::uint64_t, std::uint64_t>, std::string> bytes_sent(
     const sim::Recording& recording) {
     std::map<std::pair<std::uint64_t, std::uint64_t>, std::string> sent;
-    std::size_t at = 0;
-    const auto& payload = recording.segment_bytes();
+    std::size_t segment = 0;
     for (const sim::TraceEvent& event : recording.events()) {
         if (event.kind != sim::TraceKind::segment)
             continue;
+        const auto payload = recording.segment_payload(segment++);
         std::string& out = sent[{event.conn, event.side}];
-        for (std::size_t i = 0; i < event.a; ++i)
-            out.push_back(static_cast<char>(payload.at(at + i)));
-        at += event.a;
+        for (const std::byte byte : payload)
+            out.push_back(static_cast<char>(byte));
     }
     return sent;
 }
