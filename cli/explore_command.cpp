@@ -312,7 +312,8 @@ void add_explore_command(CLI::App& app, ExitStatus& status) {
                   "Go on after a failure and report each new kind of failure once");
     cmd->add_flag("--no-shrink", options->no_shrink, "Report failures as found");
     cmd->add_option("--save-failures", options->save_failures,
-                    "Write each failure as a scenario file that replays it into this folder");
+                    "Write each failure as a scenario file that replays it into this folder, "
+                    "with its SVG, pcap and Perfetto views beside it");
     cmd->add_option("--results", options->results,
                     "Write the runs and failures as JSON to this file, for `ferry explore merge` "
                     "(docs/distributed-exploration.md)");

@@ -8,6 +8,9 @@
 #include "cli/run_report.h"
 #include "harness/run_text.h"
 #include "harness/scenario_export.h"
+#include "harness/sim_driver.h"
+#include "sim/recording.h"
+#include "views/views.h"
 
 namespace ferry::cli {
 
@@ -36,6 +39,29 @@ std::string replay_command(const harness::RunSpec& spec, const harness::Workload
     return fmt::format("ferry explore --replay '{}'", harness::run_spec_text(spec, workload));
 }
 
+namespace {
+
+/// Replays the minimal case with a recording and writes its views beside its
+/// scenario file (same name, .svg, .pcap, .perfetto.json).
+void save_views(const std::filesystem::path& scenario_path, const harness::Finding& f,
+                const harness::Workload& workload) {
+    sim::Recording recording;
+    harness::SimDriverOptions driver;
+    driver.recording = &recording;
+    harness::run_on_sim(workload, f.minimal, driver);
+    const views::ViewPaths paths =
+        views::view_paths_in(scenario_path.parent_path(), scenario_path.stem().string());
+    try {
+        views::write_views(recording, paths);
+    } catch (const views::ViewWriteError& e) {
+        fmt::print(stderr, "ferry explore: {}\n", e.what());
+        return;
+    }
+    fmt::print("{}\n", views::view_paths_text(paths));
+}
+
+}  // namespace
+
 void save_scenario(const std::string& folder, const harness::Finding& f,
                    const harness::Workload& workload) {
     std::string why_not;
@@ -54,6 +80,7 @@ void save_scenario(const std::string& folder, const harness::Finding& f,
         return;
     }
     fmt::print("scenario: {} (ferry scenario run {})\n", path.string(), path.string());
+    save_views(path, f, workload);
 }
 
 void print_finding(const harness::Finding& f, const harness::Workload& workload) {

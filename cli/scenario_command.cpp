@@ -27,6 +27,7 @@ struct ScenarioRunOptions {
     std::optional<std::string> trace_dir;
     std::size_t jobs = 1;
     bool no_determinism_check = false;
+    bool trace_all = false;
 };
 
 std::string seeds_text(const harness::ScenarioResult& r) {
@@ -72,6 +73,8 @@ void print_result(const harness::ScenarioResult& r, bool color) {
         }
     }
     fmt::print("      reproduce: {}\n", r.reproduce);
+    if (!r.views.empty())
+        fmt::print("      {}\n", r.views);
     std::fflush(stdout);
 }
 
@@ -85,8 +88,20 @@ int run(const ScenarioRunOptions& options) {
         runner.backends = harness::BackendChoice::both;
     }
     runner.seed = options.seed;
-    if (options.trace_dir)
+    if (options.trace_dir) {
+        std::error_code error;
+        std::filesystem::create_directories(*options.trace_dir, error);
+        if (error) {
+            fmt::print(stderr, "ferry scenario run: cannot create --trace-dir {}: {}\n",
+                       *options.trace_dir, error.message());
+            return exit_usage;
+        }
         runner.trace_dir = *options.trace_dir;
+    } else if (options.trace_all) {
+        fmt::print(stderr, "ferry scenario run: --trace-all needs --trace-dir DIR\n");
+        return exit_usage;
+    }
+    runner.views_for_every_run = options.trace_all;
     runner.check_determinism = !options.no_determinism_check;
     runner.jobs = options.jobs;
 
@@ -148,7 +163,10 @@ void add_scenario_command(CLI::App& app, ExitStatus& status) {
     run_cmd->add_option("--seed", options->seed, "Run only this seed");
     run_cmd->add_option("--junit", options->junit, "Write JUnit XML results to this file");
     run_cmd->add_option("--trace-dir", options->trace_dir,
-                        "Write each simulated run's trace here as JSON lines");
+                        "Write each simulated run's trace here as JSON lines, and each failing "
+                        "simulated seed's SVG, pcap and Perfetto views (docs/seeing-a-run.md)");
+    run_cmd->add_flag("--trace-all", options->trace_all,
+                      "With --trace-dir: the views of every simulated seed, not only failing ones");
     run_cmd->add_option("--jobs,-j", options->jobs, "Scenario runs at once")
         ->check(CLI::Range(1, 64));
     run_cmd->add_flag("--no-determinism-check", options->no_determinism_check,
@@ -159,7 +177,8 @@ void add_scenario_command(CLI::App& app, ExitStatus& status) {
         "Examples:\n"
         "  ferry scenario run scenarios/\n"
         "  ferry scenario run scenarios/ --backend both --junit results.xml\n"
-        "  ferry scenario run scenarios/naive-exactly-one-chunk.toml --backend sim --seed 3");
+        "  ferry scenario run scenarios/naive-exactly-one-chunk.toml --backend sim --seed 3\n"
+        "  ferry scenario run scenarios/chapter --trace-dir views/   # pictures of each failure");
     run_cmd->callback([options, &status] { status.code = run(*options); });
 }
 

@@ -148,8 +148,10 @@ int run_one(const SimCommandOptions& o, Plan& plan) {
         driver.trace_json = &trace;
     }
     sim::Recording recording;
-    if (o.view_paths.any())
+    if (o.view_paths.any()) {
+        views::prepare_recording(recording, o.view_paths);
         driver.recording = &recording;
+    }
     plan.spec.seed = plan.first_seed;
     const harness::RunResult result = harness::run_on_sim(*plan.workload, plan.spec, driver);
     fmt::print("seed {}: {}\n", plan.first_seed, outcome_text(result));

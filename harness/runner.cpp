@@ -13,6 +13,8 @@
 
 #include "harness/real_driver.h"
 #include "harness/sim_driver.h"
+#include "sim/recording.h"
+#include "views/views.h"
 
 namespace ferry::harness {
 
@@ -59,9 +61,10 @@ namespace {
 
 /// One seed of a scenario on the simulator, run twice to prove determinism.
 RunResult run_seed_on_sim(const Scenario& scenario, const Workload& workload, const RunSpec& spec,
-                          const RunnerOptions& options) {
+                          const RunnerOptions& options, sim::Recording* recording) {
     std::ofstream trace_file;
     SimDriverOptions driver;
+    driver.recording = recording;
     if (options.trace_dir) {
         std::filesystem::create_directories(*options.trace_dir);
         const auto name = fmt::format("{}-seed{}.jsonl", scenario.path.stem().string(), spec.seed);
@@ -81,6 +84,16 @@ RunResult run_seed_on_sim(const Scenario& scenario, const Workload& workload, co
     return result;
 }
 
+/// Writes the views of one simulated seed; returns the line naming them.
+std::string write_seed_views(const Scenario& scenario, std::uint64_t seed,
+                             const sim::Recording& recording, const std::filesystem::path& dir) {
+    const std::string stem =
+        views::file_stem(fmt::format("{}-sim-seed{}", scenario.path.stem().string(), seed));
+    const views::ViewPaths paths = views::view_paths_in(dir, stem);
+    views::write_views(recording, paths);
+    return views::view_paths_text(paths);
+}
+
 }  // namespace
 
 ScenarioResult run_scenario(const Scenario& scenario, const Workload& workload, Backend backend,
@@ -95,8 +108,12 @@ ScenarioResult run_scenario(const Scenario& scenario, const Workload& workload, 
     for (std::uint64_t seed = result.seed_first; seed <= result.seed_last; ++seed) {
         RunSpec spec = scenario.run;
         spec.seed = seed;
+        std::optional<sim::Recording> recording;
+        if (backend == Backend::sim && options.trace_dir)
+            recording.emplace();
         const RunResult run = backend == Backend::sim
-                                  ? run_seed_on_sim(scenario, workload, spec, options)
+                                  ? run_seed_on_sim(scenario, workload, spec, options,
+                                                    recording ? &*recording : nullptr)
                                   : run_on_real(workload, spec);
         Verdict verdict = judge(scenario, run);
         if (run.failure && run.failure->kind == FailureKind::nondeterministic) {
@@ -104,6 +121,8 @@ ScenarioResult run_scenario(const Scenario& scenario, const Workload& workload, 
             verdict.reasons.push_back(run.failure->detail);
         }
         result.outcome = verdict.outcome;
+        if (recording && (!verdict.passed || options.views_for_every_run))
+            result.views = write_seed_views(scenario, seed, *recording, *options.trace_dir);
         if (!verdict.passed) {
             result.passed = false;
             result.failed_seed = seed;

@@ -28,8 +28,11 @@ enum class BackendChoice { scenario, sim, real, both };
 struct RunnerOptions {
     BackendChoice backends = BackendChoice::scenario;  ///< scenario = what each file lists
     std::optional<std::uint64_t> seed;                 ///< run only this seed
-    std::optional<std::filesystem::path> trace_dir;    ///< sim traces, one file per seed
-    bool check_determinism = true;                     ///< run each sim seed twice
+    /// Sim traces, one file per seed, and the views (views/views.h) of each
+    /// failing sim seed, named SCENARIO-sim-seedN.
+    std::optional<std::filesystem::path> trace_dir;
+    bool views_for_every_run = false;  ///< with trace_dir: views of passing seeds too
+    bool check_determinism = true;     ///< run each sim seed twice
     std::size_t jobs = 1;
 };
 
@@ -50,6 +53,8 @@ struct ScenarioResult {
     std::chrono::milliseconds wall{0};
     /// The command that reruns the failing seed (or the whole, when it passed).
     std::string reproduce;
+    /// "views: A.svg A.pcap A.perfetto.json" of the failing seed, when written.
+    std::string views;
 };
 
 /// Runs one parsed scenario on one backend.
