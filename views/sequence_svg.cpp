@@ -25,6 +25,8 @@ constexpr std::int64_t header_top = 30;
 constexpr std::int64_t header_height = 40;
 constexpr std::int64_t rows_top = header_top + header_height + 14;
 constexpr std::int64_t cycle_row = 30;
+/// How far past the last row a call that never woke is shaded.
+constexpr std::uint64_t never_woke_tail = 14;
 
 std::string seconds_text(std::uint64_t ns) {
     return fmt::format("{}.{:06} s", ns / 1'000'000'000, (ns % 1'000'000'000) / 1000);
@@ -213,7 +215,7 @@ class DiagramDrawer {
                 continue;
             const std::uint64_t top = rows_.event_y[block.start_event];
             const std::uint64_t bottom =
-                block.end_ns ? rows_.event_y[block.end_event] : rows_.bottom;
+                block.end_ns ? rows_.event_y[block.end_event] : rows_.bottom + never_woke_tail;
             if (bottom <= top)
                 continue;
             const std::string tip =
@@ -408,7 +410,7 @@ void DiagramDrawer::draw_stuck(SvgWriter& svg) const {
         }
         const std::int64_t x2 = lanes_.x(*to);
         svg.line(x1, y - 4, x2 + (x1 < x2 ? -8 : 8), y - 4, "cycle");
-        svg.text((x1 + x2) / 2, y - 10, fmt::format("{} waits on {}", call, blocked.waits_on),
+        svg.text((x1 + x2) / 2, y - 12, fmt::format("{} waits on {}", call, blocked.waits_on),
                  "cycletext", true);
     }
     svg.text(8, y + cycle_row, report.cycle, "cycletext");
