@@ -35,8 +35,8 @@ struct RowMetrics {
     std::uint64_t top = 0;  ///< where the first row starts
     std::uint64_t row_height = 18;
     std::uint64_t fold_height = 54;
-    std::size_t fold_keep = 6;        ///< rows kept at each end of a folded run
-    std::size_t fold_threshold = 20;  ///< routine runs longer than this fold
+    std::size_t fold_keep = 12;       ///< rows kept at each end of a folded run
+    std::size_t fold_threshold = 60;  ///< routine runs longer than this fold
 };
 
 /// Whether event is drawn at all (scheduler switches are not).

@@ -145,6 +145,9 @@ Label label_of(const sim::Recording& recording, const TraceEvent& event) {
             return {fmt::format("FIN from {} arrives", side_name(event.side)), ""};
         case TraceKind::note:
             return {fmt::format("note: {}", recording.text(event.a)), "note"};
+        case TraceKind::close:
+            return {fmt::format("close (conn {}){}", event.conn, event.a != 0 ? ": abort" : ""),
+                    ""};
         case TraceKind::delay:
             return {fmt::format("delay {} ms", event.a / 1'000'000), ""};
         default:

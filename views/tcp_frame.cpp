@@ -1,6 +1,8 @@
 #include "views/tcp_frame.h"
 
 #include <array>
+#include <bit>
+#include <cstring>
 #include <stdexcept>
 
 namespace ferry::views {
@@ -26,8 +28,17 @@ void write_bytes(std::ostream& out, std::span<const std::byte> bytes) {
 }
 
 /// The ones'-complement sum of bytes as 16-bit big-endian words, unfolded.
+/// (Four bytes at a time: a 32-bit word hi·2¹⁶ + lo adds the same as hi + lo
+/// modulo 0xffff, which is all the folded sum keeps.)
 std::uint64_t ones_sum(std::span<const std::byte> bytes, std::uint64_t sum) {
     std::size_t i = 0;
+    for (; i + 4 <= bytes.size(); i += 4) {
+        std::uint32_t word = 0;
+        std::memcpy(&word, bytes.data() + i, 4);
+        if constexpr (std::endian::native == std::endian::little)
+            word = __builtin_bswap32(word);
+        sum += word;
+    }
     for (; i + 1 < bytes.size(); i += 2) {
         sum += static_cast<std::uint32_t>(std::to_integer<std::uint8_t>(bytes[i])) << 8 |
                std::to_integer<std::uint8_t>(bytes[i + 1]);
