@@ -231,12 +231,15 @@ void add_sim_command(CLI::App& app, ExitStatus& status) {
     sim->add_option("--trace", options->trace_path, "Write the trace as JSON lines to FILE");
     sim->add_option("--svg", options->view_paths.svg,
                     "Draw the run as an SVG sequence diagram in FILE (docs/seeing-a-run.md)")
+        ->type_name("FILE")
         ->group("Views");
     sim->add_option("--pcap", options->view_paths.pcap,
                     "Write the run's TCP traffic to FILE as a pcap that tshark and Wireshark read")
+        ->type_name("FILE")
         ->group("Views");
     sim->add_option("--perfetto", options->view_paths.perfetto,
                     "Write the run as a Perfetto/Chrome trace-event JSON timeline to FILE")
+        ->type_name("FILE")
         ->group("Views");
     sim->add_option("--time-budget-s", options->time_budget_s,
                     "Virtual seconds after which an unfinished run is a liveness failure (600)");

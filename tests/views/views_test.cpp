@@ -6,6 +6,7 @@
 // arrow and red wait-for cycle, and a long transfer folds.
 
 #include <algorithm>
+#include <array>
 #include <cstring>
 #include <map>
 #include <string>
@@ -120,6 +121,34 @@ TEST(Perfetto, DeadlockedCallsNeverWakeAndInFlightNeverGoesNegative) {
     }
     EXPECT_EQ(never_woke, 3u);  // the accept loop and both ends' recv
     EXPECT_TRUE(deadlock_marked);
+}
+
+/// The RFC 1071 checksum, sixteen bits at a time: what the faster one must equal.
+std::uint16_t checksum_by_halfwords(std::span<const std::byte> bytes) {
+    std::uint64_t sum = 0;
+    for (std::size_t i = 0; i < bytes.size(); i += 2) {
+        sum += std::to_integer<std::uint32_t>(bytes[i]) << 8;
+        if (i + 1 < bytes.size())
+            sum += std::to_integer<std::uint32_t>(bytes[i + 1]);
+    }
+    while (sum >> 16)
+        sum = (sum & 0xffff) + (sum >> 16);
+    return static_cast<std::uint16_t>(~sum & 0xffff);
+}
+
+TEST(TcpFrame, InternetChecksumMatchesRfc1071AtEveryLength) {
+    // RFC 1071's example: the words 0001 f203 f4f5 f6f7 sum to ddf2.
+    const std::array<std::byte, 8> example{std::byte{0x00}, std::byte{0x01}, std::byte{0xf2},
+                                           std::byte{0x03}, std::byte{0xf4}, std::byte{0xf5},
+                                           std::byte{0xf6}, std::byte{0xf7}};
+    EXPECT_EQ(views::internet_checksum(example), 0xffff - 0xddf2);
+    std::vector<std::byte> bytes(300);
+    for (std::size_t i = 0; i < bytes.size(); ++i)
+        bytes[i] = std::byte{static_cast<unsigned char>(i * 151 + 7)};
+    for (std::size_t length = 0; length <= bytes.size(); ++length) {
+        const std::span<const std::byte> prefix(bytes.data(), length);
+        EXPECT_EQ(views::internet_checksum(prefix), checksum_by_halfwords(prefix)) << length;
+    }
 }
 
 std::uint32_t le32(const std::string& bytes, std::size_t at) {
