@@ -1,8 +1,8 @@
 #pragma once
 // The one simulated driver: runs a RunSpec of any workload in a Simulation —
 // the plan's network faults on the simulated network, its disk faults and
-// crash on the server's machine (harness/sim_world.h) — and checks the result against the workload's model. `ferry
-// sim`, `ferry scenario run` and `ferry explore` all call it, so a case
+// crash on the server's machine (harness/sim_world.h) — and checks the result against the
+// workload's model. `ferry sim`, `ferry scenario run` and `ferry explore` all call it, so a case
 // explore saves as a scenario file replays with the same trace digest.
 
 #include <cstdint>
