@@ -186,6 +186,10 @@ std::string Trace::format_readable(const TraceEvent& event) const {
                 line += fmt::format(" {}={}", label, value);
                 return;
             case Field::ns:
+                // In seconds here, so the key loses its unit ("arrives_ns" is
+                // in nanoseconds in the JSON form).
+                if (label.ends_with("_ns"))
+                    label.remove_suffix(3);
                 line += fmt::format(" {}={}s", label, seconds_text(value));
                 return;
             case Field::text:
