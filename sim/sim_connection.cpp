@@ -87,7 +87,8 @@ std::size_t SimConnection::send(std::span<const std::byte> bytes) {
         do {
             if (deadline && sim.now() >= *deadline)
                 throw timed_out_error("send");
-            sim.block(&stream.writers, deadline, WaitInfo{"send", &link_, side_});
+            sim.block(&stream.writers, deadline,
+                      WaitInfo{"send", &link_, side_, nullptr, bytes.size()});
             if (!usable())
                 throw unusable_error("send");
             queued = stream.written - stream.transmitted;
@@ -166,7 +167,7 @@ std::size_t SimConnection::recv(std::span<std::byte> buffer) {
             if (deadline && sim.now() >= *deadline)
                 throw timed_out_error("recv");
             sim.block(&stream.readers, earliest(deadline, stall_end),
-                      WaitInfo{"recv", &link_, side_});
+                      WaitInfo{"recv", &link_, side_, nullptr, buffer.size()});
             if (!usable() && !readable_after_reset())
                 throw unusable_error("recv");
         }

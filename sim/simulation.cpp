@@ -435,6 +435,7 @@ DeadlockReport Simulation::describe_blocked() const {
         BlockedProcess blocked;
         blocked.process = process->name;
         blocked.call = process->wait.call;
+        blocked.requested_bytes = process->wait.bytes;
         const ProcessId target = network_->describe(process->wait, blocked);
         std::string call = blocked.call;
         if (blocked.conn != 0) {
@@ -495,6 +496,11 @@ std::string DeadlockReport::text() const {
         if (b.conn != 0) {
             text += fmt::format(" on conn {} to {} ({})", b.conn, b.peer_address,
                                 b.waits_on.empty() ? "nobody" : b.waits_on);
+            const char* plural = b.requested_bytes == 1 ? "" : "s";
+            if (b.call == "recv")
+                text += fmt::format(", for up to {} byte{}", b.requested_bytes, plural);
+            else if (b.call == "send")
+                text += fmt::format(", with {} byte{} to send", b.requested_bytes, plural);
             text += fmt::format(
                 ": {} bytes in its receive buffer, {} in flight to it, {} queued in the peer's "
                 "send buffer, {} in its own send buffer",

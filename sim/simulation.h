@@ -66,6 +66,7 @@ struct WaitInfo {
     const SimLink* link = nullptr;          ///< for recv, send, connect
     Side side = Side::client;               ///< which end of link the process holds
     const SimListener* listener = nullptr;  ///< for accept
+    std::uint64_t bytes = 0;                ///< recv: the buffer's size; send: the bytes offered
 };
 
 /// Processes blocked until something changes (data arrives, space frees up).
@@ -101,7 +102,8 @@ struct SimOptions {
 /// One blocked process in a deadlock (or time budget) report.
 struct BlockedProcess {
     std::string process;
-    std::string call;  ///< "recv", "send", ...
+    std::string call;                   ///< "recv", "send", ...
+    std::uint64_t requested_bytes = 0;  ///< recv: room in its buffer; send: bytes offered
     std::uint64_t conn = 0;
     std::string peer_address;
     std::string waits_on;  ///< the process that would have to act, or "" for nobody
