@@ -162,7 +162,7 @@ class RealWorld final : public World {
     ConnectionWatch watch_;
     std::atomic<std::uint64_t> connections_{0};
     std::atomic<std::size_t> clients_running_{0};
-    mutable std::mutex mutex_;  ///< guards threads_, listeners_, ports_, failures_
+    mutable std::mutex mutex_;          ///< guards threads_, listeners_, ports_, failures_
     std::condition_variable listened_;  ///< a listener was added to ports_
     std::vector<std::thread> threads_;
     std::vector<RealListener*> listeners_;
