@@ -14,8 +14,8 @@
 #include <string>
 #include <vector>
 
-#include "protocol/span_reader.h"
-#include "protocol/store.h"
+#include "ferry/protocol/span_reader.h"
+#include "ferry/protocol/store.h"
 
 namespace ferry::bench {
 

@@ -26,10 +26,10 @@
 #include <string>
 #include <string_view>
 
-#include "harness/explore.h"
-#include "harness/run_text.h"
-#include "harness/sim_driver.h"
-#include "workloads/builtin.h"
+#include "ferry/harness/explore.h"
+#include "ferry/harness/run_text.h"
+#include "ferry/harness/sim_driver.h"
+#include "ferry/workloads/builtin.h"
 
 namespace ferry::bench {
 namespace {

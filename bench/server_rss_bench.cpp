@@ -17,9 +17,9 @@
 #include <benchmark/benchmark.h>
 
 #include "bench/bench_support.h"
-#include "protocol/ferry_client.h"
-#include "real/steady_clock.h"
-#include "real/tcp_connection.h"
+#include "ferry/protocol/ferry_client.h"
+#include "ferry/real/steady_clock.h"
+#include "ferry/real/tcp_connection.h"
 
 // CMake passes the path of the ferry it built; otherwise look it up on PATH.
 #ifndef FERRY_EXECUTABLE

@@ -29,14 +29,14 @@
 #include <benchmark/benchmark.h>
 
 #include "bench/bench_support.h"
-#include "harness/sim_driver.h"
-#include "protocol/ferry_client.h"
-#include "protocol/ferry_server.h"
-#include "protocol/memory_store.h"
-#include "real/steady_clock.h"
-#include "real/tcp_connection.h"
-#include "real/tcp_listener.h"
-#include "workloads/builtin.h"
+#include "ferry/harness/sim_driver.h"
+#include "ferry/protocol/ferry_client.h"
+#include "ferry/protocol/ferry_server.h"
+#include "ferry/protocol/memory_store.h"
+#include "ferry/real/steady_clock.h"
+#include "ferry/real/tcp_connection.h"
+#include "ferry/real/tcp_listener.h"
+#include "ferry/workloads/builtin.h"
 
 namespace ferry::bench {
 namespace {

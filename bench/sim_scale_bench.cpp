@@ -28,8 +28,8 @@
 #include <benchmark/benchmark.h>
 #include <fmt/core.h>
 
-#include "harness/sim_driver.h"
-#include "workloads/builtin.h"
+#include "ferry/harness/sim_driver.h"
+#include "ferry/workloads/builtin.h"
 
 namespace ferry::bench {
 namespace {

@@ -25,13 +25,13 @@
 #include <benchmark/benchmark.h>
 
 #include "bench/bench_support.h"
-#include "protocol/chunk_buffer.h"
-#include "protocol/digest.h"
-#include "protocol/ferry_client.h"
-#include "real/disk_store.h"
-#include "real/server.h"
-#include "real/steady_clock.h"
-#include "real/tcp_listener.h"
+#include "ferry/protocol/chunk_buffer.h"
+#include "ferry/protocol/digest.h"
+#include "ferry/protocol/ferry_client.h"
+#include "ferry/real/disk_store.h"
+#include "ferry/real/server.h"
+#include "ferry/real/steady_clock.h"
+#include "ferry/real/tcp_listener.h"
 
 namespace ferry::bench {
 namespace {

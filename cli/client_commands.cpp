@@ -19,12 +19,12 @@
 #include "cli/interrupt.h"
 #include "cli/local_file.h"
 #include "cli/progress.h"
-#include "protocol/ferry_client.h"
-#include "protocol/naive.h"
-#include "protocol/names.h"
-#include "protocol/printable.h"
-#include "real/steady_clock.h"
-#include "real/tcp_connection.h"
+#include "ferry/protocol/ferry_client.h"
+#include "ferry/protocol/naive.h"
+#include "ferry/protocol/names.h"
+#include "ferry/protocol/printable.h"
+#include "ferry/real/steady_clock.h"
+#include "ferry/real/tcp_connection.h"
 
 namespace ferry::cli {
 

@@ -8,8 +8,8 @@
 
 #include "cli/commands.h"
 #include "cli/workloads.h"
-#include "harness/fault_plan.h"
-#include "harness/workload.h"
+#include "ferry/harness/fault_plan.h"
+#include "ferry/harness/workload.h"
 
 namespace ferry::cli {
 

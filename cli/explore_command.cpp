@@ -21,11 +21,11 @@
 #include "cli/explore_report.h"
 #include "cli/run_report.h"
 #include "cli/workloads.h"
-#include "harness/explore.h"
-#include "harness/explore_results.h"
-#include "harness/run_text.h"
-#include "harness/scenario_export.h"
-#include "harness/sim_driver.h"
+#include "ferry/harness/explore.h"
+#include "ferry/harness/explore_results.h"
+#include "ferry/harness/run_text.h"
+#include "ferry/harness/scenario_export.h"
+#include "ferry/harness/sim_driver.h"
 
 namespace ferry::cli {
 

@@ -16,9 +16,9 @@
 #include "cli/commands.h"
 #include "cli/explore_report.h"
 #include "cli/workloads.h"
-#include "harness/explore_results.h"
-#include "harness/run_text.h"
-#include "harness/sim_driver.h"
+#include "ferry/harness/explore_results.h"
+#include "ferry/harness/run_text.h"
+#include "ferry/harness/sim_driver.h"
 
 namespace ferry::cli {
 

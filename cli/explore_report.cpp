@@ -6,11 +6,11 @@
 #include <fmt/core.h>
 
 #include "cli/run_report.h"
-#include "harness/run_text.h"
-#include "harness/scenario_export.h"
-#include "harness/sim_driver.h"
-#include "sim/recording.h"
-#include "views/views.h"
+#include "ferry/harness/run_text.h"
+#include "ferry/harness/scenario_export.h"
+#include "ferry/harness/sim_driver.h"
+#include "ferry/sim/recording.h"
+#include "ferry/views/views.h"
 
 namespace ferry::cli {
 

@@ -4,7 +4,7 @@
 
 #include <string>
 
-#include "harness/explore.h"
+#include "ferry/harness/explore.h"
 
 namespace ferry::cli {
 

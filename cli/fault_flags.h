@@ -10,7 +10,7 @@
 
 #include <CLI/CLI.hpp>
 
-#include "harness/fault_plan.h"
+#include "ferry/harness/fault_plan.h"
 
 namespace ferry::cli {
 

@@ -10,8 +10,8 @@
 #include <stdexcept>
 #include <string>
 
-#include "protocol/ferry_client.h"
-#include "protocol/store.h"
+#include "ferry/protocol/ferry_client.h"
+#include "ferry/protocol/store.h"
 
 namespace ferry::cli {
 

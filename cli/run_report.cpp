@@ -4,8 +4,8 @@
 
 #include <fmt/core.h>
 
-#include "harness/run_text.h"
-#include "sim/trace.h"
+#include "ferry/harness/run_text.h"
+#include "ferry/sim/trace.h"
 
 namespace ferry::cli {
 

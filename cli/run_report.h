@@ -5,8 +5,8 @@
 
 #include <string>
 
-#include "harness/run_spec.h"
-#include "harness/workload.h"
+#include "ferry/harness/run_spec.h"
+#include "ferry/harness/workload.h"
 
 namespace ferry::cli {
 

@@ -13,7 +13,7 @@
 
 #include "cli/commands.h"
 #include "cli/workloads.h"
-#include "harness/runner.h"
+#include "ferry/harness/runner.h"
 
 namespace ferry::cli {
 

@@ -20,10 +20,10 @@
 #include <fmt/core.h>
 
 #include "cli/commands.h"
-#include "real/disk_store.h"
-#include "real/server.h"
-#include "real/steady_clock.h"
-#include "real/tcp_listener.h"
+#include "ferry/real/disk_store.h"
+#include "ferry/real/server.h"
+#include "ferry/real/steady_clock.h"
+#include "ferry/real/tcp_listener.h"
 
 namespace ferry::cli {
 

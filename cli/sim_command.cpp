@@ -17,11 +17,11 @@
 #include "cli/fault_flags.h"
 #include "cli/run_report.h"
 #include "cli/workloads.h"
-#include "harness/run_text.h"
-#include "harness/sim_driver.h"
-#include "harness/value_text.h"
-#include "sim/recording.h"
-#include "views/views.h"
+#include "ferry/harness/run_text.h"
+#include "ferry/harness/sim_driver.h"
+#include "ferry/harness/value_text.h"
+#include "ferry/sim/recording.h"
+#include "ferry/views/views.h"
 
 namespace ferry::cli {
 

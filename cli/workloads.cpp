@@ -1,7 +1,7 @@
 #include "cli/workloads.h"
 
+#include "ferry/workloads/builtin.h"
 #include "kv_workload.h"
-#include "workloads/builtin.h"
 
 namespace ferry::cli {
 

@@ -4,7 +4,7 @@
 
 #include <string>
 
-#include "harness/workload.h"
+#include "ferry/harness/workload.h"
 
 namespace ferry::cli {
 

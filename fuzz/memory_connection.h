@@ -9,8 +9,8 @@
 #include <string>
 #include <string_view>
 
-#include "protocol/clock.h"
-#include "protocol/connection.h"
+#include "ferry/protocol/clock.h"
+#include "ferry/protocol/connection.h"
 
 namespace ferry::fuzz {
 

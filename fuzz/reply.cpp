@@ -18,14 +18,14 @@
 #include <string>
 #include <variant>
 
+#include "ferry/protocol/digest.h"
+#include "ferry/protocol/ferry_client.h"
+#include "ferry/protocol/ferry_wire.h"
+#include "ferry/protocol/names.h"
+#include "ferry/protocol/printable.h"
+#include "ferry/protocol/span_reader.h"
 #include "fuzz/fuzz_check.h"
 #include "fuzz/memory_connection.h"
-#include "protocol/digest.h"
-#include "protocol/ferry_client.h"
-#include "protocol/ferry_wire.h"
-#include "protocol/names.h"
-#include "protocol/printable.h"
-#include "protocol/span_reader.h"
 
 namespace {
 

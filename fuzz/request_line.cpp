@@ -12,9 +12,9 @@
 #include <string>
 #include <variant>
 
+#include "ferry/protocol/ferry_wire.h"
+#include "ferry/protocol/names.h"
 #include "fuzz/fuzz_check.h"
-#include "protocol/ferry_wire.h"
-#include "protocol/names.h"
 
 namespace {
 

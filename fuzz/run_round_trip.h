@@ -9,10 +9,10 @@
 #include <string>
 #include <variant>
 
+#include "ferry/harness/run_text.h"
+#include "ferry/harness/scenario.h"
+#include "ferry/harness/scenario_export.h"
 #include "fuzz/fuzz_check.h"
-#include "harness/run_text.h"
-#include "harness/scenario.h"
-#include "harness/scenario_export.h"
 
 namespace ferry::fuzz {
 

@@ -9,10 +9,10 @@
 
 #include <string>
 
+#include "ferry/harness/run_text.h"
+#include "ferry/workloads/builtin.h"
 #include "fuzz/fuzz_check.h"
 #include "fuzz/run_round_trip.h"
-#include "harness/run_text.h"
-#include "workloads/builtin.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
     const auto& workloads = ferry::workloads::builtin_workloads();

@@ -9,10 +9,10 @@
 
 #include <string>
 
+#include "ferry/harness/scenario.h"
+#include "ferry/workloads/builtin.h"
 #include "fuzz/fuzz_check.h"
 #include "fuzz/run_round_trip.h"
-#include "harness/scenario.h"
-#include "workloads/builtin.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
     using ferry::fuzz::require;

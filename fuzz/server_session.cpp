@@ -25,12 +25,12 @@
 #include <variant>
 #include <vector>
 
+#include "ferry/protocol/digest.h"
+#include "ferry/protocol/ferry_server.h"
+#include "ferry/protocol/ferry_wire.h"
+#include "ferry/protocol/memory_store.h"
 #include "fuzz/fuzz_check.h"
 #include "fuzz/memory_connection.h"
-#include "protocol/digest.h"
-#include "protocol/ferry_server.h"
-#include "protocol/ferry_wire.h"
-#include "protocol/memory_store.h"
 
 namespace {
 

@@ -1,4 +1,4 @@
-#include "harness/edge_sizes.h"
+#include "ferry/harness/edge_sizes.h"
 
 #include <algorithm>
 

@@ -6,7 +6,7 @@
 #include <set>
 #include <vector>
 
-#include "sim/decisions.h"
+#include "ferry/sim/decisions.h"
 
 namespace ferry::harness {
 

@@ -1,4 +1,4 @@
-#include "harness/exhaustive.h"
+#include "ferry/harness/exhaustive.h"
 
 #include <algorithm>
 

@@ -7,7 +7,7 @@
 #include <optional>
 #include <vector>
 
-#include "sim/decisions.h"
+#include "ferry/sim/decisions.h"
 
 namespace ferry::harness {
 

@@ -1,12 +1,12 @@
-#include "harness/explore.h"
+#include "ferry/harness/explore.h"
 
 #include <algorithm>
 #include <ctime>
 #include <set>
 
-#include "harness/exhaustive.h"
-#include "harness/explore_jobs.h"
-#include "harness/sim_driver.h"
+#include "ferry/harness/exhaustive.h"
+#include "ferry/harness/explore_jobs.h"
+#include "ferry/harness/sim_driver.h"
 
 namespace ferry::harness {
 

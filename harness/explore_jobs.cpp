@@ -1,4 +1,4 @@
-#include "harness/explore_jobs.h"
+#include "ferry/harness/explore_jobs.h"
 
 #include <algorithm>
 #include <atomic>
@@ -14,9 +14,9 @@
 #include <utility>
 #include <vector>
 
-#include "harness/pct_decisions.h"
-#include "harness/shrink.h"
-#include "harness/sim_driver.h"
+#include "ferry/harness/pct_decisions.h"
+#include "ferry/harness/shrink.h"
+#include "ferry/harness/sim_driver.h"
 
 namespace ferry::harness {
 

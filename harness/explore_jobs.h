@@ -18,7 +18,7 @@
 #include <cstdint>
 #include <functional>
 
-#include "harness/explore.h"
+#include "ferry/harness/explore.h"
 
 namespace ferry::harness {
 

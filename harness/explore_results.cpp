@@ -1,4 +1,4 @@
-#include "harness/explore_results.h"
+#include "ferry/harness/explore_results.h"
 
 #include <algorithm>
 #include <map>
@@ -7,7 +7,7 @@
 #include <fmt/core.h>
 #include <nlohmann/json.hpp>
 
-#include "harness/run_text.h"
+#include "ferry/harness/run_text.h"
 
 namespace ferry::harness {
 

@@ -14,7 +14,7 @@
 #include <string_view>
 #include <vector>
 
-#include "harness/explore.h"
+#include "ferry/harness/explore.h"
 
 namespace ferry::harness {
 

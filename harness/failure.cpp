@@ -1,4 +1,4 @@
-#include "harness/failure.h"
+#include "ferry/harness/failure.h"
 
 #include <fmt/core.h>
 

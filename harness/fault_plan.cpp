@@ -1,11 +1,11 @@
-#include "harness/fault_plan.h"
+#include "ferry/harness/fault_plan.h"
 
 #include <algorithm>
 
 #include <fmt/core.h>
 
-#include "harness/fault_values.h"
-#include "harness/value_text.h"
+#include "ferry/harness/fault_values.h"
+#include "ferry/harness/value_text.h"
 
 namespace ferry::harness {
 

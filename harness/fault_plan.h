@@ -16,8 +16,8 @@
 #include <variant>
 #include <vector>
 
-#include "sim/decisions.h"
-#include "sim/faults.h"
+#include "ferry/sim/decisions.h"
+#include "ferry/sim/faults.h"
 
 namespace ferry::harness {
 

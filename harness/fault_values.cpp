@@ -1,11 +1,11 @@
-#include "harness/fault_values.h"
+#include "ferry/harness/fault_values.h"
 
 #include <algorithm>
 #include <initializer_list>
 
 #include <fmt/core.h>
 
-#include "harness/value_text.h"
+#include "ferry/harness/value_text.h"
 
 namespace ferry::harness::knob {
 

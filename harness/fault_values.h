@@ -9,8 +9,8 @@
 #include <string>
 #include <string_view>
 
-#include "harness/fault_plan.h"
-#include "sim/faults.h"
+#include "ferry/harness/fault_plan.h"
+#include "ferry/sim/faults.h"
 
 namespace ferry::harness::knob {
 

@@ -1,8 +1,8 @@
-#include "harness/history.h"
+#include "ferry/harness/history.h"
 
 #include <fmt/core.h>
 
-#include "harness/run_text.h"
+#include "ferry/harness/run_text.h"
 
 namespace ferry::harness {
 

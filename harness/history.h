@@ -12,8 +12,8 @@
 #include <string_view>
 #include <vector>
 
-#include "harness/workload_case.h"
-#include "protocol/clock.h"
+#include "ferry/harness/workload_case.h"
+#include "ferry/protocol/clock.h"
 
 namespace ferry::harness {
 

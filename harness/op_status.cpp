@@ -1,9 +1,9 @@
-#include "harness/op_status.h"
+#include "ferry/harness/op_status.h"
 
 #include <fmt/core.h>
 
-#include "protocol/ferry_client.h"
-#include "protocol/store.h"
+#include "ferry/protocol/ferry_client.h"
+#include "ferry/protocol/store.h"
 
 namespace ferry::harness {
 

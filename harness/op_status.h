@@ -6,8 +6,8 @@
 #include <exception>
 #include <string>
 
-#include "harness/history.h"
-#include "protocol/connection.h"
+#include "ferry/harness/history.h"
+#include "ferry/protocol/connection.h"
 
 namespace ferry::harness {
 

@@ -1,9 +1,9 @@
-#include "harness/payload.h"
+#include "ferry/harness/payload.h"
 
 #include <algorithm>
 #include <cstring>
 
-#include "sim/decisions.h"
+#include "ferry/sim/decisions.h"
 
 namespace ferry::harness {
 

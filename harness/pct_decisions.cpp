@@ -1,4 +1,4 @@
-#include "harness/pct_decisions.h"
+#include "ferry/harness/pct_decisions.h"
 
 #include <algorithm>
 

@@ -16,7 +16,7 @@
 #include <span>
 #include <vector>
 
-#include "sim/decisions.h"
+#include "ferry/sim/decisions.h"
 
 namespace ferry::harness {
 

@@ -1,4 +1,4 @@
-#include "harness/quota_store.h"
+#include "ferry/harness/quota_store.h"
 
 #include <fmt/core.h>
 

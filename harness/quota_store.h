@@ -7,7 +7,7 @@
 #include <memory>
 #include <mutex>
 
-#include "protocol/store.h"
+#include "ferry/protocol/store.h"
 
 namespace ferry::harness {
 

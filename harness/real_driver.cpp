@@ -1,4 +1,4 @@
-#include "harness/real_driver.h"
+#include "ferry/harness/real_driver.h"
 
 #include <atomic>
 #include <condition_variable>
@@ -9,13 +9,13 @@
 
 #include <fmt/core.h>
 
-#include "harness/quota_store.h"
-#include "harness/value_text.h"
-#include "real/disk_store.h"
-#include "real/faulty_connection.h"
-#include "real/steady_clock.h"
-#include "real/tcp_listener.h"
-#include "sim/decisions.h"
+#include "ferry/harness/quota_store.h"
+#include "ferry/harness/value_text.h"
+#include "ferry/real/disk_store.h"
+#include "ferry/real/faulty_connection.h"
+#include "ferry/real/steady_clock.h"
+#include "ferry/real/tcp_listener.h"
+#include "ferry/sim/decisions.h"
 
 namespace ferry::harness {
 

@@ -10,8 +10,8 @@
 
 #include <chrono>
 
-#include "harness/run_spec.h"
-#include "harness/workload.h"
+#include "ferry/harness/run_spec.h"
+#include "ferry/harness/workload.h"
 
 namespace ferry::harness {
 

@@ -1,4 +1,4 @@
-#include "harness/run_spec.h"
+#include "ferry/harness/run_spec.h"
 
 namespace ferry::harness {
 

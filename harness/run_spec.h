@@ -12,12 +12,12 @@
 #include <string>
 #include <vector>
 
-#include "harness/failure.h"
-#include "harness/fault_plan.h"
-#include "harness/history.h"
-#include "harness/workload_case.h"
-#include "protocol/clock.h"
-#include "sim/simulation.h"
+#include "ferry/harness/failure.h"
+#include "ferry/harness/fault_plan.h"
+#include "ferry/harness/history.h"
+#include "ferry/harness/workload_case.h"
+#include "ferry/protocol/clock.h"
+#include "ferry/sim/simulation.h"
 
 namespace ferry::harness {
 

@@ -1,10 +1,10 @@
-#include "harness/run_text.h"
+#include "ferry/harness/run_text.h"
 
 #include <cstdio>
 
 #include <fmt/core.h>
 
-#include "harness/value_text.h"
+#include "ferry/harness/value_text.h"
 
 namespace ferry::harness {
 

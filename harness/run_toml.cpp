@@ -1,11 +1,11 @@
-#include "harness/run_toml.h"
+#include "ferry/harness/run_toml.h"
 
 #include <cstdint>
 #include <limits>
 
 #include <fmt/core.h>
 
-#include "harness/value_text.h"
+#include "ferry/harness/value_text.h"
 
 namespace ferry::harness {
 

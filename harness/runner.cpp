@@ -1,4 +1,4 @@
-#include "harness/runner.h"
+#include "ferry/harness/runner.h"
 
 #include <algorithm>
 #include <atomic>
@@ -11,10 +11,10 @@
 
 #include <fmt/core.h>
 
-#include "harness/real_driver.h"
-#include "harness/sim_driver.h"
-#include "sim/recording.h"
-#include "views/views.h"
+#include "ferry/harness/real_driver.h"
+#include "ferry/harness/sim_driver.h"
+#include "ferry/sim/recording.h"
+#include "ferry/views/views.h"
 
 namespace ferry::harness {
 

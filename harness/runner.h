@@ -12,8 +12,8 @@
 #include <string>
 #include <vector>
 
-#include "harness/scenario.h"
-#include "harness/workload.h"
+#include "ferry/harness/scenario.h"
+#include "ferry/harness/workload.h"
 
 namespace ferry::harness {
 

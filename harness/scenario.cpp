@@ -1,4 +1,4 @@
-#include "harness/scenario.h"
+#include "ferry/harness/scenario.h"
 
 #include <algorithm>
 #include <fstream>
@@ -7,8 +7,8 @@
 #include <fmt/core.h>
 #include <toml++/toml.h>
 
-#include "harness/value_text.h"
-#include "protocol/ferry_wire.h"
+#include "ferry/harness/value_text.h"
+#include "ferry/protocol/ferry_wire.h"
 
 namespace ferry::harness {
 

@@ -13,8 +13,8 @@
 #include <string>
 #include <vector>
 
-#include "harness/run_spec.h"
-#include "harness/workload.h"
+#include "ferry/harness/run_spec.h"
+#include "ferry/harness/workload.h"
 
 namespace ferry::harness {
 

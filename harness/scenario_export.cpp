@@ -1,10 +1,10 @@
-#include "harness/scenario_export.h"
+#include "ferry/harness/scenario_export.h"
 
 #include <fmt/core.h>
 
-#include "harness/run_text.h"
-#include "harness/run_toml.h"
-#include "sim/trace.h"
+#include "ferry/harness/run_text.h"
+#include "ferry/harness/run_toml.h"
+#include "ferry/sim/trace.h"
 
 namespace ferry::harness {
 

@@ -7,8 +7,8 @@
 #include <optional>
 #include <string>
 
-#include "harness/run_spec.h"
-#include "harness/workload.h"
+#include "ferry/harness/run_spec.h"
+#include "ferry/harness/workload.h"
 
 namespace ferry::harness {
 

@@ -1,10 +1,10 @@
-#include "harness/shrink.h"
+#include "ferry/harness/shrink.h"
 
 #include <algorithm>
 #include <bit>
 #include <tuple>
 
-#include "harness/sim_driver.h"
+#include "ferry/harness/sim_driver.h"
 
 namespace ferry::harness {
 

@@ -9,8 +9,8 @@
 #include <tuple>
 #include <vector>
 
-#include "harness/run_spec.h"
-#include "harness/workload.h"
+#include "ferry/harness/run_spec.h"
+#include "ferry/harness/workload.h"
 
 namespace ferry::harness {
 

@@ -4,7 +4,7 @@
 #include <algorithm>
 #include <set>
 
-#include "harness/shrink.h"
+#include "ferry/harness/shrink.h"
 
 namespace ferry::harness {
 

@@ -1,10 +1,10 @@
-#include "harness/sim_driver.h"
+#include "ferry/harness/sim_driver.h"
 
 #include <fmt/core.h>
 
-#include "harness/sim_world.h"
-#include "harness/value_text.h"
-#include "sim/simulation.h"
+#include "ferry/harness/sim_world.h"
+#include "ferry/harness/value_text.h"
+#include "ferry/sim/simulation.h"
 
 namespace ferry::harness {
 

@@ -9,10 +9,10 @@
 #include <iosfwd>
 #include <vector>
 
-#include "harness/run_spec.h"
-#include "harness/workload.h"
-#include "sim/decisions.h"
-#include "sim/recording.h"
+#include "ferry/harness/run_spec.h"
+#include "ferry/harness/workload.h"
+#include "ferry/sim/decisions.h"
+#include "ferry/sim/recording.h"
 
 namespace ferry::harness {
 

@@ -1,14 +1,14 @@
-#include "harness/sim_world.h"
+#include "ferry/harness/sim_world.h"
 
 #include <algorithm>
 
 #include <fmt/core.h>
 
-#include "harness/value_text.h"
-#include "protocol/names.h"
-#include "protocol/store.h"
-#include "sim/sim_connection.h"
-#include "sim/sim_network.h"
+#include "ferry/harness/value_text.h"
+#include "ferry/protocol/names.h"
+#include "ferry/protocol/store.h"
+#include "ferry/sim/sim_connection.h"
+#include "ferry/sim/sim_network.h"
 
 namespace ferry::harness {
 

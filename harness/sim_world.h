@@ -26,13 +26,13 @@
 #include <string>
 #include <vector>
 
-#include "harness/failure.h"
-#include "harness/fault_plan.h"
-#include "harness/world.h"
-#include "real/disk_store.h"
-#include "sim/sim_filesystem.h"
-#include "sim/sim_node.h"
-#include "sim/simulation.h"
+#include "ferry/harness/failure.h"
+#include "ferry/harness/fault_plan.h"
+#include "ferry/harness/world.h"
+#include "ferry/real/disk_store.h"
+#include "ferry/sim/sim_filesystem.h"
+#include "ferry/sim/sim_node.h"
+#include "ferry/sim/simulation.h"
 
 namespace ferry::harness {
 

@@ -1,4 +1,4 @@
-#include "harness/stored_files.h"
+#include "ferry/harness/stored_files.h"
 
 namespace ferry::harness {
 

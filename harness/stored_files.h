@@ -2,8 +2,8 @@
 // A store's committed files with their bytes, for a workload's check and a
 // scenario's [expect] files.
 
-#include "harness/workload_case.h"
-#include "protocol/store.h"
+#include "ferry/harness/workload_case.h"
+#include "ferry/protocol/store.h"
 
 namespace ferry::harness {
 

@@ -1,4 +1,4 @@
-#include "harness/value_text.h"
+#include "ferry/harness/value_text.h"
 
 #include <fmt/core.h>
 

@@ -8,9 +8,9 @@
 #include <string>
 #include <string_view>
 
-#include "protocol/clock.h"
-#include "sim/decisions.h"
-#include "sim/faults.h"
+#include "ferry/protocol/clock.h"
+#include "ferry/sim/decisions.h"
+#include "ferry/sim/faults.h"
 
 namespace ferry::harness {
 

@@ -1,4 +1,4 @@
-#include "harness/workload.h"
+#include "ferry/harness/workload.h"
 
 #include <stdexcept>
 

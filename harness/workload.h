@@ -15,12 +15,12 @@
 #include <string_view>
 #include <vector>
 
-#include "harness/failure.h"
-#include "harness/fault_plan.h"
-#include "harness/history.h"
-#include "harness/workload_case.h"
-#include "harness/world.h"
-#include "sim/decisions.h"
+#include "ferry/harness/failure.h"
+#include "ferry/harness/fault_plan.h"
+#include "ferry/harness/history.h"
+#include "ferry/harness/workload_case.h"
+#include "ferry/harness/world.h"
+#include "ferry/sim/decisions.h"
 
 namespace ferry::harness {
 

@@ -1,4 +1,4 @@
-#include "harness/workload_case.h"
+#include "ferry/harness/workload_case.h"
 
 #include <algorithm>
 

@@ -13,12 +13,12 @@
 #include <variant>
 #include <vector>
 
-#include "harness/workload_case.h"
-#include "protocol/clock.h"
-#include "protocol/connection.h"
-#include "protocol/listener.h"
-#include "protocol/store.h"
-#include "protocol/task_runner.h"
+#include "ferry/harness/workload_case.h"
+#include "ferry/protocol/clock.h"
+#include "ferry/protocol/connection.h"
+#include "ferry/protocol/listener.h"
+#include "ferry/protocol/store.h"
+#include "ferry/protocol/task_runner.h"
 
 namespace ferry::harness {
 

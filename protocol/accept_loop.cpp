@@ -1,4 +1,4 @@
-#include "protocol/accept_loop.h"
+#include "ferry/protocol/accept_loop.h"
 
 #include <exception>
 #include <memory>

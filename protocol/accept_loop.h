@@ -13,10 +13,10 @@
 #include <string>
 #include <string_view>
 
-#include "protocol/clock.h"
-#include "protocol/connection.h"
-#include "protocol/listener.h"
-#include "protocol/task_runner.h"
+#include "ferry/protocol/clock.h"
+#include "ferry/protocol/connection.h"
+#include "ferry/protocol/listener.h"
+#include "ferry/protocol/task_runner.h"
 
 namespace ferry {
 

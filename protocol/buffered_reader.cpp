@@ -1,4 +1,4 @@
-#include "protocol/buffered_reader.h"
+#include "ferry/protocol/buffered_reader.h"
 
 #include <algorithm>
 #include <cstring>

@@ -11,7 +11,7 @@
 #include <span>
 #include <string>
 
-#include "protocol/connection.h"
+#include "ferry/protocol/connection.h"
 
 namespace ferry {
 

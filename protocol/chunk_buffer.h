@@ -10,7 +10,7 @@
 #include <memory>
 #include <span>
 
-#include "protocol/store.h"
+#include "ferry/protocol/store.h"
 
 namespace ferry {
 

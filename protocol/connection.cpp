@@ -1,4 +1,4 @@
-#include "protocol/connection.h"
+#include "ferry/protocol/connection.h"
 
 #include <fmt/core.h>
 

@@ -27,7 +27,7 @@
 #include <string>
 #include <string_view>
 
-#include "protocol/clock.h"
+#include "ferry/protocol/clock.h"
 
 namespace ferry {
 

@@ -1,4 +1,4 @@
-#include "protocol/digest.h"
+#include "ferry/protocol/digest.h"
 
 #include <array>
 #include <stdexcept>

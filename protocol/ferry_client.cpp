@@ -1,4 +1,4 @@
-#include "protocol/ferry_client.h"
+#include "ferry/protocol/ferry_client.h"
 
 #include <algorithm>
 #include <stdexcept>
@@ -6,10 +6,10 @@
 
 #include <fmt/core.h>
 
-#include "protocol/chunk_buffer.h"
-#include "protocol/digest.h"
-#include "protocol/ferry_wire.h"
-#include "protocol/printable.h"
+#include "ferry/protocol/chunk_buffer.h"
+#include "ferry/protocol/digest.h"
+#include "ferry/protocol/ferry_wire.h"
+#include "ferry/protocol/printable.h"
 
 namespace ferry {
 

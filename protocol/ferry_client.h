@@ -12,10 +12,10 @@
 #include <variant>
 #include <vector>
 
-#include "protocol/buffered_reader.h"
-#include "protocol/chunk_buffer.h"
-#include "protocol/connection.h"
-#include "protocol/store.h"
+#include "ferry/protocol/buffered_reader.h"
+#include "ferry/protocol/chunk_buffer.h"
+#include "ferry/protocol/connection.h"
+#include "ferry/protocol/store.h"
 
 namespace ferry {
 

@@ -1,4 +1,4 @@
-#include "protocol/ferry_server.h"
+#include "ferry/protocol/ferry_server.h"
 
 #include <algorithm>
 #include <map>
@@ -6,10 +6,10 @@
 
 #include <fmt/core.h>
 
-#include "protocol/buffered_reader.h"
-#include "protocol/chunk_buffer.h"
-#include "protocol/digest.h"
-#include "protocol/ferry_wire.h"
+#include "ferry/protocol/buffered_reader.h"
+#include "ferry/protocol/chunk_buffer.h"
+#include "ferry/protocol/digest.h"
+#include "ferry/protocol/ferry_wire.h"
 
 namespace ferry {
 

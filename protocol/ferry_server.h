@@ -8,9 +8,9 @@
 #include <functional>
 #include <string_view>
 
-#include "protocol/clock.h"
-#include "protocol/connection.h"
-#include "protocol/store.h"
+#include "ferry/protocol/clock.h"
+#include "ferry/protocol/connection.h"
+#include "ferry/protocol/store.h"
 
 namespace ferry {
 

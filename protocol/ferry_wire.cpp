@@ -1,4 +1,4 @@
-#include "protocol/ferry_wire.h"
+#include "ferry/protocol/ferry_wire.h"
 
 #include <array>
 #include <charconv>
@@ -7,8 +7,8 @@
 #include <fmt/compile.h>
 #include <fmt/core.h>
 
-#include "protocol/digest.h"
-#include "protocol/names.h"
+#include "ferry/protocol/digest.h"
+#include "ferry/protocol/names.h"
 
 namespace ferry {
 

@@ -1,4 +1,4 @@
-#include "protocol/filesystem.h"
+#include "ferry/protocol/filesystem.h"
 
 namespace ferry {
 

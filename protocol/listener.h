@@ -7,8 +7,8 @@
 #include <memory>
 #include <optional>
 
-#include "protocol/clock.h"
-#include "protocol/connection.h"
+#include "ferry/protocol/clock.h"
+#include "ferry/protocol/connection.h"
 
 namespace ferry {
 

@@ -1,12 +1,12 @@
-#include "protocol/memory_store.h"
+#include "ferry/protocol/memory_store.h"
 
 #include <algorithm>
 #include <cstring>
 
 #include <fmt/core.h>
 
-#include "protocol/names.h"
-#include "protocol/span_reader.h"
+#include "ferry/protocol/names.h"
+#include "ferry/protocol/span_reader.h"
 
 namespace ferry {
 

@@ -10,7 +10,7 @@
 #include <string>
 #include <vector>
 
-#include "protocol/store.h"
+#include "ferry/protocol/store.h"
 
 namespace ferry {
 

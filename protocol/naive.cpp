@@ -1,11 +1,11 @@
-#include "protocol/naive.h"
+#include "ferry/protocol/naive.h"
 
 #include <algorithm>
 #include <vector>
 
 #include <fmt/core.h>
 
-#include "protocol/chunk_buffer.h"
+#include "ferry/protocol/chunk_buffer.h"
 
 namespace ferry {
 

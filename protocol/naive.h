@@ -20,8 +20,8 @@
 #include <cstdint>
 #include <string>
 
-#include "protocol/connection.h"
-#include "protocol/store.h"
+#include "ferry/protocol/connection.h"
+#include "ferry/protocol/store.h"
 
 namespace ferry {
 

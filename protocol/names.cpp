@@ -1,4 +1,4 @@
-#include "protocol/names.h"
+#include "ferry/protocol/names.h"
 
 namespace ferry {
 

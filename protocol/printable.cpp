@@ -1,4 +1,4 @@
-#include "protocol/printable.h"
+#include "ferry/protocol/printable.h"
 
 namespace ferry {
 

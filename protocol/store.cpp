@@ -1,4 +1,4 @@
-#include "protocol/store.h"
+#include "ferry/protocol/store.h"
 
 namespace ferry {
 

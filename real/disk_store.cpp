@@ -1,4 +1,4 @@
-#include "real/disk_store.h"
+#include "ferry/real/disk_store.h"
 
 #include <algorithm>
 #include <cerrno>
@@ -11,8 +11,8 @@
 
 #include <fmt/core.h>
 
-#include "protocol/names.h"
-#include "real/posix_filesystem.h"
+#include "ferry/protocol/names.h"
+#include "ferry/real/posix_filesystem.h"
 
 namespace ferry {
 

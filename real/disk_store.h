@@ -33,8 +33,8 @@
 #include <string>
 #include <vector>
 
-#include "protocol/filesystem.h"
-#include "protocol/store.h"
+#include "ferry/protocol/filesystem.h"
+#include "ferry/protocol/store.h"
 
 namespace ferry {
 

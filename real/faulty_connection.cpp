@@ -1,4 +1,4 @@
-#include "real/faulty_connection.h"
+#include "ferry/real/faulty_connection.h"
 
 #include <algorithm>
 #include <chrono>

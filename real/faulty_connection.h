@@ -19,8 +19,8 @@
 #include <string>
 #include <vector>
 
-#include "protocol/connection.h"
-#include "real/tcp_connection.h"
+#include "ferry/protocol/connection.h"
+#include "ferry/real/tcp_connection.h"
 
 namespace ferry {
 

@@ -1,4 +1,4 @@
-#include "real/faulty_filesystem.h"
+#include "ferry/real/faulty_filesystem.h"
 
 namespace ferry {
 

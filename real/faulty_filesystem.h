@@ -15,7 +15,7 @@
 #include <optional>
 #include <vector>
 
-#include "protocol/filesystem.h"
+#include "ferry/protocol/filesystem.h"
 
 namespace ferry {
 

@@ -11,7 +11,7 @@
 #include <span>
 #include <system_error>
 
-#include "protocol/clock.h"
+#include "ferry/protocol/clock.h"
 
 namespace ferry::detail {
 

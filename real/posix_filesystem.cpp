@@ -1,4 +1,4 @@
-#include "real/posix_filesystem.h"
+#include "ferry/real/posix_filesystem.h"
 
 #include <dirent.h>
 #include <fcntl.h>

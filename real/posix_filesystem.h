@@ -14,7 +14,7 @@
 #include <filesystem>
 #include <memory>
 
-#include "protocol/filesystem.h"
+#include "ferry/protocol/filesystem.h"
 
 namespace ferry {
 

@@ -1,4 +1,4 @@
-#include "real/server.h"
+#include "ferry/real/server.h"
 
 #include <chrono>
 #include <exception>

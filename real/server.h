@@ -17,11 +17,11 @@
 #include <thread>
 #include <vector>
 
-#include "protocol/accept_loop.h"
-#include "protocol/ferry_server.h"
-#include "protocol/naive.h"
-#include "protocol/store.h"
-#include "real/tcp_listener.h"
+#include "ferry/protocol/accept_loop.h"
+#include "ferry/protocol/ferry_server.h"
+#include "ferry/protocol/naive.h"
+#include "ferry/protocol/store.h"
+#include "ferry/real/tcp_listener.h"
 
 namespace ferry {
 

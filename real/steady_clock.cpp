@@ -1,4 +1,4 @@
-#include "real/steady_clock.h"
+#include "ferry/real/steady_clock.h"
 
 #include <chrono>
 

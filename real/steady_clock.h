@@ -2,7 +2,7 @@
 // The real runtime's clock: std::chrono::steady_clock behind the Clock
 // interface. Only real/ and cli/ may read it.
 
-#include "protocol/clock.h"
+#include "ferry/protocol/clock.h"
 
 namespace ferry {
 

@@ -1,4 +1,4 @@
-#include "real/tcp_connection.h"
+#include "ferry/real/tcp_connection.h"
 
 #include <fcntl.h>
 #include <netdb.h>
@@ -16,7 +16,7 @@
 
 #include <fmt/core.h>
 
-#include "real/poll_wait.h"
+#include "ferry/real/poll_wait.h"
 
 namespace ferry {
 

@@ -18,7 +18,7 @@
 #include <mutex>
 #include <string>
 
-#include "protocol/connection.h"
+#include "ferry/protocol/connection.h"
 
 namespace ferry {
 

@@ -1,4 +1,4 @@
-#include "real/tcp_listener.h"
+#include "ferry/real/tcp_listener.h"
 
 #include <netdb.h>
 #include <netinet/in.h>
@@ -16,7 +16,7 @@
 
 #include <fmt/core.h>
 
-#include "real/poll_wait.h"
+#include "ferry/real/poll_wait.h"
 
 namespace ferry {
 

@@ -4,8 +4,8 @@
 #include <memory>
 #include <optional>
 
-#include "protocol/clock.h"
-#include "real/tcp_connection.h"
+#include "ferry/protocol/clock.h"
+#include "ferry/real/tcp_connection.h"
 
 namespace ferry {
 

@@ -1,4 +1,4 @@
-#include "sim/decisions.h"
+#include "ferry/sim/decisions.h"
 
 namespace ferry::sim {
 

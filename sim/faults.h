@@ -9,9 +9,9 @@
 #include <cstdint>
 #include <optional>
 
-#include "protocol/clock.h"
-#include "protocol/filesystem.h"
-#include "sim/decisions.h"
+#include "ferry/protocol/clock.h"
+#include "ferry/protocol/filesystem.h"
+#include "ferry/sim/decisions.h"
 
 namespace ferry::sim {
 

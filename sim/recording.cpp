@@ -1,4 +1,4 @@
-#include "sim/recording.h"
+#include "ferry/sim/recording.h"
 
 #include <algorithm>
 

@@ -15,8 +15,8 @@
 #include <string_view>
 #include <vector>
 
-#include "sim/simulation.h"
-#include "sim/trace.h"
+#include "ferry/sim/simulation.h"
+#include "ferry/sim/trace.h"
 
 namespace ferry::sim {
 

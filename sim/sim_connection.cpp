@@ -1,11 +1,11 @@
-#include "sim/sim_connection.h"
+#include "ferry/sim/sim_connection.h"
 
 #include <algorithm>
 
 #include <fmt/core.h>
 
-#include "sim/sim_link.h"
-#include "sim/sim_network.h"
+#include "ferry/sim/sim_link.h"
+#include "ferry/sim/sim_network.h"
 
 namespace ferry::sim {
 

@@ -8,8 +8,8 @@
 #include <span>
 #include <string>
 
-#include "protocol/connection.h"
-#include "sim/faults.h"
+#include "ferry/protocol/connection.h"
+#include "ferry/sim/faults.h"
 
 namespace ferry::sim {
 

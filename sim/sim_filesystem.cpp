@@ -1,4 +1,4 @@
-#include "sim/sim_filesystem.h"
+#include "ferry/sim/sim_filesystem.h"
 
 #include <algorithm>
 #include <cerrno>
@@ -6,7 +6,7 @@
 
 #include <fmt/core.h>
 
-#include "sim/simulation.h"
+#include "ferry/sim/simulation.h"
 
 namespace ferry::sim {
 

@@ -60,8 +60,8 @@
 #include <string_view>
 #include <vector>
 
-#include "protocol/filesystem.h"
-#include "sim/faults.h"
+#include "ferry/protocol/filesystem.h"
+#include "ferry/sim/faults.h"
 
 namespace ferry::sim {
 

@@ -18,9 +18,9 @@
 #include <span>
 #include <string>
 
-#include "protocol/clock.h"
-#include "sim/faults.h"
-#include "sim/simulation.h"
+#include "ferry/protocol/clock.h"
+#include "ferry/sim/faults.h"
+#include "ferry/sim/simulation.h"
 
 namespace ferry::sim {
 

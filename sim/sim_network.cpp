@@ -1,4 +1,4 @@
-#include "sim/sim_network.h"
+#include "ferry/sim/sim_network.h"
 
 #include <algorithm>
 #include <stdexcept>
@@ -6,10 +6,10 @@
 #include <fmt/compile.h>
 #include <fmt/core.h>
 
-#include "protocol/connection.h"
-#include "sim/recording.h"
-#include "sim/sim_connection.h"
-#include "sim/sim_link.h"
+#include "ferry/protocol/connection.h"
+#include "ferry/sim/recording.h"
+#include "ferry/sim/sim_connection.h"
+#include "ferry/sim/sim_link.h"
 
 namespace ferry::sim {
 

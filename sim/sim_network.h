@@ -11,9 +11,9 @@
 #include <variant>
 #include <vector>
 
-#include "protocol/connection.h"
-#include "sim/faults.h"
-#include "sim/simulation.h"
+#include "ferry/protocol/connection.h"
+#include "ferry/sim/faults.h"
+#include "ferry/sim/simulation.h"
 
 namespace ferry::sim {
 

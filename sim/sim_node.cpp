@@ -1,4 +1,4 @@
-#include "sim/sim_node.h"
+#include "ferry/sim/sim_node.h"
 
 #include <stdexcept>
 

@@ -21,8 +21,8 @@
 #include <string>
 #include <vector>
 
-#include "sim/sim_filesystem.h"
-#include "sim/simulation.h"
+#include "ferry/sim/sim_filesystem.h"
+#include "ferry/sim/simulation.h"
 
 namespace ferry::sim {
 

@@ -1,4 +1,4 @@
-#include "sim/simulation.h"
+#include "ferry/sim/simulation.h"
 
 #include <algorithm>
 #include <cstdlib>
@@ -8,10 +8,10 @@
 
 #include <fmt/core.h>
 
-#include "sim/fiber.h"
-#include "sim/recording.h"
-#include "sim/sim_link.h"
-#include "sim/sim_network.h"
+#include "ferry/sim/fiber.h"
+#include "ferry/sim/recording.h"
+#include "ferry/sim/sim_link.h"
+#include "ferry/sim/sim_network.h"
 
 namespace ferry::sim {
 

@@ -38,11 +38,11 @@
 
 #include <boost/container/small_vector.hpp>
 
-#include "protocol/clock.h"
-#include "sim/decisions.h"
-#include "sim/faults.h"
-#include "sim/timer_heap.h"
-#include "sim/trace.h"
+#include "ferry/protocol/clock.h"
+#include "ferry/sim/decisions.h"
+#include "ferry/sim/faults.h"
+#include "ferry/sim/timer_heap.h"
+#include "ferry/sim/trace.h"
 
 namespace ferry::sim {
 

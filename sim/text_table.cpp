@@ -1,4 +1,4 @@
-#include "sim/text_table.h"
+#include "ferry/sim/text_table.h"
 
 namespace ferry::sim {
 

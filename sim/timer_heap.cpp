@@ -1,4 +1,4 @@
-#include "sim/timer_heap.h"
+#include "ferry/sim/timer_heap.h"
 
 #include <stdexcept>
 

@@ -12,7 +12,7 @@
 
 #include <boost/container/small_vector.hpp>
 
-#include "protocol/clock.h"
+#include "ferry/protocol/clock.h"
 
 namespace ferry::sim {
 

@@ -1,6 +1,6 @@
-#include "sim/trace.h"
+#include "ferry/sim/trace.h"
 
-#include "sim/recording.h"
+#include "ferry/sim/recording.h"
 
 #include <algorithm>
 #include <ostream>

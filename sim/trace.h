@@ -18,8 +18,8 @@
 
 #include <boost/container/small_vector.hpp>
 
-#include "protocol/clock.h"
-#include "sim/text_table.h"
+#include "ferry/protocol/clock.h"
+#include "ferry/sim/text_table.h"
 
 namespace ferry::sim {
 

@@ -1,4 +1,4 @@
-#include "views/pcap.h"
+#include "ferry/views/pcap.h"
 
 #include <algorithm>
 #include <array>
@@ -8,7 +8,7 @@
 #include <stdexcept>
 #include <vector>
 
-#include "views/tcp_frame.h"
+#include "ferry/views/tcp_frame.h"
 
 namespace ferry::views {
 

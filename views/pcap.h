@@ -13,7 +13,7 @@
 #include <ostream>
 #include <string>
 
-#include "sim/recording.h"
+#include "ferry/sim/recording.h"
 
 namespace ferry::views {
 

@@ -1,4 +1,4 @@
-#include "views/perfetto.h"
+#include "ferry/views/perfetto.h"
 
 #include <algorithm>
 #include <array>

@@ -11,7 +11,7 @@
 #include <ostream>
 #include <string>
 
-#include "sim/recording.h"
+#include "ferry/sim/recording.h"
 
 namespace ferry::views {
 

@@ -1,4 +1,4 @@
-#include "views/sequence_rows.h"
+#include "ferry/views/sequence_rows.h"
 
 namespace ferry::views {
 

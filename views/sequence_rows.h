@@ -8,7 +8,7 @@
 #include <cstdint>
 #include <vector>
 
-#include "sim/recording.h"
+#include "ferry/sim/recording.h"
 
 namespace ferry::views {
 

@@ -1,4 +1,4 @@
-#include "views/sequence_svg.h"
+#include "ferry/views/sequence_svg.h"
 
 #include <algorithm>
 #include <deque>
@@ -9,8 +9,8 @@
 
 #include <fmt/core.h>
 
-#include "views/sequence_rows.h"
-#include "views/svg_writer.h"
+#include "ferry/views/sequence_rows.h"
+#include "ferry/views/svg_writer.h"
 
 namespace ferry::views {
 

@@ -10,7 +10,7 @@
 
 #include <string>
 
-#include "sim/recording.h"
+#include "ferry/sim/recording.h"
 
 namespace ferry::views {
 

@@ -1,4 +1,4 @@
-#include "views/svg_writer.h"
+#include "ferry/views/svg_writer.h"
 
 #include <iterator>
 

@@ -1,4 +1,4 @@
-#include "views/tcp_frame.h"
+#include "ferry/views/tcp_frame.h"
 
 #include <array>
 #include <bit>

@@ -1,4 +1,4 @@
-#include "views/views.h"
+#include "ferry/views/views.h"
 
 #include <cerrno>
 #include <cstring>
@@ -6,9 +6,9 @@
 
 #include <fmt/core.h>
 
-#include "views/pcap.h"
-#include "views/perfetto.h"
-#include "views/sequence_svg.h"
+#include "ferry/views/pcap.h"
+#include "ferry/views/perfetto.h"
+#include "ferry/views/sequence_svg.h"
 
 namespace ferry::views {
 

@@ -18,7 +18,7 @@
 #include <string>
 #include <string_view>
 
-#include "sim/recording.h"
+#include "ferry/sim/recording.h"
 
 namespace ferry::views {
 

@@ -1,11 +1,11 @@
-#include "workloads/builtin.h"
+#include "ferry/workloads/builtin.h"
 
 #include <stdexcept>
 
 #include <fmt/core.h>
 
-#include "workloads/ferry_workload.h"
-#include "workloads/naive_workload.h"
+#include "ferry/workloads/ferry_workload.h"
+#include "ferry/workloads/naive_workload.h"
 
 namespace ferry::workloads {
 

@@ -9,7 +9,7 @@
 
 #include <string_view>
 
-#include "harness/workload.h"
+#include "ferry/harness/workload.h"
 
 namespace ferry::workloads {
 

@@ -1,4 +1,4 @@
-#include "workloads/ferry_clients.h"
+#include "ferry/workloads/ferry_clients.h"
 
 #include <array>
 #include <memory>
@@ -7,11 +7,11 @@
 
 #include <fmt/core.h>
 
-#include "harness/op_status.h"
-#include "protocol/buffered_reader.h"
-#include "protocol/ferry_client.h"
-#include "protocol/ferry_wire.h"
-#include "protocol/span_reader.h"
+#include "ferry/harness/op_status.h"
+#include "ferry/protocol/buffered_reader.h"
+#include "ferry/protocol/ferry_client.h"
+#include "ferry/protocol/ferry_wire.h"
+#include "ferry/protocol/span_reader.h"
 
 namespace ferry::workloads {
 

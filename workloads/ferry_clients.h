@@ -6,7 +6,7 @@
 
 #include <cstddef>
 
-#include "workloads/ferry_run_state.h"
+#include "ferry/workloads/ferry_run_state.h"
 
 namespace ferry::workloads {
 

@@ -1,13 +1,13 @@
-#include "workloads/ferry_draw.h"
+#include "ferry/workloads/ferry_draw.h"
 
 #include <array>
 #include <set>
 
 #include <fmt/core.h>
 
-#include "harness/edge_sizes.h"
-#include "protocol/buffered_reader.h"
-#include "protocol/ferry_wire.h"
+#include "ferry/harness/edge_sizes.h"
+#include "ferry/protocol/buffered_reader.h"
+#include "ferry/protocol/ferry_wire.h"
 
 namespace ferry::workloads {
 

@@ -5,7 +5,7 @@
 #include <cstdint>
 #include <vector>
 
-#include "harness/workload.h"
+#include "ferry/harness/workload.h"
 
 namespace ferry::workloads {
 

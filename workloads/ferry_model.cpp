@@ -1,4 +1,4 @@
-#include "workloads/ferry_model.h"
+#include "ferry/workloads/ferry_model.h"
 
 #include <algorithm>
 #include <map>
@@ -7,7 +7,7 @@
 
 #include <fmt/core.h>
 
-#include "workloads/ferry_steps.h"
+#include "ferry/workloads/ferry_steps.h"
 
 namespace ferry::workloads {
 

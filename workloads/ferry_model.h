@@ -14,9 +14,9 @@
 #include <optional>
 #include <vector>
 
-#include "harness/failure.h"
-#include "harness/fault_plan.h"
-#include "workloads/ferry_run_state.h"
+#include "ferry/harness/failure.h"
+#include "ferry/harness/fault_plan.h"
+#include "ferry/workloads/ferry_run_state.h"
 
 namespace ferry::workloads {
 

@@ -1,11 +1,11 @@
-#include "workloads/ferry_ops.h"
+#include "ferry/workloads/ferry_ops.h"
 
 #include <fmt/core.h>
 
-#include "harness/payload.h"
-#include "protocol/connection.h"
-#include "protocol/digest.h"
-#include "protocol/ferry_wire.h"
+#include "ferry/harness/payload.h"
+#include "ferry/protocol/connection.h"
+#include "ferry/protocol/digest.h"
+#include "ferry/protocol/ferry_wire.h"
 
 namespace ferry::workloads {
 

@@ -10,8 +10,8 @@
 #include <string>
 #include <vector>
 
-#include "harness/workload_case.h"
-#include "protocol/clock.h"
+#include "ferry/harness/workload_case.h"
+#include "ferry/protocol/clock.h"
 
 namespace ferry::workloads {
 

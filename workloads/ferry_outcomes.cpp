@@ -6,9 +6,9 @@
 
 #include <fmt/core.h>
 
-#include "protocol/ferry_server.h"
-#include "protocol/ferry_wire.h"
-#include "workloads/ferry_steps.h"
+#include "ferry/protocol/ferry_server.h"
+#include "ferry/protocol/ferry_wire.h"
+#include "ferry/workloads/ferry_steps.h"
 
 namespace ferry::workloads {
 

@@ -1,9 +1,9 @@
-#include "workloads/ferry_run.h"
+#include "ferry/workloads/ferry_run.h"
 
-#include "harness/stored_files.h"
-#include "protocol/ferry_server.h"
-#include "workloads/ferry_clients.h"
-#include "workloads/ferry_model.h"
+#include "ferry/harness/stored_files.h"
+#include "ferry/protocol/ferry_server.h"
+#include "ferry/workloads/ferry_clients.h"
+#include "ferry/workloads/ferry_model.h"
 
 namespace ferry::workloads {
 

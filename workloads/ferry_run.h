@@ -6,9 +6,9 @@
 #include <memory>
 #include <vector>
 
-#include "harness/workload.h"
-#include "protocol/ferry_server.h"
-#include "workloads/ferry_run_state.h"
+#include "ferry/harness/workload.h"
+#include "ferry/protocol/ferry_server.h"
+#include "ferry/workloads/ferry_run_state.h"
 
 namespace ferry::workloads {
 

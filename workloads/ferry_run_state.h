@@ -10,12 +10,12 @@
 #include <string>
 #include <vector>
 
-#include "harness/history.h"
-#include "harness/workload_case.h"
-#include "harness/world.h"
-#include "protocol/accept_loop.h"
-#include "protocol/store.h"
-#include "workloads/ferry_ops.h"
+#include "ferry/harness/history.h"
+#include "ferry/harness/workload_case.h"
+#include "ferry/harness/world.h"
+#include "ferry/protocol/accept_loop.h"
+#include "ferry/protocol/store.h"
+#include "ferry/workloads/ferry_ops.h"
 
 namespace ferry::workloads {
 

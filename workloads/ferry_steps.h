@@ -5,10 +5,10 @@
 #include <optional>
 #include <vector>
 
-#include "harness/failure.h"
-#include "harness/fault_plan.h"
-#include "harness/history.h"
-#include "workloads/ferry_run_state.h"
+#include "ferry/harness/failure.h"
+#include "ferry/harness/fault_plan.h"
+#include "ferry/harness/history.h"
+#include "ferry/workloads/ferry_run_state.h"
 
 namespace ferry::workloads {
 

@@ -1,13 +1,13 @@
-#include "workloads/ferry_workload.h"
+#include "ferry/workloads/ferry_workload.h"
 
 #include <algorithm>
 
 #include <fmt/core.h>
 
-#include "protocol/ferry_wire.h"
-#include "protocol/names.h"
-#include "workloads/ferry_draw.h"
-#include "workloads/ferry_run.h"
+#include "ferry/protocol/ferry_wire.h"
+#include "ferry/protocol/names.h"
+#include "ferry/workloads/ferry_draw.h"
+#include "ferry/workloads/ferry_run.h"
 
 namespace ferry::workloads {
 

@@ -9,7 +9,7 @@
 
 #include <memory>
 
-#include "harness/workload.h"
+#include "ferry/harness/workload.h"
 
 namespace ferry::workloads {
 

@@ -1,16 +1,16 @@
-#include "workloads/naive_workload.h"
+#include "ferry/workloads/naive_workload.h"
 
 #include <algorithm>
 
 #include <fmt/core.h>
 
-#include "harness/edge_sizes.h"
-#include "harness/op_status.h"
-#include "harness/payload.h"
-#include "harness/stored_files.h"
-#include "protocol/accept_loop.h"
-#include "protocol/naive.h"
-#include "protocol/span_reader.h"
+#include "ferry/harness/edge_sizes.h"
+#include "ferry/harness/op_status.h"
+#include "ferry/harness/payload.h"
+#include "ferry/harness/stored_files.h"
+#include "ferry/protocol/accept_loop.h"
+#include "ferry/protocol/naive.h"
+#include "ferry/protocol/span_reader.h"
 
 namespace ferry::workloads {
 

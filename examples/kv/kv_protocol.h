@@ -20,7 +20,7 @@
 #include <string>
 #include <string_view>
 
-#include "protocol/connection.h"
+#include "ferry/protocol/connection.h"
 
 namespace kv {
 

@@ -4,11 +4,11 @@
 
 #include <fmt/core.h>
 
-#include "harness/edge_sizes.h"
-#include "harness/op_status.h"
-#include "harness/payload.h"
+#include "ferry/harness/edge_sizes.h"
+#include "ferry/harness/op_status.h"
+#include "ferry/harness/payload.h"
+#include "ferry/protocol/accept_loop.h"
 #include "kv_protocol.h"
-#include "protocol/accept_loop.h"
 
 namespace kv {
 

@@ -6,7 +6,7 @@
 
 #include <memory>
 
-#include "harness/workload.h"
+#include "ferry/harness/workload.h"
 
 namespace kv {
 

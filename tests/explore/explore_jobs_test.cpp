@@ -8,9 +8,9 @@
 #include <string>
 #include <vector>
 
-#include "harness/explore.h"
-#include "harness/explore_jobs.h"
-#include "harness/run_text.h"
+#include "ferry/harness/explore.h"
+#include "ferry/harness/explore_jobs.h"
+#include "ferry/harness/run_text.h"
 #include "kv_workload.h"
 #include "tests/explore/generators.h"
 

@@ -8,9 +8,9 @@
 
 #include <fmt/core.h>
 
-#include "harness/explore.h"
-#include "harness/run_text.h"
-#include "harness/sim_driver.h"
+#include "ferry/harness/explore.h"
+#include "ferry/harness/run_text.h"
+#include "ferry/harness/sim_driver.h"
 #include "tests/explore/generators.h"
 
 namespace ferry::explore_test {

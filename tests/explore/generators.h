@@ -18,11 +18,11 @@
 
 #include <rapidcheck.h>
 
-#include "harness/edge_sizes.h"
-#include "harness/explore.h"
-#include "harness/run_text.h"
-#include "sim/decisions.h"
-#include "workloads/builtin.h"
+#include "ferry/harness/edge_sizes.h"
+#include "ferry/harness/explore.h"
+#include "ferry/harness/run_text.h"
+#include "ferry/sim/decisions.h"
+#include "ferry/workloads/builtin.h"
 
 namespace ferry::explore_test {
 

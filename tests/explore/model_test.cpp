@@ -16,12 +16,12 @@
 
 #include <fmt/core.h>
 
-#include "protocol/ferry_client.h"
-#include "protocol/ferry_server.h"
-#include "protocol/memory_store.h"
-#include "sim/sim_connection.h"
-#include "sim/sim_network.h"
-#include "sim/simulation.h"
+#include "ferry/protocol/ferry_client.h"
+#include "ferry/protocol/ferry_server.h"
+#include "ferry/protocol/memory_store.h"
+#include "ferry/sim/sim_connection.h"
+#include "ferry/sim/sim_network.h"
+#include "ferry/sim/simulation.h"
 #include "tests/explore/generators.h"
 
 namespace ferry::explore_test {

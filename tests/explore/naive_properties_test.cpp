@@ -12,13 +12,13 @@
 #include <optional>
 #include <set>
 
-#include "harness/explore.h"
-#include "harness/run_text.h"
-#include "harness/run_toml.h"
-#include "harness/scenario.h"
-#include "harness/scenario_export.h"
-#include "harness/sim_driver.h"
-#include "harness/value_text.h"
+#include "ferry/harness/explore.h"
+#include "ferry/harness/run_text.h"
+#include "ferry/harness/run_toml.h"
+#include "ferry/harness/scenario.h"
+#include "ferry/harness/scenario_export.h"
+#include "ferry/harness/sim_driver.h"
+#include "ferry/harness/value_text.h"
 #include "tests/explore/generators.h"
 
 namespace ferry::explore_test {

@@ -11,9 +11,9 @@
 #include <fmt/core.h>
 #include <gtest/gtest.h>
 
-#include "harness/payload.h"
-#include "harness/run_text.h"
-#include "harness/sim_driver.h"
+#include "ferry/harness/payload.h"
+#include "ferry/harness/run_text.h"
+#include "ferry/harness/sim_driver.h"
 #include "tests/explore/generators.h"
 
 namespace ferry::explore_test {

@@ -8,10 +8,10 @@
 
 #include <string>
 
-#include "protocol/connection.h"
-#include "sim/sim_connection.h"
-#include "sim/sim_network.h"
-#include "sim/simulation.h"
+#include "ferry/protocol/connection.h"
+#include "ferry/sim/sim_connection.h"
+#include "ferry/sim/sim_network.h"
+#include "ferry/sim/simulation.h"
 
 namespace guide {
 

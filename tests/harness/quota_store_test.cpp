@@ -2,14 +2,14 @@
 // refuses, what it gives back, and that its failures are returned, never
 // thrown, so the server can still answer them.
 
-#include "harness/quota_store.h"
+#include "ferry/harness/quota_store.h"
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
-#include "protocol/digest.h"
-#include "protocol/ferry_server.h"
-#include "protocol/memory_store.h"
+#include "ferry/protocol/digest.h"
+#include "ferry/protocol/ferry_server.h"
+#include "ferry/protocol/memory_store.h"
 #include "tests/protocol/fake_connection.h"
 
 namespace ferry::harness {

@@ -1,4 +1,4 @@
-#include "harness/scenario.h"
+#include "ferry/harness/scenario.h"
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
@@ -6,8 +6,8 @@
 #include <chrono>
 #include <string>
 
-#include "harness/fault_plan.h"
-#include "workloads/builtin.h"
+#include "ferry/harness/fault_plan.h"
+#include "ferry/workloads/builtin.h"
 
 namespace ferry::harness {
 namespace {

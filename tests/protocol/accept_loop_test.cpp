@@ -2,7 +2,7 @@
 // tasks until the test runs them: the limit, refusals, the events and a task
 // that cannot start, without threads or a simulator.
 
-#include "protocol/accept_loop.h"
+#include "ferry/protocol/accept_loop.h"
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>

@@ -12,9 +12,9 @@
 #include <string>
 #include <vector>
 
-#include "protocol/connection.h"
-#include "protocol/span_reader.h"
-#include "protocol/store.h"
+#include "ferry/protocol/connection.h"
+#include "ferry/protocol/span_reader.h"
+#include "ferry/protocol/store.h"
 
 namespace ferry::testing {
 

@@ -1,10 +1,10 @@
-#include "protocol/ferry_client.h"
+#include "ferry/protocol/ferry_client.h"
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
-#include "protocol/digest.h"
-#include "protocol/ferry_wire.h"
+#include "ferry/protocol/digest.h"
+#include "ferry/protocol/ferry_wire.h"
 #include "tests/protocol/fake_connection.h"
 
 namespace ferry::testing {

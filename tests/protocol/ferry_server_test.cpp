@@ -1,17 +1,17 @@
 // The ferry/1 server's request handling, driven through scripted and mocked
 // connections (the chapter's MockRequest, grown up).
 
-#include "protocol/ferry_server.h"
+#include "ferry/protocol/ferry_server.h"
 
 #include <algorithm>
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
-#include "protocol/buffered_reader.h"
-#include "protocol/digest.h"
-#include "protocol/ferry_wire.h"
-#include "protocol/memory_store.h"
+#include "ferry/protocol/buffered_reader.h"
+#include "ferry/protocol/digest.h"
+#include "ferry/protocol/ferry_wire.h"
+#include "ferry/protocol/memory_store.h"
 #include "tests/protocol/fake_connection.h"
 
 namespace ferry::testing {

@@ -1,6 +1,6 @@
-#include "protocol/ferry_wire.h"
+#include "ferry/protocol/ferry_wire.h"
 
-#include "protocol/digest.h"
+#include "ferry/protocol/digest.h"
 
 #include <gtest/gtest.h>
 

@@ -1,4 +1,4 @@
-#include "protocol/memory_store.h"
+#include "ferry/protocol/memory_store.h"
 
 #include <gtest/gtest.h>
 

@@ -1,11 +1,11 @@
 // The chapter's protocol, bugs included: these tests pin the behaviour the
 // harness exists to find.
 
-#include "protocol/naive.h"
+#include "ferry/protocol/naive.h"
 
 #include <gtest/gtest.h>
 
-#include "protocol/memory_store.h"
+#include "ferry/protocol/memory_store.h"
 #include "tests/protocol/fake_connection.h"
 
 namespace ferry::testing {

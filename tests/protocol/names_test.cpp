@@ -1,4 +1,4 @@
-#include "protocol/names.h"
+#include "ferry/protocol/names.h"
 
 #include <gtest/gtest.h>
 

@@ -1,4 +1,4 @@
-#include "protocol/printable.h"
+#include "ferry/protocol/printable.h"
 
 #include <gtest/gtest.h>
 

@@ -11,12 +11,12 @@
 #include <cerrno>
 #include <thread>
 
-#include "protocol/digest.h"
-#include "protocol/ferry_client.h"
-#include "protocol/ferry_server.h"
-#include "real/disk_store.h"
-#include "real/faulty_filesystem.h"
-#include "real/posix_filesystem.h"
+#include "ferry/protocol/digest.h"
+#include "ferry/protocol/ferry_client.h"
+#include "ferry/protocol/ferry_server.h"
+#include "ferry/real/disk_store.h"
+#include "ferry/real/faulty_filesystem.h"
+#include "ferry/real/posix_filesystem.h"
 #include "real_test_support.h"
 
 namespace ferry {

@@ -1,7 +1,7 @@
 // DiskStore: atomic, durable uploads confined to one directory.
 
-#include "real/disk_store.h"
-#include "real/posix_filesystem.h"
+#include "ferry/real/disk_store.h"
+#include "ferry/real/posix_filesystem.h"
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>

@@ -25,11 +25,11 @@
 #include <utility>
 #include <vector>
 
-#include "protocol/ferry_client.h"
-#include "protocol/store.h"
-#include "real/steady_clock.h"
-#include "real/tcp_connection.h"
-#include "real/tcp_listener.h"
+#include "ferry/protocol/ferry_client.h"
+#include "ferry/protocol/store.h"
+#include "ferry/real/steady_clock.h"
+#include "ferry/real/tcp_connection.h"
+#include "ferry/real/tcp_listener.h"
 
 namespace ferry::testing {
 

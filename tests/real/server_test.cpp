@@ -2,7 +2,7 @@
 // DiskStore in a temporary directory, and FerryClient (or raw sockets, or the
 // chapter's client) on the other side.
 
-#include "real/server.h"
+#include "ferry/real/server.h"
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
@@ -17,13 +17,13 @@
 #include <mutex>
 #include <thread>
 
-#include "protocol/digest.h"
-#include "protocol/ferry_client.h"
-#include "protocol/naive.h"
-#include "real/disk_store.h"
-#include "real/steady_clock.h"
-#include "real/tcp_connection.h"
-#include "real/tcp_listener.h"
+#include "ferry/protocol/digest.h"
+#include "ferry/protocol/ferry_client.h"
+#include "ferry/protocol/naive.h"
+#include "ferry/real/disk_store.h"
+#include "ferry/real/steady_clock.h"
+#include "ferry/real/tcp_connection.h"
+#include "ferry/real/tcp_listener.h"
 #include "real_test_support.h"
 
 namespace ferry {

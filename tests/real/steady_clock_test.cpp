@@ -1,6 +1,6 @@
 // SteadyClock: the real runtime's Clock.
 
-#include "real/steady_clock.h"
+#include "ferry/real/steady_clock.h"
 
 #include <gtest/gtest.h>
 

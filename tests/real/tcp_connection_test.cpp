@@ -1,7 +1,7 @@
 // TcpConnection and connect_tcp over loopback: the Connection contract of
 // protocol/connection.h, honoured by real sockets.
 
-#include "real/tcp_connection.h"
+#include "ferry/real/tcp_connection.h"
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
@@ -15,8 +15,8 @@
 #include <system_error>
 #include <thread>
 
-#include "real/steady_clock.h"
-#include "real/tcp_listener.h"
+#include "ferry/real/steady_clock.h"
+#include "ferry/real/tcp_listener.h"
 #include "real_test_support.h"
 
 namespace ferry {

@@ -1,6 +1,6 @@
 // TcpListener, and the HOST:PORT addresses that name listeners and peers.
 
-#include "real/tcp_listener.h"
+#include "ferry/real/tcp_listener.h"
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
@@ -10,7 +10,7 @@
 #include <stdexcept>
 #include <system_error>
 
-#include "real/steady_clock.h"
+#include "ferry/real/steady_clock.h"
 #include "real_test_support.h"
 
 namespace ferry {

@@ -10,13 +10,13 @@
 #include <thread>
 #include <vector>
 
-#include "protocol/connection.h"
-#include "real/steady_clock.h"
-#include "real/tcp_connection.h"
-#include "real/tcp_listener.h"
-#include "sim/sim_connection.h"
-#include "sim/sim_network.h"
-#include "sim/simulation.h"
+#include "ferry/protocol/connection.h"
+#include "ferry/real/steady_clock.h"
+#include "ferry/real/tcp_connection.h"
+#include "ferry/real/tcp_listener.h"
+#include "ferry/sim/sim_connection.h"
+#include "ferry/sim/sim_network.h"
+#include "ferry/sim/simulation.h"
 #include "sim_test_support.h"
 
 namespace ferry {

@@ -13,8 +13,8 @@
 
 #include <fmt/core.h>
 
-#include "real/disk_store.h"
-#include "sim/sim_node.h"
+#include "ferry/real/disk_store.h"
+#include "ferry/sim/sim_node.h"
 #include "sim_test_support.h"
 
 namespace ferry::sim {

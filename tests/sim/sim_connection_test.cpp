@@ -1,11 +1,11 @@
 // SimConnection does everything the Connection contract allows, and the
 // faults of NetworkFaults do what they say.
 
-#include "sim/sim_connection.h"
+#include "ferry/sim/sim_connection.h"
 
 #include <gtest/gtest.h>
 
-#include "protocol/connection.h"
+#include "ferry/protocol/connection.h"
 #include "sim_test_support.h"
 
 namespace ferry::sim {

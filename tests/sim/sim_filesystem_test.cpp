@@ -2,14 +2,14 @@
 // what sim_filesystem.h says they keep, processes that die with their mount,
 // and every fault of FsFaults.
 
-#include "sim/sim_filesystem.h"
+#include "ferry/sim/sim_filesystem.h"
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
 #include <sstream>
 
-#include "sim/simulation.h"
+#include "ferry/sim/simulation.h"
 #include "sim_test_support.h"
 
 namespace ferry::sim {

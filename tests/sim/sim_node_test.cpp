@@ -2,14 +2,14 @@
 // only its), resets its connections, closes its listeners and its files, and
 // lets it start again on the same disk.
 
-#include "sim/sim_node.h"
+#include "ferry/sim/sim_node.h"
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
-#include "protocol/connection.h"
-#include "sim/sim_connection.h"
-#include "sim/sim_network.h"
+#include "ferry/protocol/connection.h"
+#include "ferry/sim/sim_connection.h"
+#include "ferry/sim/sim_network.h"
 #include "sim_test_support.h"
 
 namespace ferry::sim {

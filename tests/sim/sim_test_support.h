@@ -8,10 +8,10 @@
 #include <string>
 #include <vector>
 
-#include "sim/decisions.h"
-#include "sim/sim_connection.h"
-#include "sim/sim_network.h"
-#include "sim/simulation.h"
+#include "ferry/sim/decisions.h"
+#include "ferry/sim/sim_connection.h"
+#include "ferry/sim/sim_network.h"
+#include "ferry/sim/simulation.h"
 
 namespace ferry::sim::testing {
 

@@ -1,14 +1,14 @@
 // The runtime: fibers in virtual time, failures kept inside processes,
 // deadlock and time-budget detection with a report, and determinism.
 
-#include "sim/simulation.h"
+#include "ferry/sim/simulation.h"
 
 #include <gtest/gtest.h>
 
 #include <set>
 #include <sstream>
 
-#include "protocol/connection.h"
+#include "ferry/protocol/connection.h"
 #include "sim_test_support.h"
 
 namespace ferry::sim {

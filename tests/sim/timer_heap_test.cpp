@@ -1,4 +1,4 @@
-#include "sim/timer_heap.h"
+#include "ferry/sim/timer_heap.h"
 
 #include <gtest/gtest.h>
 
@@ -7,7 +7,7 @@
 #include <tuple>
 #include <vector>
 
-#include "sim/decisions.h"
+#include "ferry/sim/decisions.h"
 
 namespace ferry::sim {
 namespace {

@@ -14,8 +14,8 @@
 #include <fmt/core.h>
 #include <gtest/gtest.h>
 
+#include "ferry/views/pcap.h"
 #include "tests/views/view_runs.h"
-#include "views/pcap.h"
 
 namespace ferry::views_test {
 namespace {

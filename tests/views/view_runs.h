@@ -13,11 +13,11 @@
 #include <utility>
 #include <vector>
 
-#include "harness/fault_plan.h"
-#include "harness/sim_driver.h"
-#include "harness/value_text.h"
-#include "sim/recording.h"
-#include "workloads/builtin.h"
+#include "ferry/harness/fault_plan.h"
+#include "ferry/harness/sim_driver.h"
+#include "ferry/harness/value_text.h"
+#include "ferry/sim/recording.h"
+#include "ferry/workloads/builtin.h"
 
 namespace ferry::views_test {
 

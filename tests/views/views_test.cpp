@@ -15,11 +15,11 @@
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
+#include "ferry/views/pcap.h"
+#include "ferry/views/perfetto.h"
+#include "ferry/views/sequence_svg.h"
+#include "ferry/views/tcp_frame.h"
 #include "tests/views/view_runs.h"
-#include "views/pcap.h"
-#include "views/perfetto.h"
-#include "views/sequence_svg.h"
-#include "views/tcp_frame.h"
 
 namespace ferry::views_test {
 namespace {
