@@ -37,6 +37,9 @@ struct ServeOptions {
     std::optional<std::size_t> chunk_bytes;
     std::uint64_t max_file_bytes = 0;
     std::size_t max_connections = 256;
+    std::size_t max_per_address = 32;
+    std::uint64_t min_rate_bytes = 10 * 1024;
+    int min_rate_window_ms = 10000;
     int header_timeout_ms = 10000;
     int idle_timeout_ms = 30000;
     int shutdown_grace_ms = 5000;
@@ -178,6 +181,9 @@ int run_serve(const ServeOptions& options) {
     ServerConfig config;
     config.protocol = options.protocol == "naive" ? ProtocolKind::naive : ProtocolKind::ferry;
     config.max_connections = options.max_connections;
+    config.max_connections_per_address = options.max_per_address;
+    config.min_rate_bytes = options.min_rate_bytes;
+    config.min_rate_window = std::chrono::milliseconds(options.min_rate_window_ms);
     if (options.chunk_bytes) {
         config.naive_chunk_bytes = *options.chunk_bytes;
         config.ferry.chunk_bytes = *options.chunk_bytes;
@@ -228,6 +234,42 @@ int run_serve(const ServeOptions& options) {
     return root_removed ? exit_failed : exit_ok;
 }
 
+/// The options that share the server among its clients: slots, timeouts and
+/// the minimum rate.
+void add_limit_options(CLI::App& serve_app, ServeOptions& options) {
+    CLI::App* serve = &serve_app;
+    serve
+        ->add_option("--max-connections", options.max_connections,
+                     "Clients served at once; when all are taken, a new client takes the slot "
+                     "of the one that has waited longest for a request, or gets ERR 503")
+        ->check(CLI::PositiveNumber)
+        ->capture_default_str();
+    serve
+        ->add_option("--max-per-address", options.max_per_address,
+                     "Clients served at once from one address (0 = no cap); more get ERR 503")
+        ->capture_default_str();
+    serve
+        ->add_option("--min-rate-bytes", options.min_rate_bytes,
+                     "While a request is served, each this many bytes must move within "
+                     "--min-rate-window-ms, or the client gets ERR 408 (0 = no floor)")
+        ->capture_default_str();
+    serve
+        ->add_option("--min-rate-window-ms", options.min_rate_window_ms,
+                     "The window of --min-rate-bytes")
+        ->check(CLI::PositiveNumber)
+        ->capture_default_str();
+    serve
+        ->add_option("--header-timeout-ms", options.header_timeout_ms,
+                     "A request line must arrive whole within this (ERR 408)")
+        ->check(CLI::PositiveNumber)
+        ->capture_default_str();
+    serve
+        ->add_option("--idle-timeout-ms", options.idle_timeout_ms,
+                     "Close a connection that moves nothing for this long")
+        ->check(CLI::PositiveNumber)
+        ->capture_default_str();
+}
+
 }  // namespace
 
 void add_serve_command(CLI::App& app, ExitStatus& status) {
@@ -256,21 +298,7 @@ void add_serve_command(CLI::App& app, ExitStatus& status) {
         ->add_option("--max-bytes", options->max_file_bytes,
                      "Refuse larger uploads with ERR 413 (0 = no limit)")
         ->capture_default_str();
-    serve
-        ->add_option("--max-connections", options->max_connections,
-                     "Clients served at once; more get ERR 503")
-        ->check(CLI::PositiveNumber)
-        ->capture_default_str();
-    serve
-        ->add_option("--header-timeout-ms", options->header_timeout_ms,
-                     "A request line must arrive whole within this (ERR 408)")
-        ->check(CLI::PositiveNumber)
-        ->capture_default_str();
-    serve
-        ->add_option("--idle-timeout-ms", options->idle_timeout_ms,
-                     "Close a connection that moves nothing for this long")
-        ->check(CLI::PositiveNumber)
-        ->capture_default_str();
+    add_limit_options(*serve, *options);
     serve
         ->add_option("--shutdown-grace-ms", options->shutdown_grace_ms,
                      "On SIGTERM or SIGINT, let transfers in flight finish for up to this long "

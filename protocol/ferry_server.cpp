@@ -102,30 +102,35 @@ class Session {
         errors_unlogged_.clear();
     }
 
-    /// Waits for a request's first byte, telling config_.idle; false when
-    /// the client is done.
-    bool fill_while_idle() {
-        if (!config_.idle)
-            return reader_.fill();
-        config_.idle(true);
-        try {
-            const bool more = reader_.fill();
-            config_.idle(false);
-            return more;
-        } catch (...) {
-            config_.idle(false);
-            throw;
+    /// Tells config_.idle that the connection waits for a request from now
+    /// until it goes out of scope.
+    class IdleWhileWaiting {
+      public:
+        explicit IdleWhileWaiting(const FerryServerConfig& config) : config_(config) {
+            if (config_.idle)
+                config_.idle(true);
         }
-    }
+        ~IdleWhileWaiting() {
+            if (config_.idle)
+                config_.idle(false);
+        }
+        IdleWhileWaiting(const IdleWhileWaiting&) = delete;
+        IdleWhileWaiting& operator=(const IdleWhileWaiting&) = delete;
+
+      private:
+        const FerryServerConfig& config_;
+    };
 
     /// The idle timeout covers the wait for a request's first byte; the header
-    /// timeout then covers the rest of its line.
+    /// timeout then covers the rest of its line. The connection is idle
+    /// (config_.idle) until the whole line is in.
     std::optional<std::string> read_request_line() {
         // Until a line says otherwise, replies are checked: a client that
         // checks its replies accepts no other, and a person ignores it.
         checked_ = true;
         conn_.set_deadline(std::nullopt);
-        if (!fill_while_idle())
+        const IdleWhileWaiting idle(config_);
+        if (!reader_.fill())
             return std::nullopt;
         conn_.set_deadline(conn_.clock().now() + config_.header_timeout);
         auto line = reader_.recv_line(header_line_bytes_max);
@@ -346,12 +351,12 @@ void serve_ferry_connection(Connection& conn, Store& store, const FerryServerCon
     Session(conn, store, config).run();
 }
 
-void refuse_busy(Connection& conn) {
+void refuse_busy(Connection& conn, std::string_view why) {
     try {
         conn.set_deadline(conn.clock().now() + std::chrono::seconds(1));
         // Checked: a client that checks its replies cannot have asked yet,
         // and a person reading it ignores the check.
-        send_all(conn, format_err(ErrCode::too_many_connections, "too many connections", true));
+        send_all(conn, format_err(ErrCode::too_many_connections, why, true));
         conn.shutdown_send();
     } catch (const ConnectionError&) {
         // The client is gone; nothing to tell it.

@@ -29,9 +29,10 @@ struct FerryServerConfig {
     Duration linger_timeout = std::chrono::seconds(1);
     /// Called with one line per request served, for the server's log.
     std::function<void(std::string_view)> log;
-    /// Graceful shutdown, for a server that drains (ferry serve); empty:
-    /// never. idle(true) comes before each wait for a request's first byte
-    /// and idle(false) once it ended: a draining server waits for the
+    /// For a server that drains (graceful shutdown) or ends connections that
+    /// serve nobody to make room (ferry serve); empty: never. idle(true)
+    /// comes before each wait for a request and idle(false) once its whole
+    /// line is in or the wait ended: a draining server waits for the
     /// connections that are not idle, then closes the rest.
     std::function<void(bool idle)> idle;
     /// Asked once a request line has arrived: true means the server is
@@ -44,7 +45,8 @@ struct FerryServerConfig {
 /// closes conn before returning.
 void serve_ferry_connection(Connection& conn, Store& store, const FerryServerConfig& config);
 
-/// Answers a client the server cannot take: "ERR 503 ..." then close.
-void refuse_busy(Connection& conn);
+/// Answers a client the server cannot take: "ERR 503 <why>" then close,
+/// giving the client up to a second to take the line.
+void refuse_busy(Connection& conn, std::string_view why = "too many connections");
 
 }  // namespace ferry

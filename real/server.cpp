@@ -1,5 +1,6 @@
 #include "ferry/real/server.h"
 
+#include <array>
 #include <chrono>
 #include <exception>
 #include <set>
@@ -9,47 +10,110 @@
 
 #include <fmt/core.h>
 
+#include "ferry/protocol/ferry_wire.h"
+
 namespace ferry {
 
 namespace {
 
 /// How long run() waits in accept() before reaping finished threads anyway.
 constexpr auto accept_wait = std::chrono::seconds(1);
-/// How long a refused client gets to take its "ERR 503" line.
-constexpr auto refuse_timeout = std::chrono::seconds(1);
+/// What a refused client may have sent already that is read and dropped, so
+/// that closing sends it a FIN after our ERR line rather than a reset.
+constexpr std::size_t refused_bytes_dropped_max = 64 * 1024;
+
+/// Answers "ERR 503 <why>" and closes, without waiting for anything: the
+/// line fits in a new connection's empty send buffer.
+void refuse_at_once(Connection& conn, std::string_view why) {
+    try {
+        conn.set_deadline(conn.clock().now());
+        send_all(conn, format_err(ErrCode::too_many_connections, why, true));
+        conn.shutdown_send();
+        std::array<std::byte, 4096> dropped;
+        for (std::size_t total = 0; total < refused_bytes_dropped_max;) {
+            const std::size_t got = conn.recv(dropped);
+            if (got == 0)
+                break;
+            total += got;
+        }
+    } catch (const ConnectionError&) {
+        // Nothing more is waiting, or the client is gone.
+    }
+    conn.close();
+}
 /// How often a graceful shutdown looks whether its connections are done.
 constexpr auto drain_poll = std::chrono::milliseconds(10);
 
 }  // namespace
 
 /// An accepted connection, listed for stop() while it lives: stop() reaches
-/// the TcpConnection underneath (whatever wraps it) to wake its calls.
+/// the TcpConnection underneath (whatever wraps it) to wake its calls. It
+/// also holds a request being served to the server's minimum rate.
 class Server::Tracked final : public Connection {
   public:
-    Tracked(std::unique_ptr<Connection> inner, Acceptor& acceptor, std::uint64_t id)
-        : Connection(inner->clock()), inner_(std::move(inner)), acceptor_(acceptor), id_(id) {}
+    Tracked(std::unique_ptr<Connection> inner, Acceptor& acceptor, std::uint64_t id,
+            const ServerConfig& config)
+        : Connection(inner->clock()),
+          inner_(std::move(inner)),
+          acceptor_(acceptor),
+          id_(id),
+          min_rate_bytes_(config.min_rate_bytes),
+          min_rate_window_(config.min_rate_window) {}
     ~Tracked() override;
 
     std::size_t send(std::span<const std::byte> bytes) override {
-        inner_->set_deadline(call_deadline());
-        return inner_->send(bytes);
+        return at_min_rate([&] { return inner_->send(bytes); });
     }
     std::size_t recv(std::span<std::byte> buffer) override {
-        inner_->set_deadline(call_deadline());
-        return inner_->recv(buffer);
+        return at_min_rate([&] { return inner_->recv(buffer); });
     }
     void shutdown_send() override { inner_->shutdown_send(); }
     void close() override { inner_->close(); }
     std::string peer_name() const override { return inner_->peer_name(); }
 
-    /// The session waits for a request (idle) or not.
+    /// The session waits for a request (idle) or serves one, from now.
     void set_idle(bool idle);
     bool draining() const;
 
   private:
+    /// Runs one call of the connection underneath with this connection's
+    /// deadline, cut short where the minimum rate requires.
+    template <typename Call>
+    std::size_t at_min_rate(Call call) {
+        const Deadline floor =
+            rate_armed_ ? Deadline(rate_since_ + min_rate_window_) : Deadline(std::nullopt);
+        inner_->set_deadline(earliest(call_deadline(), floor));
+        std::size_t moved = 0;
+        try {
+            moved = call();
+        } catch (const ConnectionError& e) {
+            if (e.kind() != ErrorKind::timed_out || !floor || clock().now() < *floor)
+                throw;
+            rate_armed_ = false;  // the ERR 408 that follows may take its time
+            throw ConnectionError(
+                ErrorKind::timed_out,
+                fmt::format("too slow: {} of {} bytes moved in {} ms", rate_moved_,
+                            min_rate_bytes_, as_milliseconds(min_rate_window_)));
+        }
+        rate_moved_ += moved;
+        if (rate_moved_ >= min_rate_bytes_) {
+            rate_since_ = clock().now();
+            rate_moved_ = 0;
+        }
+        return moved;
+    }
+    static std::int64_t as_milliseconds(Duration d) {
+        return std::chrono::duration_cast<std::chrono::milliseconds>(d).count();
+    }
+
     std::unique_ptr<Connection> inner_;
     Acceptor& acceptor_;
     std::uint64_t id_;
+    std::uint64_t min_rate_bytes_;
+    Duration min_rate_window_;
+    bool rate_armed_ = false;  ///< a request is being served and the floor is on
+    Instant rate_since_{};     ///< when rate_moved_ started counting
+    std::uint64_t rate_moved_ = 0;
 };
 
 /// The TcpListener as the accept loop's Listener: wraps each connection (the
@@ -62,6 +126,11 @@ class Server::Acceptor final : public Listener {
         std::unique_ptr<TcpConnection> tcp = server_.listener_.accept(timeout);
         if (!tcp)
             return nullptr;
+        if (server_.listener_.out_of_descriptors()) {
+            server_.log(fmt::format("{}: refused, out of file descriptors", tcp->peer_name()));
+            refuse_at_once(*tcp, "server out of file descriptors");
+            return nullptr;
+        }
         TcpConnection* raw = tcp.get();
         std::unique_ptr<Connection> conn;
         if (server_.config_.wrap_connection) {
@@ -82,8 +151,8 @@ class Server::Acceptor final : public Listener {
             return nullptr;
         }
         const std::uint64_t id = next_id_++;
-        live_.emplace(id, raw);
-        return std::make_unique<Tracked>(std::move(conn), *this, id);
+        live_.emplace(id, Live{raw, std::string(address_of(raw->peer_name()))});
+        return std::make_unique<Tracked>(std::move(conn), *this, id, server_.config_);
     }
     bool closed() const override { return server_.listener_.interrupted(); }
 
@@ -92,18 +161,48 @@ class Server::Acceptor final : public Listener {
     void interrupt_all() {
         std::lock_guard lock(mutex_);
         stopping_ = true;
-        for (auto& [id, conn] : live_)
-            conn->interrupt();
+        for (auto& [id, live] : live_)
+            live.conn->interrupt();
     }
     /// Graceful shutdown: every connection answers its next request ERR 503.
     void start_draining() { draining_.store(true); }
     bool draining() const { return draining_.load(); }
     void set_idle(std::uint64_t id, bool idle) {
         std::lock_guard lock(mutex_);
-        if (idle)
-            idle_.insert(id);
-        else
-            idle_.erase(id);
+        forget_idle(id);
+        if (idle && !ended_for_room_.contains(id)) {
+            const std::uint64_t order = next_idle_order_++;
+            idle_.emplace(id, order);
+            idle_order_.emplace(order, id);
+        }
+    }
+    /// Ends the connection that has waited longest for a request (from
+    /// address, when it is that address that is full), so a new client can
+    /// have its slot; false when every connection is serving a request.
+    bool make_room(std::string_view address, SlotsFull why) {
+        std::lock_guard lock(mutex_);
+        for (const auto& [order, id] : idle_order_) {
+            const Live& live = live_.at(id);
+            if (why == SlotsFull::address && live.address != address)
+                continue;
+            const std::uint64_t ended = id;
+            forget_idle(ended);
+            ended_for_room_.insert(ended);
+            ++room_made_;
+            live.conn->interrupt();
+            server_.log(fmt::format("{}: ended while waiting for a request, to make room for {}",
+                                    live.conn->peer_name(), address));
+            return true;
+        }
+        return false;
+    }
+    std::size_t idle() const {
+        std::lock_guard lock(mutex_);
+        return idle_.size();
+    }
+    std::uint64_t room_made() const {
+        std::lock_guard lock(mutex_);
+        return room_made_;
     }
     /// Live connections not waiting for a request: serving one.
     std::size_t busy() {
@@ -113,14 +212,32 @@ class Server::Acceptor final : public Listener {
     void forget(std::uint64_t id) {
         std::lock_guard lock(mutex_);
         live_.erase(id);
-        idle_.erase(id);
+        forget_idle(id);
+        ended_for_room_.erase(id);
     }
 
   private:
+    struct Live {
+        TcpConnection* conn;
+        std::string address;
+    };
+
+    void forget_idle(std::uint64_t id) {
+        if (const auto found = idle_.find(id); found != idle_.end()) {
+            idle_order_.erase(found->second);
+            idle_.erase(found);
+        }
+    }
+
     Server& server_;
-    std::mutex mutex_;  ///< guards live_, idle_, next_id_, stopping_
-    std::map<std::uint64_t, TcpConnection*> live_;
-    std::set<std::uint64_t> idle_;  ///< live connections waiting for a request
+    mutable std::mutex mutex_;  ///< guards everything below but draining_
+    std::map<std::uint64_t, Live> live_;
+    /// Live connections waiting for a request, and since when (an order).
+    std::map<std::uint64_t, std::uint64_t> idle_;
+    std::map<std::uint64_t, std::uint64_t> idle_order_;  ///< idle_ inverted: oldest first
+    std::uint64_t next_idle_order_ = 0;
+    std::set<std::uint64_t> ended_for_room_;  ///< interrupted by make_room, not yet gone
+    std::uint64_t room_made_ = 0;
     std::uint64_t next_id_ = 1;
     bool stopping_ = false;
     std::atomic<bool> draining_{false};
@@ -133,6 +250,9 @@ Server::Tracked::~Tracked() {
 
 void Server::Tracked::set_idle(bool idle) {
     acceptor_.set_idle(id_, idle);
+    rate_armed_ = !idle && min_rate_bytes_ > 0;
+    rate_since_ = clock().now();
+    rate_moved_ = 0;
 }
 
 bool Server::Tracked::draining() const {
@@ -195,14 +315,13 @@ Server::Server(TcpListener& listener, Store& store, ServerConfig config)
     : listener_(listener),
       store_(store),
       config_(std::move(config)),
-      slots_(config_.max_connections),
+      slots_(config_.max_connections, config_.max_connections_per_address),
       acceptor_(std::make_unique<Acceptor>(*this)),
       threads_(std::make_unique<Threads>()) {
     handlers_.serve = [this](Connection& conn, std::uint64_t id) { serve_protocol(conn, id); };
-    handlers_.refuse = [this](Connection& conn) {
-        conn.set_timeout(refuse_timeout);
-        if (config_.protocol == ProtocolKind::ferry)
-            refuse_busy(conn);
+    handlers_.refuse = [this](Connection& conn, SlotsFull why) { refuse(conn, why); };
+    handlers_.make_room = [this](std::string_view address, SlotsFull why) {
+        return acceptor_->make_room(address, why);
     };
     loop_options_.accept_wait = accept_wait;
     loop_options_.after_wait = [this] { threads_->reap(); };
@@ -228,11 +347,13 @@ void Server::on_event(const AcceptEvent& event) {
     const std::string who = fmt::format("conn {} {}", event.connection, event.peer);
     switch (event.kind) {
         case AcceptEvent::Kind::accepted:
-            log(fmt::format("{}: accepted ({} active)", who, event.active));
+            log(fmt::format("{}: accepted ({} active){}", who, event.active,
+                            event.detail.empty() ? "" : fmt::format(", {}", event.detail)));
             return;
         case AcceptEvent::Kind::refused:
-            log(fmt::format("{}: refused, too many connections ({} active, limit {})", who,
-                            event.active, slots_.limit()));
+            log(fmt::format("{}: refused, {} ({} active, limit {}, {} per address)", who,
+                            event.detail, event.active, slots_.limit(),
+                            slots_.per_address_limit()));
             return;
         case AcceptEvent::Kind::finished:
             if (!event.detail.empty())
@@ -303,6 +424,24 @@ void Server::stop() {
         run_returned_.wait(lock, [this] { return !running_; });
     }
     threads_->join_all();
+}
+
+std::size_t Server::waiting_for_requests() const {
+    return acceptor_->idle();
+}
+
+std::uint64_t Server::connections_ended_for_room() const {
+    return acceptor_->room_made();
+}
+
+/// Runs on the accept loop's thread, so it never waits on the client.
+void Server::refuse(Connection& conn, SlotsFull why) {
+    if (config_.protocol != ProtocolKind::ferry)
+        return;
+    refuse_at_once(conn, why == SlotsFull::address
+                             ? fmt::format("too many connections from {}",
+                                           address_of(conn.peer_name()))
+                             : std::string(to_string(why)));
 }
 
 std::size_t Server::unjoined_threads() const {

@@ -31,6 +31,14 @@ struct ServerConfig {
     ProtocolKind protocol = ProtocolKind::ferry;
     std::size_t naive_chunk_bytes = naive_chunk_bytes_default;
     std::size_t max_connections = 256;
+    /// At most this many of them from one client address; 0 = no cap.
+    std::size_t max_connections_per_address = 32;
+    /// A floor under the rate of a request being served (its line in): each
+    /// min_rate_bytes sent or received may take at most min_rate_window, or
+    /// the client is answered ERR 408 and closed. A body dripping in one byte
+    /// per idle timeout cannot hold a slot for ever. 0 bytes: no floor.
+    std::uint64_t min_rate_bytes = 10 * 1024;
+    Duration min_rate_window = std::chrono::seconds(10);
     FerryServerConfig ferry;
     /// How long the chapter's server waits for a client; none = for ever, as
     /// in the chapter (the harness uses that to show its deadlocks).
@@ -67,6 +75,10 @@ class Server {
     void hurry() noexcept { hurry_.store(true); }
     /// Connections being served now (refused ones never count).
     std::size_t active_connections() const { return slots_.active(); }
+    /// Connections waiting for a request (or the rest of its line) now.
+    std::size_t waiting_for_requests() const;
+    /// Connections ended to make room for a new client, so far.
+    std::uint64_t connections_ended_for_room() const;
     /// Connection threads started and not yet joined: finished ones are
     /// reaped as run() goes on, so this stays near active_connections().
     std::size_t unjoined_threads() const;
@@ -77,6 +89,7 @@ class Server {
     class Tracked;
 
     void serve_protocol(Connection& conn, std::uint64_t id);
+    void refuse(Connection& conn, SlotsFull why);
     void drain();
     void on_event(const AcceptEvent& event);
     void interrupt_connections();

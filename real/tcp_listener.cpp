@@ -1,5 +1,6 @@
 #include "ferry/real/tcp_listener.h"
 
+#include <fcntl.h>
 #include <netdb.h>
 #include <netinet/in.h>
 #include <poll.h>
@@ -107,11 +108,14 @@ TcpListener::TcpListener(const HostPort& address, const Clock& clock, int backlo
         ::close(fd_);
         throw_system(error, fmt::format("eventfd for listener on {}", name));
     }
+    reserve_fd_ = ::open("/dev/null", O_RDONLY | O_CLOEXEC);
 }
 
 TcpListener::~TcpListener() {
     stop_listening();
     ::close(wake_fd_);
+    if (reserve_fd_ >= 0)
+        ::close(reserve_fd_);
 }
 
 void TcpListener::stop_listening() {
@@ -120,23 +124,45 @@ void TcpListener::stop_listening() {
     fd_ = -1;
 }
 
+std::unique_ptr<TcpConnection> TcpListener::accept_now(int& error) {
+    sockaddr_storage peer{};
+    socklen_t length = sizeof peer;
+    const int fd =
+        ::accept4(fd_, reinterpret_cast<sockaddr*>(&peer), &length, SOCK_CLOEXEC | SOCK_NONBLOCK);
+    if (fd < 0) {
+        error = errno;
+        return nullptr;
+    }
+    const HostPort peer_address = numeric_address(reinterpret_cast<const sockaddr*>(&peer), length);
+    return std::make_unique<TcpConnection>(fd, format_host_port(peer_address), clock_);
+}
+
+std::unique_ptr<TcpConnection> TcpListener::accept_on_reserve() {
+    if (reserve_fd_ < 0)
+        return nullptr;
+    ::close(reserve_fd_);
+    reserve_fd_ = -1;
+    int error = 0;
+    auto conn = accept_now(error);
+    out_of_descriptors_ = conn != nullptr;
+    if (!conn)  // nobody waiting after all: keep the reserve
+        reserve_fd_ = ::open("/dev/null", O_RDONLY | O_CLOEXEC);
+    return conn;
+}
+
 std::unique_ptr<TcpConnection> TcpListener::accept(std::optional<Duration> timeout) {
     Deadline deadline;
     if (timeout)
         deadline = clock_.now() + *timeout;
+    out_of_descriptors_ = false;
+    if (reserve_fd_ < 0)  // given up for the last client; fails while still out
+        reserve_fd_ = ::open("/dev/null", O_RDONLY | O_CLOEXEC);
     for (;;) {
         if (interrupted() || fd_ < 0)
             return nullptr;
-        sockaddr_storage peer{};
-        socklen_t length = sizeof peer;
-        const int fd = ::accept4(fd_, reinterpret_cast<sockaddr*>(&peer), &length,
-                                 SOCK_CLOEXEC | SOCK_NONBLOCK);
-        if (fd >= 0) {
-            const HostPort peer_address =
-                numeric_address(reinterpret_cast<const sockaddr*>(&peer), length);
-            return std::make_unique<TcpConnection>(fd, format_host_port(peer_address), clock_);
-        }
-        const int error = errno;
+        int error = 0;
+        if (auto conn = accept_now(error))
+            return conn;
         Deadline wait_until = deadline;
         bool out_of_resources = false;
         switch (error) {
@@ -151,6 +177,9 @@ std::unique_ptr<TcpConnection> TcpListener::accept(std::optional<Duration> timeo
                 continue;
             case EMFILE:
             case ENFILE:
+                if (auto conn = accept_on_reserve())
+                    return conn;
+                [[fallthrough]];
             case ENOBUFS:
             case ENOMEM:
                 // Out of descriptors or memory: the pending client stays

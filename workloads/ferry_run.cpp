@@ -48,7 +48,7 @@ FerryRun::FerryRun(harness::World& world, const harness::WorkloadCase& c)
     handlers_.serve = [this](Connection& conn, std::uint64_t) {
         serve_ferry_connection(conn, state_.world.store(), server_config_);
     };
-    handlers_.refuse = [](Connection& conn) { refuse_busy(conn); };
+    handlers_.refuse = [](Connection& conn, SlotsFull) { refuse_busy(conn); };
     loop_options_.on_event = [this](const AcceptEvent& event) {
         std::lock_guard lock(state_.events_mutex);
         state_.server_events.push_back(

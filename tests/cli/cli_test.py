@@ -435,26 +435,34 @@ def case_max_bytes_413(ferry):
 
 
 def case_limits_and_timeouts(ferry):
-    """Past --max-connections a client gets ERR 503 (exit 1); a header line
-    that stalls past --header-timeout-ms, or a client idle past
+    """Past --max-connections a client takes the slot of one waiting for a
+    request, or gets ERR 503 (exit 1) when every slot serves a request; a
+    header line that stalls past --header-timeout-ms, or a client idle past
     --idle-timeout-ms, gets ERR 408 and the connection closes."""
     with TempDir() as root:
         with Server(ferry, root, ["--max-connections", "1", "--header-timeout-ms", "300",
                                   "--idle-timeout-ms", "1000"]) as server:
-            with socket.create_connection((server.host, server.port), timeout=10) as busy:
+            with socket.create_connection((server.host, server.port), timeout=10) as idle:
                 # The accept loop must have taken the first client before the second.
+                time.sleep(0.3)
+                expect_exit(run(client(ferry, server, "dir")), EXIT_OK)
+                check(idle.recv(100) == b"", "the idle client was not ended to make room")
+            with socket.create_connection((server.host, server.port), timeout=10) as busy:
+                busy.sendall(b"PUT a 1000\n0123456789")  # serving a request: not ended
                 time.sleep(0.3)
                 result = expect_exit(run(client(ferry, server, "dir")), EXIT_FAILED)
                 check(b"ERR 503" in result.stderr and server.address.encode() in result.stderr,
                       describe(result))
-                busy.sendall(b"PUT a")
+            time.sleep(0.3)
+            with socket.create_connection((server.host, server.port), timeout=10) as stalled:
+                stalled.sendall(b"PUT a")
                 started = time.monotonic()
-                reply = busy.recv(100)
+                reply = stalled.recv(100)
                 waited = time.monotonic() - started
                 # Checked: the server cannot know yet whether the client checks lines.
                 check(reply == b"ERR 408 timed out ~a0c07a7f\n", f"stalled header got {reply!r}")
                 check(0.25 < waited < 5, f"header timeout after {waited:.2f} s")
-                check(busy.recv(100) == b"", "the connection stayed open after ERR 408")
+                check(stalled.recv(100) == b"", "the connection stayed open after ERR 408")
             time.sleep(0.3)
             with socket.create_connection((server.host, server.port), timeout=10) as idle:
                 started = time.monotonic()

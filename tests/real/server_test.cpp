@@ -15,7 +15,12 @@
 #include <iostream>
 #include <latch>
 #include <mutex>
+#include <optional>
+#include <span>
+#include <string>
 #include <thread>
+
+#include <fmt/ranges.h>
 
 #include "ferry/protocol/digest.h"
 #include "ferry/protocol/ferry_client.h"
@@ -349,6 +354,7 @@ TEST(Server, ThirtyTwoClientsAtOnceAllSucceed) {
 TEST(Server, ServesTwoHundredFiftySixClientsAtOnce) {
     ServerConfig config = test_config();
     config.max_connections = 256;
+    config.max_connections_per_address = 0;  // all come from 127.0.0.1
     RunningServer running(config);
     std::vector<std::unique_ptr<TcpConnection>> conns;
     for (int i = 0; i < 256; ++i)
@@ -361,18 +367,26 @@ TEST(Server, ServesTwoHundredFiftySixClientsAtOnce) {
         EXPECT_EQ(recv_line(*conn, 100), "OK 0");
 }
 
+/// Opens a connection that is serving a request: a PUT whose body has
+/// begun and stays unfinished, so the server cannot end it to make room.
+std::unique_ptr<TcpConnection> busy_upload(RunningServer& running) {
+    auto conn = running.connect();
+    send_all(*conn, "PUT held 1000000\n0123456789");
+    return conn;
+}
+
 TEST(Server, ClientPastTheConnectionLimitGetsErr503) {
     ServerConfig config = test_config();
     config.max_connections = 2;
     RunningServer running(config);
-    auto first = running.connect();
-    auto second = running.connect();
+    auto first = busy_upload(running);
+    auto second = busy_upload(running);
     ASSERT_TRUE(eventually([&] { return running.server().active_connections() == 2; }));
 
     auto third = running.connect();
     const auto line = recv_line(*third, 4096);
     ASSERT_TRUE(line);
-    EXPECT_THAT(*line, StartsWith("ERR 503"));
+    EXPECT_THAT(*line, StartsWith("ERR 503 too many connections"));
     EXPECT_EQ(running.server().active_connections(), 2u);
 
     // Once one leaves, a new client is served.
@@ -386,7 +400,7 @@ TEST(Server, ClientPastTheLimitThatIsMidUploadStillReadsErr503) {
     ServerConfig config = test_config();
     config.max_connections = 1;
     RunningServer running(config);
-    auto first = running.connect();
+    auto first = busy_upload(running);
     ASSERT_TRUE(eventually([&] { return running.server().active_connections() == 1; }));
     for (int i = 0; i < 20; ++i) {
         auto conn = running.connect();
@@ -396,7 +410,82 @@ TEST(Server, ClientPastTheLimitThatIsMidUploadStillReadsErr503) {
                   503)
             << "attempt " << i;
     }
+    first->close();
+    ASSERT_TRUE(running.wait_until_idle());
     EXPECT_THAT(stored_names(running.root()), IsEmpty());
+}
+
+TEST(Server, ANewClientTakesTheSlotOfTheOneWaitingLongestForARequest) {
+    ServerConfig config = test_config();
+    config.max_connections = 2;
+    RunningServer running(config);
+    auto oldest = running.connect();
+    ASSERT_TRUE(eventually([&] { return running.server().waiting_for_requests() == 1; }));
+    auto newer = running.connect();
+    send_all(*newer, "PUT half-a-line");  // waiting for a request still
+    ASSERT_TRUE(eventually([&] { return running.server().waiting_for_requests() == 2; }));
+
+    auto fresh = running.connect();
+    EXPECT_THAT(FerryClient(*fresh).dir(), IsEmpty());
+    EXPECT_THAT(recv_to_end(*oldest), IsEmpty());  // ended, without a word
+    EXPECT_EQ(running.server().connections_ended_for_room(), 1u);
+    send_all(*newer, "\n");
+    EXPECT_THAT(recv_line(*newer, 4096).value_or(""), StartsWith("ERR 400"));
+}
+
+TEST(Server, AnAddressPastItsCapGetsErr503NamingIt) {
+    ServerConfig config = test_config();
+    config.max_connections_per_address = 1;
+    RunningServer running(config);
+    auto first = busy_upload(running);
+    ASSERT_TRUE(eventually([&] { return running.server().active_connections() == 1; }));
+    auto second = running.connect();
+    EXPECT_THAT(recv_line(*second, 4096).value_or(""),
+                StartsWith("ERR 503 too many connections from 127.0.0.1 "));
+}
+
+TEST(Server, AnUploadSlowerThanTheMinimumRateGetsErr408) {
+    ServerConfig config = test_config();
+    config.min_rate_bytes = 1000;
+    config.min_rate_window = 300ms;
+    RunningServer running(config);
+    auto conn = running.connect();
+    send_all(*conn, "PUT dripping 100000\n");
+    const auto started = SteadyClock::instance().now();
+    std::optional<std::string> line;
+    std::jthread dripper([&conn](std::stop_token stop) {
+        try {
+            while (!stop.stop_requested()) {  // 100 bytes a second, under the floor
+                send_all(*conn, std::string(10, 'x'));
+                std::this_thread::sleep_for(100ms);
+            }
+        } catch (const ConnectionError&) {
+            // The server gave up on us: what the test expects.
+        }
+    });
+    line = recv_line(*conn, 4096);
+    dripper.request_stop();
+    const auto waited = SteadyClock::instance().now() - started;
+    EXPECT_THAT(line.value_or(""), StartsWith("ERR 408"));
+    EXPECT_LT(waited, 5s);
+    ASSERT_TRUE(running.wait_until_idle());
+    EXPECT_THAT(stored_names(running.root()), IsEmpty());
+    EXPECT_THAT(fmt::format("{}", fmt::join(running.log(), "\n")), HasSubstr("too slow"));
+}
+
+TEST(Server, AnUploadAboveTheMinimumRateIsServed) {
+    ServerConfig config = test_config();
+    config.min_rate_bytes = 1000;
+    config.min_rate_window = 300ms;
+    RunningServer running(config);
+    auto conn = running.connect();
+    const Bytes bytes = random_bytes(5000, 8);
+    send_all(*conn, fmt::format("PUT steady {}\n", bytes.size()));
+    for (std::size_t at = 0; at < bytes.size(); at += 1000) {  // 10 kB/s, over the floor
+        send_all(*conn, std::span(bytes).subspan(at, 1000));
+        std::this_thread::sleep_for(100ms);
+    }
+    EXPECT_THAT(recv_line(*conn, 4096).value_or(""), StartsWith("OK 5000"));
 }
 
 TEST(Server, NaiveClientPastTheConnectionLimitIsJustClosed) {
