@@ -10,6 +10,7 @@ import os
 import re
 import signal
 import shutil
+import select
 import socket
 import subprocess
 import sys
@@ -471,6 +472,29 @@ def case_limits_and_timeouts(ferry):
                 check(reply == b"ERR 408 timed out ~a0c07a7f\n", f"idle client got {reply!r}")
                 check(0.9 < waited < 8, f"idle timeout after {waited:.2f} s")
         check(snapshot(root) == {}, f"root holds {snapshot(root)}")
+
+
+def case_out_of_descriptors_answers_503(ferry):
+    """A server out of file descriptors answers a new client ERR 503 at once
+    (it keeps a descriptor in reserve for that) rather than leaving it in the
+    accept queue; once descriptors are free again it serves."""
+    with TempDir() as root:
+        with Server(ferry, root, max_descriptors=24) as server:
+            held = [socket.create_connection((server.host, server.port), timeout=10)
+                    for _ in range(30)]
+            try:
+                answered, _, _ = select.select(held, [], [], 3)
+                replies = [conn.recv(200) for conn in answered]
+                check(any(r.startswith(b"ERR 503 server out of file descriptors") for r in replies),
+                      f"no ERR 503 among {replies!r}")
+                result = expect_exit(run(client(ferry, server, "dir")), EXIT_FAILED)
+                check(b"ERR 503" in result.stderr, describe(result))
+            finally:
+                for conn in held:
+                    conn.close()
+            time.sleep(0.5)
+            expect_exit(run(client(ferry, server, "dir")), EXIT_OK)
+            check(any("out of file descriptors" in line for line in server.log), server.log)
 
 
 def case_signals_stop_server(ferry):

@@ -8,6 +8,7 @@ rather than hanging CTest.
 import os
 import shutil
 import signal
+import resource
 import subprocess
 import sys
 import tempfile
@@ -49,8 +50,9 @@ class Server:
     """A `ferry serve` child process on an ephemeral port. Use as a context
     manager; on exit it is stopped with SIGTERM and must exit 0."""
 
-    def __init__(self, ferry, root, extra_args=(), host="127.0.0.1"):
+    def __init__(self, ferry, root, extra_args=(), host="127.0.0.1", max_descriptors=None):
         self.ferry = ferry
+        self.max_descriptors = max_descriptors
         self.root = root
         self.args = [ferry, "serve", "--root", root, "--host", host, "--port", "0", *extra_args]
         self.process = None
@@ -59,8 +61,11 @@ class Server:
         self._log_thread = None
 
     def __enter__(self):
-        self.process = subprocess.Popen(self.args, stdout=subprocess.PIPE,
-                                        stderr=subprocess.PIPE)
+        limit = self.max_descriptors
+        self.process = subprocess.Popen(
+            self.args, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+            preexec_fn=(lambda: resource.setrlimit(resource.RLIMIT_NOFILE, (limit, limit)))
+            if limit else None)
         first = self._read_first_line(timeout=20)
         prefix = "listening on "
         check(first.startswith(prefix), f"first line of serve was {first!r}")
