@@ -6,6 +6,8 @@
 //   server_rss_bench.cpp   BM_ServerPeakRss1GiB: a `ferry serve` child's VmHWM
 //   sim_bench.cpp          (sim/'s, when present)
 //   sim_scale_bench.cpp    BM_SimScale/N: N simulated clients, CPU time per client
+//   abuse_bench.cpp        ferry serve under 300 slow clients: a fresh client's
+//                          wait, and 1,000 concurrent uploads verified
 
 #include <cstddef>
 #include <cstdint>
