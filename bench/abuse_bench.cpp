@@ -177,6 +177,14 @@ int put_with_retries(const std::string& source, int port, const std::string& nam
     }
 }
 
+std::vector<std::byte> read_whole_file(const std::filesystem::path& path) {
+    std::ifstream in(path, std::ios::binary);
+    std::vector<char> chars((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    std::vector<std::byte> bytes(chars.size());
+    std::memcpy(bytes.data(), chars.data(), chars.size());
+    return bytes;
+}
+
 /// A fresh client's put and get of 4 KiB, from its own address: its wait.
 double fresh_client_seconds(int port, int round) {
     const std::vector<std::byte> bytes = random_bytes(4096, static_cast<std::uint64_t>(round));
@@ -192,6 +200,37 @@ double fresh_client_seconds(int port, int round) {
         throw std::runtime_error(fmt::format("{} came back different", name));
     return waited.count();
 }
+
+#ifdef FERRY_EXECUTABLE
+/// Runs the ferry executable with args, quietly; true when it exits 0.
+bool run_ferry(const std::vector<std::string>& args) {
+    std::string command = FERRY_EXECUTABLE;
+    for (const auto& arg : args)
+        command += " '" + arg + "'";
+    return std::system((command + " >/dev/null 2>&1").c_str()) == 0;
+}
+
+/// `ferry put` then `ferry get` of 4 KiB, as a person would run them: the
+/// wait, processes included.
+double fresh_commands_seconds(int port, const std::filesystem::path& scratch, int round) {
+    const auto source = scratch / fmt::format("cli-{}.bin", round);
+    const auto target = scratch / fmt::format("cli-{}.back", round);
+    const auto bytes = random_bytes(4096, 500 + static_cast<std::uint64_t>(round));
+    std::ofstream(source, std::ios::binary)
+        .write(reinterpret_cast<const char*>(bytes.data()),
+               static_cast<std::streamsize>(bytes.size()));
+    const std::string server = fmt::format("127.0.0.1:{}", port);
+    const std::string name = fmt::format("cli-{}", round);
+    const auto started = WallClock::now();
+    if (!run_ferry({"put", source.string(), "--as", name, "--server", server}) ||
+        !run_ferry({"get", name, "--output", target.string(), "--server", server}))
+        throw std::runtime_error(fmt::format("ferry put/get of {} failed", name));
+    const std::chrono::duration<double> waited = WallClock::now() - started;
+    if (read_whole_file(target) != bytes)
+        throw std::runtime_error(fmt::format("{} came back different", name));
+    return waited.count();
+}
+#endif
 
 /// A server at the default limits on 127.0.0.1, storing into scratch.
 struct ServerUnderTest {
@@ -209,14 +248,6 @@ void allow_enough_descriptors() {
     ::getrlimit(RLIMIT_NOFILE, &limit);
     limit.rlim_cur = limit.rlim_max;
     ::setrlimit(RLIMIT_NOFILE, &limit);
-}
-
-std::vector<std::byte> read_whole_file(const std::filesystem::path& path) {
-    std::ifstream in(path, std::ios::binary);
-    std::vector<char> chars((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-    std::vector<std::byte> bytes(chars.size());
-    std::memcpy(bytes.data(), chars.data(), chars.size());
-    return bytes;
 }
 
 double median_of(std::vector<double> values) {
@@ -240,6 +271,15 @@ void BM_FreshClientUnderSlowloris(benchmark::State& state) {
         Slowloris slow(server.port());
         std::this_thread::sleep_for(3s);  // every slot taken, the rest queued
         measure_fresh_clients(state, server.port());
+#ifdef FERRY_EXECUTABLE
+        ScratchDir files;
+        std::vector<double> waits;
+        for (int round = 0; round < 5; ++round)
+            waits.push_back(fresh_commands_seconds(server.port(), files.path(), round));
+        state.counters["ferry_put_get_median_ms"] = median_of(waits) * 1000;
+        state.counters["ferry_put_get_worst_ms"] =
+            *std::max_element(waits.begin(), waits.end()) * 1000;
+#endif
         state.counters["slow_reconnects"] = static_cast<double>(slow.reconnects());
         state.counters["ended_for_room"] =
             static_cast<double>(server.server.connections_ended_for_room());
