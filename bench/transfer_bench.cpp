@@ -1,14 +1,22 @@
-// BM_RealPut256MiB against BM_RawLoopback256MiB: how close ferry/1 comes to
-// what this machine's loopback can carry at all. Target: ferry >= 0.8 of raw.
+// ferry's real transfers against raw loopback doing the same work at the
+// least, over 127.0.0.1, in the same process, at three chunk sizes:
 //
-// Both send the same 256 MiB from memory, in the same process, over
-// 127.0.0.1. The ferry side does everything a real upload does: the client
-// hashes the file, then streams it; the server receives, hashes and writes it
-// to a DiskStore on tmpfs, fsyncs, renames, and acknowledges.
+//   BM_RealPut256MiB against BM_RawLoopbackIntoFile256MiB: an upload from
+//     memory into a file on the store's filesystem (tmpfs), synced. The ferry
+//     side does everything a real upload does: the client hashes the file,
+//     then streams it; the server receives, hashes and writes it to a
+//     DiskStore, fsyncs, renames, and acknowledges.
+//   BM_RealGet256MiB against BM_RawLoopbackFromFile256MiB: a download of a
+//     file on that filesystem to a receiver that keeps nothing.
+//   BM_RawLoopback256MiB: memory to memory, writing nothing: this machine's
+//     loopback, the ceiling of both.
+//
+// bench/report.py runs them interleaved and prints every ratio in one table.
 
 #include <arpa/inet.h>
 #include <fcntl.h>
 #include <netinet/in.h>
+#include <sys/sendfile.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -41,6 +49,15 @@ constexpr std::size_t payload_bytes = 256 * mib;
 const std::vector<std::byte>& payload() {
     static const std::vector<std::byte> bytes = random_bytes(payload_bytes, 42);
     return bytes;
+}
+
+/// Writes the payload to path, as a file ferry's store or a raw sender reads.
+void write_payload(const std::filesystem::path& path) {
+    const int file = ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+    if (file < 0 ||
+        ::write(file, payload().data(), payload_bytes) != static_cast<ssize_t>(payload_bytes))
+        throw std::system_error(errno, std::generic_category(), "writing the payload");
+    ::close(file);
 }
 
 /// A Store that keeps nothing: uploads are hashed and acknowledged by the
@@ -138,62 +155,168 @@ void BM_RealPut256MiBNullStore(benchmark::State& state) {
     throw std::system_error(errno, std::generic_category(), what);
 }
 
-void BM_RawLoopback256MiB(benchmark::State& state) {
-    const auto chunk_bytes = static_cast<std::size_t>(state.range(0));
-    const std::vector<std::byte>& bytes = payload();
-
-    const int listen_fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    if (listen_fd < 0)
-        fail("socket");
+/// A listening socket on 127.0.0.1 and its address.
+struct RawListener {
+    int fd = -1;
     sockaddr_in address{};
-    address.sin_family = AF_INET;
-    address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    socklen_t length = sizeof address;
-    if (::bind(listen_fd, reinterpret_cast<sockaddr*>(&address), sizeof address) != 0 ||
-        ::listen(listen_fd, 1) != 0 ||
-        ::getsockname(listen_fd, reinterpret_cast<sockaddr*>(&address), &length) != 0) {
-        fail("bind/listen");
+    RawListener() {
+        fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+        if (fd < 0)
+            fail("socket");
+        address.sin_family = AF_INET;
+        address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+        socklen_t length = sizeof address;
+        if (::bind(fd, reinterpret_cast<sockaddr*>(&address), sizeof address) != 0 ||
+            ::listen(fd, 1) != 0 ||
+            ::getsockname(fd, reinterpret_cast<sockaddr*>(&address), &length) != 0) {
+            fail("bind/listen");
+        }
     }
+    ~RawListener() { ::close(fd); }
+    RawListener(const RawListener&) = delete;
+    RawListener& operator=(const RawListener&) = delete;
+};
 
+/// Receives until payload_bytes came or the stream ended, handing each piece
+/// to keep (which may be nothing); returns the bytes received.
+template <typename Keep>
+std::uint64_t receive_all(int fd, std::size_t chunk_bytes, Keep keep) {
+    std::vector<std::byte> buffer(chunk_bytes);
+    std::uint64_t received = 0;
+    while (received < payload_bytes) {
+        const ssize_t n = ::recv(fd, buffer.data(), buffer.size(), 0);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0)
+            break;
+        keep(std::span(buffer).first(static_cast<std::size_t>(n)));
+        received += static_cast<std::uint64_t>(n);
+    }
+    return received;
+}
+
+void send_from_memory(int fd, std::size_t chunk_bytes) {
+    const std::vector<std::byte>& bytes = payload();
+    for (std::size_t sent = 0; sent < payload_bytes;) {
+        const std::size_t want = std::min(chunk_bytes, payload_bytes - sent);
+        const ssize_t n = ::send(fd, bytes.data() + sent, want, MSG_NOSIGNAL);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0)
+            break;
+        sent += static_cast<std::size_t>(n);
+    }
+}
+
+/// One raw transfer of payload_bytes per iteration over a fresh loopback
+/// connection: send(fd) sends, receive(fd) receives and returns the count.
+template <typename Send, typename Receive>
+void raw_transfers(benchmark::State& state, Send send, Receive receive) {
+    RawListener listener;
     for (auto _ : state) {
         const int send_fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-        if (send_fd < 0 ||
-            ::connect(send_fd, reinterpret_cast<sockaddr*>(&address), sizeof address) != 0) {
+        if (send_fd < 0 || ::connect(send_fd, reinterpret_cast<const sockaddr*>(&listener.address),
+                                     sizeof listener.address) != 0) {
             fail("connect");
         }
-        const int recv_fd = ::accept4(listen_fd, nullptr, nullptr, SOCK_CLOEXEC);
+        const int recv_fd = ::accept4(listener.fd, nullptr, nullptr, SOCK_CLOEXEC);
         if (recv_fd < 0)
             fail("accept");
-
         std::uint64_t received = 0;
-        std::thread reader([&] {
-            std::vector<std::byte> buffer(chunk_bytes);
-            while (received < payload_bytes) {
-                const ssize_t n = ::recv(recv_fd, buffer.data(), buffer.size(), 0);
-                if (n < 0 && errno == EINTR)
-                    continue;
-                if (n <= 0)
-                    break;
-                received += static_cast<std::uint64_t>(n);
-            }
-            benchmark::DoNotOptimize(buffer.data());
-        });
-        for (std::size_t sent = 0; sent < payload_bytes;) {
-            const std::size_t want = std::min(chunk_bytes, payload_bytes - sent);
-            const ssize_t n = ::send(send_fd, bytes.data() + sent, want, MSG_NOSIGNAL);
-            if (n < 0 && errno == EINTR)
-                continue;
-            if (n <= 0)
-                break;
-            sent += static_cast<std::size_t>(n);
-        }
-        reader.join();
+        std::thread receiver([&] { received = receive(recv_fd); });
+        send(send_fd);
+        ::shutdown(send_fd, SHUT_WR);
+        receiver.join();
         ::close(send_fd);
         ::close(recv_fd);
         if (received != payload_bytes)
             state.SkipWithError("short transfer");
     }
-    ::close(listen_fd);
+    state.SetBytesProcessed(static_cast<std::int64_t>(state.iterations() * payload_bytes));
+}
+
+/// Memory to memory over loopback: what this machine's loopback carries at
+/// all, writing nothing anywhere.
+void BM_RawLoopback256MiB(benchmark::State& state) {
+    const auto chunk_bytes = static_cast<std::size_t>(state.range(0));
+    raw_transfers(
+        state, [&](int fd) { send_from_memory(fd, chunk_bytes); },
+        [&](int fd) {
+            return receive_all(fd, chunk_bytes,
+                               [](auto piece) { benchmark::DoNotOptimize(piece.data()); });
+        });
+}
+
+/// What ferry put does at the least: the bytes over loopback into a file on
+/// the filesystem ferry's store uses, synced. ferry put is compared with it.
+void BM_RawLoopbackIntoFile256MiB(benchmark::State& state) {
+    const auto chunk_bytes = static_cast<std::size_t>(state.range(0));
+    ScratchDir dir;
+    const std::string path = (dir.path() / "raw-into.bin").string();
+    raw_transfers(
+        state, [&](int fd) { send_from_memory(fd, chunk_bytes); },
+        [&](int fd) {
+            const int file = ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+            if (file < 0)
+                fail("open");
+            const std::uint64_t received = receive_all(fd, chunk_bytes, [&](auto piece) {
+                if (::write(file, piece.data(), piece.size()) != static_cast<ssize_t>(piece.size()))
+                    fail("write");
+            });
+            ::fsync(file);
+            ::close(file);
+            ::unlink(path.c_str());
+            return received;
+        });
+}
+
+/// What ferry get does at the least: a file on that filesystem sent over
+/// loopback (sendfile) to a receiver that keeps nothing.
+void BM_RawLoopbackFromFile256MiB(benchmark::State& state) {
+    const auto chunk_bytes = static_cast<std::size_t>(state.range(0));
+    ScratchDir dir;
+    const std::filesystem::path path = dir.path() / "raw-from.bin";
+    write_payload(path);
+    raw_transfers(
+        state,
+        [&](int fd) {
+            const int file = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+            if (file < 0)
+                fail("open");
+            off_t offset = 0;
+            while (static_cast<std::size_t>(offset) < payload_bytes) {
+                const ssize_t n =
+                    ::sendfile(fd, file, &offset, payload_bytes - static_cast<std::size_t>(offset));
+                if (n <= 0 && errno != EINTR)
+                    fail("sendfile");
+            }
+            ::close(file);
+        },
+        [&](int fd) {
+            return receive_all(fd, chunk_bytes,
+                               [](auto piece) { benchmark::DoNotOptimize(piece.data()); });
+        });
+}
+
+/// ferry get of a 256 MiB file the server's DiskStore holds (on tmpfs), into
+/// a sink that keeps nothing (the client still checks the digest).
+void BM_RealGet256MiB(benchmark::State& state) {
+    const auto chunk_bytes = static_cast<std::size_t>(state.range(0));
+    InProcessServer server(chunk_bytes, StoreKind::disk);
+    write_payload(server.root() / "held.bin");
+    struct DiscardingSink : ByteSink {
+        void write(std::span<const std::byte> bytes) override {
+            benchmark::DoNotOptimize(bytes.data());
+        }
+    } sink;
+    for (auto _ : state) {
+        auto conn = connect_tcp(server.address(), SteadyClock::instance());
+        FerryClient client(*conn, chunk_bytes);
+        const TransferResult result = client.get("held.bin", sink);
+        conn->close();
+        if (result.size_bytes != payload_bytes)
+            state.SkipWithError("short download");
+    }
     state.SetBytesProcessed(static_cast<std::int64_t>(state.iterations() * payload_bytes));
 }
 
@@ -253,6 +376,9 @@ void chunk_sizes(benchmark::internal::Benchmark* bench) {
 
 BENCHMARK(BM_RealPut256MiB)->Apply(chunk_sizes);
 BENCHMARK(BM_RawLoopback256MiB)->Apply(chunk_sizes);
+BENCHMARK(BM_RawLoopbackIntoFile256MiB)->Apply(chunk_sizes);
+BENCHMARK(BM_RealGet256MiB)->Apply(chunk_sizes);
+BENCHMARK(BM_RawLoopbackFromFile256MiB)->Apply(chunk_sizes);
 BENCHMARK(BM_RealPut256MiBNullStore)->Apply(chunk_sizes);
 BENCHMARK(BM_TmpfsWrite256MiB)->Apply(chunk_sizes);
 BENCHMARK(BM_DigestPass256MiB)->Apply(chunk_sizes);
