@@ -7,7 +7,8 @@ does, in one table, each side measured in the same process, back to back:
   ferry put / raw loopback, memory only   (the ceiling: nothing written)
   simulated 256 MiB / raw loopback        the simulator against the real thing
 
-then the server's peak RSS during a 1 GiB upload, and ferry serve under 300
+then the server's peak RSS during a 1 GiB upload, its RSS per idle and per
+active connection, and ferry serve under 300
 slow clients (a fresh client's put + get, 1,000 uploads verified).
 
     bench/report.py BUILD_DIR/bench/ferry_bench [--rounds N] [--skip-abuse]
@@ -117,6 +118,9 @@ def main():
     print_ratio_table(rates, sim_ratio)
     for result in run(args.bench, "BM_ServerPeakRss1GiB").values():
         print(f"server peak RSS during a 1 GiB upload: {result['server_peak_rss_MiB']:.1f} MiB")
+    for result in run(args.bench, "BM_ServerRssPerConnection").values():
+        print(f"server RSS per connection: {result['idle_KiB_per_connection']:.1f} KiB idle "
+              f"(target <= 24), {result['active_KiB_per_connection']:.1f} KiB mid-upload")
     if not args.skip_abuse:
         print_abuse(args.bench, args.rounds)
     return 0

@@ -1,7 +1,12 @@
-// BM_ServerPeakRss1GiB: the peak resident memory (VmHWM) of a real
-// `ferry serve` process, started as a child, while it receives a 1 GiB upload
-// into a root on tmpfs. ferry/1 streams a chunk at a time, so this should stay
-// far below the file's size. Target: under 64 MiB.
+// A real `ferry serve` process's memory, started as a child, with its root on
+// tmpfs:
+//   BM_ServerPeakRss1GiB       its peak resident memory (VmHWM) while it
+//                              receives a 1 GiB upload: ferry/1 streams a chunk
+//                              at a time. Target: under 64 MiB.
+//   BM_ServerRssPerConnection  the resident memory (VmRSS) each of 500
+//                              connections adds, idle (waiting for a request;
+//                              target: 24 KiB, nginx's figure) and active (an
+//                              upload's body arriving).
 
 #include <fcntl.h>
 #include <poll.h>
@@ -10,9 +15,14 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <chrono>
 #include <fstream>
+#include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
+#include <thread>
+#include <vector>
 
 #include <benchmark/benchmark.h>
 
@@ -34,7 +44,14 @@ constexpr std::uint64_t upload_bytes = 1024 * mib;
 /// A `ferry serve --port 0` child process; stopped with SIGTERM.
 class ServeProcess {
   public:
-    explicit ServeProcess(const std::filesystem::path& root) {
+    explicit ServeProcess(const std::filesystem::path& root,
+                          const std::vector<std::string>& extra_args = {}) {
+        std::vector<std::string> args = {"ferry", "serve", "--root", root.string(), "--port", "0"};
+        args.insert(args.end(), extra_args.begin(), extra_args.end());
+        std::vector<char*> argv;
+        for (auto& arg : args)
+            argv.push_back(arg.data());
+        argv.push_back(nullptr);
         int out[2];
         if (::pipe2(out, O_CLOEXEC) != 0)
             return;
@@ -44,8 +61,7 @@ class ServeProcess {
             const int null_fd = ::open("/dev/null", O_WRONLY);
             if (null_fd >= 0)
                 ::dup2(null_fd, STDERR_FILENO);
-            ::execlp(FERRY_EXECUTABLE, "ferry", "serve", "--root", root.c_str(), "--port", "0",
-                     static_cast<char*>(nullptr));
+            ::execvp(FERRY_EXECUTABLE, argv.data());
             ::_exit(127);
         }
         ::close(out[1]);
@@ -64,11 +80,15 @@ class ServeProcess {
         return first_line_.substr(prefix.size());
     }
     /// VmHWM from /proc/PID/status in KiB, or -1.
-    long peak_rss_kib() const {
+    long peak_rss_kib() const { return status_kib("VmHWM:"); }
+    /// VmRSS from /proc/PID/status in KiB, or -1.
+    long rss_kib() const { return status_kib("VmRSS:"); }
+    /// A line of /proc/PID/status in KiB, or -1.
+    long status_kib(std::string_view wanted) const {
         std::ifstream status("/proc/" + std::to_string(pid_) + "/status");
         std::string key;
         while (status >> key) {
-            if (key == "VmHWM:") {
+            if (key == wanted) {
                 long kib = -1;
                 status >> kib;
                 return kib;
@@ -127,6 +147,38 @@ void BM_ServerPeakRss1GiB(benchmark::State& state) {
         state.SkipWithError("ferry serve did not exit 0 on SIGTERM");
 }
 
+void BM_ServerRssPerConnection(benchmark::State& state) {
+    constexpr int connections = 500;
+    ScratchDir root;
+    ServeProcess serve(root.path(), {"--max-connections", "1000", "--max-per-address", "0"});
+    const auto address = serve.address();
+    if (!address) {
+        state.SkipWithError("ferry serve did not start");
+        return;
+    }
+    for (auto _ : state) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(300));
+        const long base_kib = serve.rss_kib();
+        std::vector<std::unique_ptr<TcpConnection>> held;
+        for (int i = 0; i < connections; ++i)
+            held.push_back(connect_tcp(parse_host_port(*address), SteadyClock::instance()));
+        std::this_thread::sleep_for(std::chrono::seconds(1));
+        const long idle_kib = serve.rss_kib();
+        const std::string body(100 * 1024, 'x');
+        for (auto& conn : held)
+            send_all(*conn, "PUT held 100000000\n" + body);
+        std::this_thread::sleep_for(std::chrono::seconds(1));
+        const long active_kib = serve.rss_kib();
+        state.counters["idle_KiB_per_connection"] =
+            static_cast<double>(idle_kib - base_kib) / connections;
+        state.counters["active_KiB_per_connection"] =
+            static_cast<double>(active_kib - base_kib) / connections;
+    }
+    if (serve.stop() != 0)
+        state.SkipWithError("ferry serve did not exit 0 on SIGTERM");
+}
+
+BENCHMARK(BM_ServerRssPerConnection)->Iterations(1)->UseRealTime()->Unit(benchmark::kMillisecond);
 BENCHMARK(BM_ServerPeakRss1GiB)->Iterations(1)->UseRealTime()->Unit(benchmark::kMillisecond);
 
 }  // namespace
