@@ -19,7 +19,7 @@ import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from ferry_harness import (TempDir, Server, check, describe, expect_exit, main, run,
-                           same_bytes, snapshot, write_random)
+                           same_bytes, skip_under_sanitizers, snapshot, write_random)
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 
@@ -478,6 +478,9 @@ def case_out_of_descriptors_answers_503(ferry):
     """A server out of file descriptors answers a new client ERR 503 at once
     (it keeps a descriptor in reserve for that) rather than leaving it in the
     accept queue; once descriptors are free again it serves."""
+    skip_under_sanitizers("UBSan's vptr check opens a pipe to probe memory, and this case "
+                          "leaves the server no descriptor for it: it reports any object "
+                          "first checked then as of the wrong type, and stops the server")
     with TempDir() as root:
         with Server(ferry, root, max_descriptors=24) as server:
             held = [socket.create_connection((server.host, server.port), timeout=10)

@@ -169,6 +169,20 @@ def same_bytes(a, b):
                 return True
 
 
+# The exit code of a skipped case; CTest's SKIP_RETURN_CODE (CMakeLists.txt).
+EXIT_SKIPPED = 77
+
+
+class TestSkipped(Exception):
+    """A case that cannot run in this build; says why."""
+
+
+def skip_under_sanitizers(why):
+    """Skips the case in a sanitizer build (FERRY_UNDER_SANITIZERS=1)."""
+    if os.environ.get("FERRY_UNDER_SANITIZERS") == "1":
+        raise TestSkipped(why)
+
+
 def main(cases):
     """python3 script.py FERRY CASE: runs one named case function."""
     if len(sys.argv) != 3 or sys.argv[2] not in cases:
@@ -178,6 +192,9 @@ def main(cases):
     ferry = os.path.abspath(sys.argv[1])
     try:
         cases[sys.argv[2]](ferry)
+    except TestSkipped as skipped:
+        print(f"skipped: {skipped}")
+        return EXIT_SKIPPED
     except TestFailure as failure:
         print(f"FAILED: {failure}", file=sys.stderr)
         return 1
