@@ -15,7 +15,7 @@ namespace ferry::testing {
 namespace {
 
 /// How much of the trace a failure shows.
-constexpr std::size_t trace_tail_events = 24;
+constexpr std::size_t trace_tail_events = 16;
 
 /// Holds back the GoogleTest failures of one seed's run, so the runner can
 /// tell whether this seed failed (also under a spy such as
@@ -159,8 +159,14 @@ std::string replay_command(std::uint64_t seed) {
     command << "FERRY_SEED=" << seed;
     const std::vector<std::string> argv = ::testing::internal::GetArgvs();
     command << " " << (argv.empty() ? "<test program>" : argv.front());
-    if (const ::testing::TestInfo* info = ::testing::UnitTest::GetInstance()->current_test_info())
-        command << " --gtest_filter=" << info->test_suite_name() << "." << info->name();
+    const ::testing::TestInfo* info = ::testing::UnitTest::GetInstance()->current_test_info();
+    if (info == nullptr)
+        return command.str();
+    const std::string suite = info->test_suite_name();
+    const std::string name = info->name();
+    command << " --gtest_filter=" << suite << "." << name;
+    if (suite.starts_with("DISABLED_") || name.starts_with("DISABLED_"))
+        command << " --gtest_also_run_disabled_tests";
     return command.str();
 }
 
