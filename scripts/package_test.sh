@@ -6,7 +6,8 @@
 # consumer of the simulator alone with toml++, GoogleTest, rapidcheck and
 # CLI11 disabled. Each of those builds must compile its own sources and none
 # of ferry's. Last, ferry is configured as a subproject (add_subdirectory
-# and FetchContent) with nothing switched off by hand.
+# and FetchContent) with nothing switched off by hand, and without CLI11,
+# which only the ferry executable needs.
 #   scripts/package_test.sh [BUILD_DIR]
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -70,6 +71,6 @@ build sim-only tests/package/sim-only
 
 for via in add_subdirectory fetchcontent; do
   configure "subproject-$via" tests/package/subproject -DFERRY_SOURCE_DIR="$repository" \
-    -DFERRY_VIA="$via"
-  echo "package: ferry configures as a subproject through $via"
+    -DFERRY_VIA="$via" -DCMAKE_DISABLE_FIND_PACKAGE_CLI11=ON
+  echo "package: ferry configures as a subproject through $via, without CLI11"
 done
