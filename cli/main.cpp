@@ -5,13 +5,14 @@
 #include <fmt/core.h>
 
 #include "cli/commands.h"
+#include "ferry/version.h"
 
 int main(int argc, char** argv) {
     CLI::App app{
         "ferry: a file-transfer client and server, and the deterministic network simulator "
         "that proves them correct"};
     app.require_subcommand(1);
-    app.set_version_flag("--version", "ferry 0.1.0");
+    app.set_version_flag("--version", "ferry " FERRY_VERSION);
 
     ferry::cli::ExitStatus status;
     ferry::cli::add_serve_command(app, status);

@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
 # Sets everything up and runs every test: a warnings-as-errors build and its
-# tests, then (unless FERRY_SKIP_SANITIZERS=1) a second build with
-# AddressSanitizer and UndefinedBehaviorSanitizer running the same tests,
-# then (unless FERRY_SKIP_FUZZ=1) a clang build of the libFuzzer targets
-# (fuzz/, docs/fuzzing.md), each run for FERRY_FUZZ_SECONDS (default 20) to
-# keep them alive; scripts/fuzz.sh runs them for longer.
+# tests; ferry installed and built against as a package
+# (scripts/package_test.sh); then (unless FERRY_SKIP_SANITIZERS=1) a second
+# build with AddressSanitizer and UndefinedBehaviorSanitizer running the same
+# tests; then (unless FERRY_SKIP_FUZZ=1) a clang build of the libFuzzer
+# targets (fuzz/, docs/fuzzing.md), each run for FERRY_FUZZ_SECONDS (default
+# 20) to keep them alive; scripts/fuzz.sh runs them for longer.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup.sh
@@ -16,6 +17,8 @@ echo "== build (RelWithDebInfo, -Werror)"
 scripts/build.sh build
 echo "== tests"
 ctest --test-dir build --output-on-failure -j "$jobs"
+echo "== package (install, then examples/kv and the guide built against it)"
+scripts/package_test.sh build
 
 if [ "${FERRY_SKIP_SANITIZERS:-0}" != 1 ]; then
   echo "== build (AddressSanitizer + UndefinedBehaviorSanitizer)"

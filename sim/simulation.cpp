@@ -84,6 +84,15 @@ std::string_view to_string(RunStatus status) {
     return "?";
 }
 
+std::string SimResult::summary() const {
+    std::string text(to_string(status));
+    for (std::size_t i = 0; i < failures.size(); ++i) {
+        text += i == 0 ? ", but " : "; ";
+        text += failures[i].process + " threw: " + failures[i].message;
+    }
+    return text;
+}
+
 Simulation::Simulation(SimOptions options) : Simulation(std::move(options), nullptr) {}
 
 Simulation::Simulation(SimOptions options, DecisionSource& decisions)

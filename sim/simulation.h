@@ -139,9 +139,16 @@ struct SimResult {
     std::uint64_t digest = 0;
     /// For deadlock and time_budget_exceeded: who was stuck where.
     DeadlockReport report;
-    /// Processes that ended with an exception.
+    /// Processes that ended with an exception. The run itself may still be
+    /// completed (every process returned, some by throwing): passed() and
+    /// summary() say so.
     std::vector<ProcessFailure> failures;
     std::uint64_t events = 0;
+
+    /// Completed, and no process threw.
+    bool passed() const { return status == RunStatus::completed && failures.empty(); }
+    /// "completed", "deadlock", or "completed, but client threw: refused".
+    std::string summary() const;
 };
 
 /// Runs processes (fibers) one at a time in virtual time. Every choice comes

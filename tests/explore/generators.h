@@ -1,13 +1,12 @@
 #pragma once
-// rapidcheck generators for exploration (tests/explore), over the same
-// knobs as `ferry explore` (harness/explore.h), for any workload:
+// rapidcheck generators for exploring ferry's own workloads (tests/explore),
+// over the same knobs as `ferry explore` (harness/explore.h). The generic
+// ones (the rapidcheck decision source, schedules, fault plans) are ferry's
+// public API, testing/rapidcheck.h; these add what is about transfers:
 //
 //   gen_size      payload sizes biased to the chunk edges (0, 1, C−1, C,
 //                 C+1, kC±1), shrinking towards 0
-//   gen_faults    a fault plan: harness::draw_fault_plan with every draw a
-//                 rapidcheck pick, so each knob shrinks towards calm
-//   gen_schedule  a list of choices replayed by the simulator: rapidcheck
-//                 shrinks the schedule itself (fewer, smaller, earlier choices)
+//   gen_faults    testing::gen_fault_plan, with the draw's bounds
 //   gen_run       a workload's drawn case, a fault plan and a schedule, as
 //                 a RunSpec (shown as its replay text)
 
@@ -22,6 +21,7 @@
 #include "ferry/harness/explore.h"
 #include "ferry/harness/run_text.h"
 #include "ferry/sim/decisions.h"
+#include "ferry/testing/rapidcheck.h"
 #include "ferry/workloads/builtin.h"
 
 namespace ferry::explore_test {
@@ -35,14 +35,8 @@ inline const harness::Workload& workload_named(std::string_view name) {
     return workloads::builtin_workload(name);
 }
 
-/// Every choice is a rapidcheck pick in [0, option_count): shrinks to 0, the
-/// calm default.
-class RapidcheckDecisions final : public sim::DecisionSource {
-  protected:
-    std::uint64_t next_choice(std::uint64_t option_count) override {
-        return *rc::gen::inRange<std::uint64_t>(0, option_count);
-    }
-};
+using testing::gen_schedule;
+using testing::RapidcheckDecisions;
 
 /// k chunks plus a remainder: 0, anything, 1, C−1, or one of the other
 /// edges. In that order, so rapidcheck shrinks towards whole chunks, then
@@ -76,19 +70,7 @@ inline rc::Gen<std::uint64_t> gen_size(std::size_t chunk_bytes, std::uint64_t si
 
 inline rc::Gen<harness::FaultPlan> gen_faults(harness::KnobSet enabled,
                                               harness::FaultDrawBounds bounds) {
-    return rc::gen::exec([=] {
-        RapidcheckDecisions picks;
-        return harness::draw_fault_plan(picks, enabled, bounds);
-    });
-}
-
-/// Mostly calm choices, some small (cut a little, the second process), a few
-/// large (cut a lot; a chance() that fires).
-inline rc::Gen<std::vector<std::uint64_t>> gen_schedule() {
-    return rc::gen::container<std::vector<std::uint64_t>>(
-        rc::gen::weightedOneOf<std::uint64_t>({{4, rc::gen::just<std::uint64_t>(0)},
-                                               {3, rc::gen::inRange<std::uint64_t>(0, 8)},
-                                               {1, rc::gen::inRange<std::uint64_t>(0, 4096)}}));
+    return testing::gen_fault_plan(enabled, bounds);
 }
 
 /// One put of size bytes by the workload's simple case, chunk_size set.
@@ -116,7 +98,7 @@ inline rc::Gen<harness::RunSpec> gen_run(std::string_view workload_name, harness
             enabled & workload.relevant_knobs(),
             harness::FaultDrawBounds{draw.chunk_bytes, workload.bytes_in_play(spec.work)});
         spec.seed = *rc::gen::inRange<std::uint64_t>(1, 1 << 20);
-        spec.choices = *gen_schedule();
+        spec.choices = (*gen_schedule()).choices;
         return spec;
     });
 }

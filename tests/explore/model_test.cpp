@@ -93,7 +93,7 @@ struct Round : rc::state::Command<Model, Server> {
             (void)model;
             ops.push_back(std::move(op));
         }
-        schedule = *gen_schedule();
+        schedule = (*gen_schedule()).choices;
         const harness::FaultPlan plan = *gen_faults(harness::benign_knobs(), {16, 64});
         faults = plan.network;
     }

@@ -106,7 +106,7 @@ void short_reads_never_truncate() {
     harness::RunSpec spec =
         simple_run("naive", *rc::gen::inRange<std::uint64_t>(0, 4 * chunk + 1), chunk);
     spec.faults.network.short_reads = sim::Ratio{1, 2};
-    spec.choices = *gen_schedule();
+    spec.choices = (*gen_schedule()).choices;
     const harness::RunResult result = run(spec);
     if (is_tagged(result, "truncated file"))
         last_failing = spec;

@@ -91,6 +91,21 @@ TEST(Simulation, AnExceptionStaysInsideItsProcess) {
     EXPECT_EQ(result.failures[0].message, "boom");
 }
 
+TEST(Simulation, ARunWhoseProcessThrewIsCompletedButNotPassed) {
+    Simulation sim({});
+    sim.spawn("client", [] { throw std::runtime_error("refused"); });
+    const SimResult result = sim.run();
+    EXPECT_EQ(result.status, RunStatus::completed);
+    EXPECT_FALSE(result.passed());
+    EXPECT_EQ(result.summary(), "completed, but client threw: refused");
+
+    Simulation calm({});
+    calm.spawn("client", [] {});
+    const SimResult calm_result = calm.run();
+    EXPECT_TRUE(calm_result.passed());
+    EXPECT_EQ(calm_result.summary(), "completed");
+}
+
 TEST(Simulation, DeadlockReportNamesEachCallConnectionAndTheCycle) {
     Simulation sim({});
     spawn_pair(
