@@ -82,7 +82,7 @@ void FaultyConnection::maybe_reset() {
     }
 }
 
-std::size_t FaultyConnection::send(std::span<const std::byte> bytes) {
+std::size_t FaultyConnection::do_send(std::span<const std::byte> bytes) {
     if (bytes.empty())
         return 0;
     maybe_reset();
@@ -99,7 +99,7 @@ std::size_t FaultyConnection::send(std::span<const std::byte> bytes) {
     return sent;
 }
 
-std::size_t FaultyConnection::recv(std::span<std::byte> buffer) {
+std::size_t FaultyConnection::do_recv(std::span<std::byte> buffer) {
     if (buffer.empty())
         return 0;
     maybe_reset();

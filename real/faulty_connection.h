@@ -73,8 +73,6 @@ class FaultyConnection : public Connection {
                      std::string label, ConnectionWatch* watch = nullptr);
     ~FaultyConnection() override;
 
-    std::size_t send(std::span<const std::byte> bytes) override;
-    std::size_t recv(std::span<std::byte> buffer) override;
     void shutdown_send() override { inner_->shutdown_send(); }
     void close() override;
     std::string peer_name() const override { return inner_->peer_name(); }
@@ -93,6 +91,10 @@ class FaultyConnection : public Connection {
     const std::string& label() const { return label_; }
     std::uint64_t bytes_sent() const { return sent_bytes_; }
     std::uint64_t bytes_received() const { return received_bytes_; }
+
+  protected:
+    std::size_t do_send(std::span<const std::byte> bytes) override;
+    std::size_t do_recv(std::span<std::byte> buffer) override;
 
   private:
     class BlockedIn;

@@ -90,9 +90,9 @@ void fill_tcp_header(std::byte* tcp, const TcpFrame& frame) {
     put_be32(tcp + 8, frame.ack);
     tcp[12] = std::byte{(tcp_bytes / 4) << 4};
     tcp[13] = std::byte{frame.flags};
-    put_be16(tcp + 14, 65535);  // window
-    put_be16(tcp + 16, 0);      // checksum, below
-    put_be16(tcp + 18, 0);      // urgent pointer
+    put_be16(tcp + 14, frame.window);
+    put_be16(tcp + 16, 0);  // checksum, below
+    put_be16(tcp + 18, 0);  // urgent pointer
 }
 
 /// The TCP checksum over the pseudo-header, the header and the payload.

@@ -3,6 +3,7 @@
 // bytes the run sent: with partial sends, short reads, a reset, a stall and
 // the chapter's deadlock.
 
+#include <algorithm>
 #include <array>
 #include <cstdio>
 #include <filesystem>
@@ -109,6 +110,31 @@ TEST(PcapTshark, ReadsEveryCaptureWithNoWarningAndFollowsEachStreamToTheBytesSen
             EXPECT_EQ(followed.bytes[1], expected(1)) << spec.name << ", conn " << conn;
         }
     }
+    std::filesystem::remove_all(dir);
+}
+
+/// How many of the capture's frames tshark's TCP analysis flags with filter.
+std::size_t flagged_frames(const std::filesystem::path& dir, const std::filesystem::path& path,
+                           std::string_view filter) {
+    const auto out = run_command(fmt::format("'{}' -r '{}' -Y '{}' -T fields -e frame.number",
+                                             FERRY_TSHARK, path.string(), filter),
+                                 dir / "err.txt");
+    EXPECT_EQ(out.err, "") << filter;
+    return static_cast<std::size_t>(std::count(out.out.begin(), out.out.end(), '\n'));
+}
+
+TEST(PcapTshark, AFullReceiveBufferIsAZeroWindowAndItsFirstReadAWindowUpdate) {
+    const auto dir = std::filesystem::temp_directory_path() / "ferry_views_tshark_window_test";
+    std::filesystem::create_directories(dir);
+    const RecordedRun run = record_run(zero_window_run());
+    const auto path = dir / "run.pcap";
+    std::ofstream(path, std::ios::binary) << views::pcap_of(*run.recording);
+    EXPECT_GE(flagged_frames(dir, path, "tcp.analysis.zero_window"), 1u);
+    EXPECT_GE(flagged_frames(dir, path, "tcp.analysis.window_update"), 1u);
+    // A run whose buffers never fill advertises no zero window.
+    const RecordedRun calm = record_run(view_runs()[1]);
+    std::ofstream(path, std::ios::binary) << views::pcap_of(*calm.recording);
+    EXPECT_EQ(flagged_frames(dir, path, "tcp.analysis.zero_window"), 0u);
     std::filesystem::remove_all(dir);
 }
 
