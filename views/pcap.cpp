@@ -18,9 +18,13 @@ using sim::TraceEvent;
 using sim::TraceKind;
 
 /// window: an ACK that only advertises a receive window, sent when a
-/// receiver's buffer fills up (a zero window) and when a read first makes
-/// room in a full one (a window update), so Wireshark's TCP analysis shows
-/// the stall as [TCP ZeroWindow] and [TCP Window Update].
+/// delivery leaves a receiver's buffer without room a sender would use (a
+/// zero window) and when a read makes that room again (a window update), so
+/// Wireshark's TCP analysis shows a stalled reader as [TCP ZeroWindow] and
+/// [TCP Window Update]. The room a sender uses is the simulator's rule
+/// against silly windows (sim_network.cpp's pump): half the buffer or a
+/// whole segment, whichever is less; a receiver that avoids silly windows
+/// (RFC 1122, 4.2.3.3) advertises nothing smaller.
 enum class PacketKind { syn, syn_ack, handshake_ack, data, fin, rst, refused, window };
 
 /// One packet before its numbers are known: what crossed, when, from which
@@ -59,7 +63,10 @@ std::uint16_t port_of(std::string_view address) {
 class PacketCollector {
   public:
     explicit PacketCollector(const sim::Recording& recording)
-        : recording_(recording), window_bytes_(recording.receive_window_bytes()) {}
+        : recording_(recording),
+          window_bytes_(recording.receive_window_bytes()),
+          opening_bytes_(std::min(std::max<std::uint64_t>(window_bytes_ / 2, 1),
+                                  recording.segment_bytes_max())) {}
 
     void collect() {
         for (const TraceEvent& event : recording_.events())
@@ -113,20 +120,28 @@ class PacketCollector {
         }
     }
 
+    /// Whether a receiver with buffered bytes has no room a sender would use.
+    bool closed_window(std::uint64_t buffered) const {
+        return window_bytes_ != 0 &&
+               window_bytes_ - std::min(buffered, window_bytes_) < opening_bytes_;
+    }
+
     /// A segment arrived: event.a bytes are now buffered at event.side.
     void delivered(const TraceEvent& event) {
-        buffered_[{event.conn, event.side}] = event.a;
-        if (window_bytes_ != 0 && event.a >= window_bytes_)
+        std::uint64_t& buffered = buffered_[{event.conn, event.side}];
+        const bool was_closed = closed_window(buffered);
+        buffered = event.a;
+        if (!was_closed && closed_window(buffered))
             add_window(event, 0);
     }
 
     /// event.side's process read event.b bytes.
     void read(const TraceEvent& event) {
         std::uint64_t& buffered = buffered_[{event.conn, event.side}];
-        const bool was_full = window_bytes_ != 0 && buffered >= window_bytes_;
+        const bool was_closed = closed_window(buffered);
         buffered -= std::min(buffered, event.b);
-        if (was_full && event.b != 0)
-            add_window(event, window_bytes_ - std::min(buffered, window_bytes_));
+        if (was_closed && !closed_window(buffered))
+            add_window(event, window_bytes_ - buffered);
     }
 
     void add_window(const TraceEvent& event, std::uint64_t window_bytes) {
@@ -156,6 +171,7 @@ class PacketCollector {
     std::map<std::string, std::uint32_t> server_ips_;
     std::size_t segment_count_ = 0;
     std::uint64_t window_bytes_;
+    std::uint64_t opening_bytes_;  ///< the least room a sender sends into
     /// Bytes arrived and not yet read, by (connection, side).
     std::map<std::pair<std::uint64_t, std::uint64_t>, std::uint64_t> buffered_;
 };

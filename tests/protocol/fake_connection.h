@@ -118,8 +118,8 @@ class ScriptedConnection : public Connection {
 class MockConnection : public Connection {
   public:
     MockConnection() : Connection(clock_) {}
-    MOCK_METHOD(std::size_t, send, (std::span<const std::byte> bytes), (override));
-    MOCK_METHOD(std::size_t, recv, (std::span<std::byte> buffer), (override));
+    MOCK_METHOD(std::size_t, do_send, (std::span<const std::byte> bytes), (override));
+    MOCK_METHOD(std::size_t, do_recv, (std::span<std::byte> buffer), (override));
     MOCK_METHOD(void, shutdown_send, (), (override));
     MOCK_METHOD(void, close, (), (override));
     MOCK_METHOD(std::string, peer_name, (), (const, override));
