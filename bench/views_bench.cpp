@@ -9,6 +9,10 @@
 
 #include <malloc.h>
 
+#ifdef FERRY_WITH_TCMALLOC
+#include <gperftools/malloc_extension.h>
+#endif
+
 #include <cstdint>
 #include <filesystem>
 #include <string>
@@ -36,6 +40,9 @@ void BM_SimUpload64MiB(benchmark::State& state) {
     // BM_SimBulk256MiB): the kernel's page faults are not what is measured.
     mallopt(M_TRIM_THRESHOLD, 1 << 30);
     mallopt(M_MMAP_THRESHOLD, 1 << 30);
+#ifdef FERRY_WITH_TCMALLOC
+    MallocExtension::instance()->SetMemoryReleaseRate(0);  // the same, for tcmalloc
+#endif
     const auto dir = std::filesystem::temp_directory_path() / "ferry_views_bench";
     std::filesystem::create_directories(dir);
     const views::ViewPaths paths = views::view_paths_in(dir, "upload");
