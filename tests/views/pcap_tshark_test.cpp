@@ -143,9 +143,9 @@ TEST(PcapTshark, ARealRunsCaptureFollowsToWhatCrossedTheSockets) {
         run_command(fmt::format("'{}' -r '{}'", FERRY_TSHARK, path.string()), dir / "err.txt");
     EXPECT_EQ(read.status, 0);
     EXPECT_EQ(read.err, "");
-    const auto follow = run_command(
-        fmt::format("'{}' -r '{}' -q -z follow,tcp,raw,0", FERRY_TSHARK, path.string()),
-        dir / "err.txt");
+    const auto follow =
+        run_command(fmt::format("'{}' -r '{}' -q -z follow,tcp,raw,0", FERRY_TSHARK, path.string()),
+                    dir / "err.txt");
     EXPECT_EQ(follow.err, "");
     const Followed followed = parse_follow(follow.out);
     const auto sent = bytes_sent(recording);
