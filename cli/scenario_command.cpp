@@ -163,10 +163,11 @@ void add_scenario_command(CLI::App& app, ExitStatus& status) {
     run_cmd->add_option("--seed", options->seed, "Run only this seed");
     run_cmd->add_option("--junit", options->junit, "Write JUnit XML results to this file");
     run_cmd->add_option("--trace-dir", options->trace_dir,
-                        "Write each simulated run's trace here as JSON lines, and each failing "
-                        "simulated seed's SVG, pcap and Perfetto views (docs/seeing-a-run.md)");
+                        "Write each simulated run's trace here as JSON lines, each failing "
+                        "simulated seed's SVG, pcap and Perfetto views, and each failing real "
+                        "seed's pcap of what crossed its sockets (docs/seeing-a-run.md)");
     run_cmd->add_flag("--trace-all", options->trace_all,
-                      "With --trace-dir: the views of every simulated seed, not only failing ones");
+                      "With --trace-dir: the views of every seed, not only failing ones");
     run_cmd->add_option("--jobs,-j", options->jobs, "Scenario runs at once")
         ->check(CLI::Range(1, 64));
     run_cmd->add_flag("--no-determinism-check", options->no_determinism_check,

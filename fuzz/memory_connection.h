@@ -38,14 +38,14 @@ class MemoryConnection : public Connection {
           recv_bytes_max_(std::max<std::size_t>(recv_bytes_max, 1)),
           at_end_(at_end) {}
 
-    std::size_t send(std::span<const std::byte> bytes) override {
+    std::size_t do_send(std::span<const std::byte> bytes) override {
         if (closed_ || send_shut_)
             throw ConnectionError(ErrorKind::closed, "send after close");
         sent_.append(as_text(bytes));
         return bytes.size();
     }
 
-    std::size_t recv(std::span<std::byte> buffer) override {
+    std::size_t do_recv(std::span<std::byte> buffer) override {
         if (closed_)
             throw ConnectionError(ErrorKind::closed, "recv after close");
         if (buffer.empty())

@@ -5,11 +5,13 @@
 #include <filesystem>
 #include <map>
 #include <mutex>
+#include <optional>
 #include <thread>
 
 #include <fmt/core.h>
 
 #include "ferry/harness/quota_store.h"
+#include "ferry/harness/real_capture.h"
 #include "ferry/harness/value_text.h"
 #include "ferry/real/disk_store.h"
 #include "ferry/real/faulty_connection.h"
@@ -95,7 +97,9 @@ namespace {
 
 class RealWorld final : public World {
   public:
-    RealWorld(const RunSpec& spec) : spec_(spec), disk_(root_.path()) {
+    RealWorld(const RunSpec& spec, bool capture) : spec_(spec), disk_(root_.path()) {
+        if (capture)
+            capture_.emplace();
         if (spec.faults.disk.capacity_bytes != 0)
             quota_ = std::make_unique<QuotaStore>(disk_, spec.faults.disk.capacity_bytes);
     }
@@ -149,17 +153,23 @@ class RealWorld final : public World {
         std::lock_guard lock(mutex_);
         return failures_;
     }
+    /// What crossed the wire, when asked to capture it.
+    void fill_capture(sim::Recording& recording) const {
+        if (capture_)
+            capture_->fill(recording);
+    }
 
   private:
     void start_thread(std::string name, std::function<void()> body, bool client);
     std::unique_ptr<Connection> faulty(std::unique_ptr<TcpConnection> conn, sim::Side side,
-                                       std::string label);
+                                       std::string label, const std::string& address);
 
     const RunSpec& spec_;
     TemporaryRoot root_;
     DiskStore disk_;
     std::unique_ptr<QuotaStore> quota_;
     ConnectionWatch watch_;
+    std::optional<RealCapture> capture_;
     std::atomic<std::uint64_t> connections_{0};
     std::atomic<std::size_t> clients_running_{0};
     mutable std::mutex mutex_;          ///< guards threads_, listeners_, ports_, failures_
@@ -171,13 +181,19 @@ class RealWorld final : public World {
 };
 
 std::unique_ptr<Connection> RealWorld::faulty(std::unique_ptr<TcpConnection> conn, sim::Side side,
-                                              std::string label) {
+                                              std::string label, const std::string& address) {
     // Each connection draws its cuts from its own generator, seeded from the
     // run's seed and the connection's number.
     auto prng = std::make_shared<sim::PrngDecisions>(spec_.seed * 1000003 + ++connections_);
     ChoiceFn choose = [prng](std::uint64_t bound) { return bound <= 1 ? 0 : prng->choose(bound); };
-    return std::make_unique<FaultyConnection>(std::move(conn), injected(spec_.faults, side),
-                                              std::move(choose), std::move(label), &watch_);
+    auto faulty = std::make_unique<FaultyConnection>(std::move(conn), injected(spec_.faults, side),
+                                                     std::move(choose), std::move(label), &watch_);
+    if (capture_) {
+        const std::uint16_t client_port =
+            side == sim::Side::client ? faulty->local_port() : faulty->peer_port();
+        faulty->tap_into(capture_->tap(side, client_port, address));
+    }
+    return faulty;
 }
 
 std::unique_ptr<Listener> RealWorld::listen(const std::string& address) {
@@ -185,8 +201,8 @@ std::unique_ptr<Listener> RealWorld::listen(const std::string& address) {
     const HostPort bound = tcp->local_address();
     auto listener = std::make_unique<RealListener>(
         std::move(tcp),
-        [this](std::unique_ptr<TcpConnection> conn) {
-            return faulty(std::move(conn), sim::Side::server, "server");
+        [this, address](std::unique_ptr<TcpConnection> conn) {
+            return faulty(std::move(conn), sim::Side::server, "server", address);
         },
         [this](RealListener* gone) {
             std::lock_guard lock(mutex_);
@@ -220,7 +236,7 @@ World::ConnectResult RealWorld::try_connect(const std::string& address,
     }
     try {
         return faulty(connect_tcp(port, clock(), timeout.value_or(std::chrono::seconds(10))),
-                      sim::Side::client, fmt::format("client {}", address));
+                      sim::Side::client, fmt::format("client {}", address), address);
     } catch (const ConnectionError& e) {
         return e;
     }
@@ -306,7 +322,7 @@ void RealWorld::stop() {
 
 RunResult run_on_real(const Workload& workload, const RunSpec& spec,
                       const RealDriverOptions& options) {
-    RealWorld world(spec);
+    RealWorld world(spec, options.recording != nullptr);
     std::unique_ptr<WorkloadRun> run = workload.start(world, spec.work);
     RunResult result;
     result.end = world.wait(options, result.stuck_report);
@@ -323,6 +339,9 @@ RunResult run_on_real(const Workload& workload, const RunSpec& spec,
         result.failure = std::move(model);
     result.history = run->history().records();
     result.files = run->files();
+    run.reset();  // the connections it still holds close: their FINs are captured too
+    if (options.recording != nullptr)
+        world.fill_capture(*options.recording);
     return result;
 }
 

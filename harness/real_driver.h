@@ -10,6 +10,8 @@
 
 #include <chrono>
 
+#include "ferry/sim/recording.h"
+
 #include "ferry/harness/run_spec.h"
 #include "ferry/harness/workload.h"
 
@@ -19,6 +21,9 @@ struct RealDriverOptions {
     /// A run in which no byte moved for this long while every client waits
     /// in a call that has no deadline is a deadlock.
     std::chrono::milliseconds quiet_for_deadlock{1000};
+    /// When set, receives what the run's connections put on the wire
+    /// (harness/real_capture.h), for a pcap like a simulated run's.
+    sim::Recording* recording = nullptr;
 };
 
 RunResult run_on_real(const Workload& workload, const RunSpec& spec,

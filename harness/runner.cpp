@@ -84,12 +84,18 @@ RunResult run_seed_on_sim(const Scenario& scenario, const Workload& workload, co
     return result;
 }
 
-/// Writes the views of one simulated seed; returns the line naming them.
-std::string write_seed_views(const Scenario& scenario, std::uint64_t seed,
+/// Writes the views of one seed; returns the line naming them. A real run's
+/// recording holds only what crossed the wire: it gets the pcap alone.
+std::string write_seed_views(const Scenario& scenario, Backend backend, std::uint64_t seed,
                              const sim::Recording& recording, const std::filesystem::path& dir) {
-    const std::string stem =
-        views::file_stem(fmt::format("{}-sim-seed{}", scenario.path.stem().string(), seed));
-    const views::ViewPaths paths = views::view_paths_in(dir, stem);
+    const bool real = backend == Backend::real;
+    const std::string stem = views::file_stem(
+        fmt::format("{}-{}-seed{}", scenario.path.stem().string(), real ? "real" : "sim", seed));
+    views::ViewPaths paths = views::view_paths_in(dir, stem);
+    if (real) {
+        paths.svg.reset();
+        paths.perfetto.reset();
+    }
     views::write_views(recording, paths);
     return views::view_paths_text(paths);
 }
@@ -109,12 +115,14 @@ ScenarioResult run_scenario(const Scenario& scenario, const Workload& workload, 
         RunSpec spec = scenario.run;
         spec.seed = seed;
         std::optional<sim::Recording> recording;
-        if (backend == Backend::sim && options.trace_dir)
+        if (options.trace_dir)
             recording.emplace();
-        const RunResult run = backend == Backend::sim
-                                  ? run_seed_on_sim(scenario, workload, spec, options,
-                                                    recording ? &*recording : nullptr)
-                                  : run_on_real(workload, spec);
+        RealDriverOptions real_options;
+        real_options.recording = recording ? &*recording : nullptr;
+        const RunResult run =
+            backend == Backend::sim
+                ? run_seed_on_sim(scenario, workload, spec, options, real_options.recording)
+                : run_on_real(workload, spec, real_options);
         Verdict verdict = judge(scenario, run);
         if (run.failure && run.failure->kind == FailureKind::nondeterministic) {
             verdict.passed = false;
@@ -122,7 +130,8 @@ ScenarioResult run_scenario(const Scenario& scenario, const Workload& workload, 
         }
         result.outcome = verdict.outcome;
         if (recording && (!verdict.passed || options.views_for_every_run))
-            result.views = write_seed_views(scenario, seed, *recording, *options.trace_dir);
+            result.views =
+                write_seed_views(scenario, backend, seed, *recording, *options.trace_dir);
         if (!verdict.passed) {
             result.passed = false;
             result.failed_seed = seed;

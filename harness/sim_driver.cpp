@@ -65,6 +65,9 @@ RunResult run_on_sim(const Workload& workload, const RunSpec& spec,
     sim.decisions().record_into(record);
     sim.trace().write_json_lines_to(options.trace_json);
     sim.trace().record_into(options.recording);
+    if (options.recording != nullptr)
+        options.recording->set_receive_window(sim_options.faults.receive_window_bytes,
+                                              sim_options.faults.segment_bytes_max);
     sim.trace().set_digest_enabled(options.full_report);
     SimWorld world(sim, spec.faults, spec.seed);
 

@@ -27,11 +27,16 @@ class CountingConnection final : public Connection {
     CountingConnection(std::unique_ptr<Connection> inner, SimWorld& world)
         : Connection(inner->clock()), inner_(std::move(inner)), world_(world) {}
 
-    std::size_t send(std::span<const std::byte> bytes) override {
+    void shutdown_send() override { inner_->shutdown_send(); }
+    void close() override { inner_->close(); }
+    std::string peer_name() const override { return inner_->peer_name(); }
+
+  protected:
+    std::size_t do_send(std::span<const std::byte> bytes) override {
         pass_deadline();
-        return inner_->send(bytes);
+        return inner_->send(bytes, send_site());
     }
-    std::size_t recv(std::span<std::byte> buffer) override {
+    std::size_t do_recv(std::span<std::byte> buffer) override {
         if (!world_.counts_received())
             return pass(buffer);
         const std::uint64_t allowed = world_.bytes_before_crash();
@@ -43,14 +48,11 @@ class CountingConnection final : public Connection {
         world_.received(got);
         return got;
     }
-    void shutdown_send() override { inner_->shutdown_send(); }
-    void close() override { inner_->close(); }
-    std::string peer_name() const override { return inner_->peer_name(); }
 
   private:
     std::size_t pass(std::span<std::byte> buffer) {
         pass_deadline();
-        return inner_->recv(buffer);
+        return inner_->recv(buffer, recv_site());
     }
     void pass_deadline() {
         inner_->set_timeout(std::nullopt);

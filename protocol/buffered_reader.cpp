@@ -7,18 +7,18 @@
 
 namespace ferry {
 
-std::size_t BufferedReader::recv(std::span<std::byte> buffer) {
+std::size_t BufferedReader::recv(std::span<std::byte> buffer, std::source_location where) {
     if (buffer.empty())
         return 0;
     if (begin_ == end_)
-        return conn_.recv(buffer);
+        return conn_.recv(buffer, where);
     const std::size_t n = std::min(buffer.size(), end_ - begin_);
     std::memcpy(buffer.data(), bytes_.data() + begin_, n);
     begin_ += n;
     return n;
 }
 
-std::size_t BufferedReader::recv_more() {
+std::size_t BufferedReader::recv_more(std::source_location where) {
     if (begin_ == end_) {
         begin_ = 0;
         end_ = 0;
@@ -27,23 +27,25 @@ std::size_t BufferedReader::recv_more() {
         end_ -= begin_;
         begin_ = 0;
     }
-    const std::size_t got = conn_.recv(std::span(bytes_).subspan(end_));
+    const std::size_t got = conn_.recv(std::span(bytes_).subspan(end_), where);
     end_ += got;
     return got;
 }
 
-bool BufferedReader::fill() {
-    return begin_ != end_ || recv_more() != 0;
+bool BufferedReader::fill(std::source_location where) {
+    return begin_ != end_ || recv_more(where) != 0;
 }
 
-std::optional<std::string> BufferedReader::recv_line(std::size_t max_bytes) {
+std::optional<std::string> BufferedReader::recv_line(std::size_t max_bytes,
+                                                     std::source_location where) {
     std::string line;
-    if (!recv_line_into(line, max_bytes))
+    if (!recv_line_into(line, max_bytes, where))
         return std::nullopt;
     return line;
 }
 
-bool BufferedReader::recv_line_into(std::string& line, std::size_t max_bytes) {
+bool BufferedReader::recv_line_into(std::string& line, std::size_t max_bytes,
+                                    std::source_location where) {
     line.clear();
     max_bytes = std::min(max_bytes, bytes_.size());  // the buffer holds a whole line
     std::size_t searched = 0;                        // bytes after begin_ known to hold no '\n'
@@ -63,7 +65,7 @@ bool BufferedReader::recv_line_into(std::string& line, std::size_t max_bytes) {
             return true;
         }
         searched = line_bytes;
-        if (recv_more() == 0) {
+        if (recv_more(where) == 0) {
             if (searched == 0)
                 return false;
             throw ProtocolError(

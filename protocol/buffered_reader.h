@@ -8,6 +8,7 @@
 #include <array>
 #include <cstddef>
 #include <optional>
+#include <source_location>
 #include <span>
 #include <string>
 
@@ -23,19 +24,24 @@ class BufferedReader {
 
     /// Like Connection::recv: buffered bytes first (possibly fewer than
     /// asked), otherwise one recv() of the connection straight into buffer.
-    std::size_t recv(std::span<std::byte> buffer);
+    /// Like Connection's, every call's where is its caller's place in its
+    /// source, for deadlock reports: leave it defaulted.
+    std::size_t recv(std::span<std::byte> buffer,
+                     std::source_location where = std::source_location::current());
 
     /// Blocks until at least one byte is buffered; false at end of stream.
-    bool fill();
+    bool fill(std::source_location where = std::source_location::current());
 
     /// One line ending in '\n', without it. None when the stream ends before
     /// the first byte; ProtocolError when it ends mid-line or the line (with
     /// its '\n') is longer than max_bytes, or than capacity_bytes whatever
     /// max_bytes says.
-    std::optional<std::string> recv_line(std::size_t max_bytes);
+    std::optional<std::string> recv_line(
+        std::size_t max_bytes, std::source_location where = std::source_location::current());
     /// The same into line, reusing its memory; false (line empty) when the
     /// stream ends before the first byte.
-    bool recv_line_into(std::string& line, std::size_t max_bytes);
+    bool recv_line_into(std::string& line, std::size_t max_bytes,
+                        std::source_location where = std::source_location::current());
 
     std::size_t buffered_bytes() const { return end_ - begin_; }
 
@@ -45,7 +51,7 @@ class BufferedReader {
 
   private:
     /// One recv() into the free end of the buffer; 0 at end of stream.
-    std::size_t recv_more();
+    std::size_t recv_more(std::source_location where);
 
     Connection& conn_;
     std::size_t begin_ = 0;  ///< first unread byte in bytes_

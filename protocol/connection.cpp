@@ -18,21 +18,21 @@ std::string_view to_string(ErrorKind kind) {
     return "unknown";
 }
 
-void send_all(Connection& conn, std::span<const std::byte> bytes) {
+void send_all(Connection& conn, std::span<const std::byte> bytes, std::source_location where) {
     while (!bytes.empty()) {
-        const std::size_t sent = conn.send(bytes);
+        const std::size_t sent = conn.send(bytes, where);
         bytes = bytes.subspan(sent);
     }
 }
 
-void send_all(Connection& conn, std::string_view text) {
-    send_all(conn, as_bytes(text));
+void send_all(Connection& conn, std::string_view text, std::source_location where) {
+    send_all(conn, as_bytes(text), where);
 }
 
-std::size_t recv_exact(Connection& conn, std::span<std::byte> buffer) {
+std::size_t recv_exact(Connection& conn, std::span<std::byte> buffer, std::source_location where) {
     std::size_t total = 0;
     while (total < buffer.size()) {
-        const std::size_t got = conn.recv(buffer.subspan(total));
+        const std::size_t got = conn.recv(buffer.subspan(total), where);
         if (got == 0)
             break;
         total += got;
@@ -40,11 +40,12 @@ std::size_t recv_exact(Connection& conn, std::span<std::byte> buffer) {
     return total;
 }
 
-std::optional<std::string> recv_line(Connection& conn, std::size_t max_bytes) {
+std::optional<std::string> recv_line(Connection& conn, std::size_t max_bytes,
+                                     std::source_location where) {
     std::string line;
     std::byte byte{};
     while (true) {
-        if (conn.recv(std::span(&byte, 1)) == 0) {
+        if (conn.recv(std::span(&byte, 1), where) == 0) {
             if (line.empty())
                 return std::nullopt;
             throw ProtocolError(

@@ -22,6 +22,7 @@
 
 #include <cstddef>
 #include <optional>
+#include <source_location>
 #include <span>
 #include <stdexcept>
 #include <string>
@@ -71,6 +72,11 @@ class ConnectionError : public std::runtime_error {
 ///   moved nothing when its deadline passes throws ErrorKind::timed_out; the
 ///   deadline of a call is the earlier of set_deadline()'s instant and
 ///   set_timeout()'s duration after the call started.
+///
+/// Implementations override do_send() and do_recv(); callers call send() and
+/// recv(), which note where in the caller's source the call was made (a
+/// simulated deadlock report then says "blocked in recv at kv.cpp:42"). A
+/// decorator passes the place on: inner.recv(buffer, recv_site()).
 class Connection {
   public:
     explicit Connection(const Clock& clock) : clock_(&clock) {}
@@ -78,8 +84,17 @@ class Connection {
     Connection(const Connection&) = delete;
     Connection& operator=(const Connection&) = delete;
 
-    virtual std::size_t send(std::span<const std::byte> bytes) = 0;
-    virtual std::size_t recv(std::span<std::byte> buffer) = 0;
+    /// Leave where defaulted: it is the caller's place in its source.
+    std::size_t send(std::span<const std::byte> bytes,
+                     std::source_location where = std::source_location::current()) {
+        send_site_ = where;
+        return do_send(bytes);
+    }
+    std::size_t recv(std::span<std::byte> buffer,
+                     std::source_location where = std::source_location::current()) {
+        recv_site_ = where;
+        return do_recv(buffer);
+    }
     virtual void shutdown_send() = 0;
     virtual void close() = 0;
     /// The peer, in words, for messages: "127.0.0.1:6789", "server".
@@ -92,6 +107,13 @@ class Connection {
     const Clock& clock() const { return *clock_; }
 
   protected:
+    virtual std::size_t do_send(std::span<const std::byte> bytes) = 0;
+    virtual std::size_t do_recv(std::span<std::byte> buffer) = 0;
+
+    /// Where the send() or recv() in progress was called from.
+    const std::source_location& send_site() const { return send_site_; }
+    const std::source_location& recv_site() const { return recv_site_; }
+
     /// The deadline for a blocking call that starts now.
     Deadline call_deadline() const {
         Deadline per_call;
@@ -104,6 +126,8 @@ class Connection {
     const Clock* clock_;
     std::optional<Duration> timeout_;
     Deadline deadline_;
+    std::source_location send_site_;
+    std::source_location recv_site_;
 };
 
 /// The peer broke the protocol: a line too long, the stream ended early.
@@ -112,19 +136,26 @@ class ProtocolError : public std::runtime_error {
     using std::runtime_error::runtime_error;
 };
 
+// Each helper's where is its caller's place in its source (see Connection):
+// leave it defaulted.
+
 /// Sends every byte, calling send() until all are taken (the chapter's loop).
-void send_all(Connection& conn, std::span<const std::byte> bytes);
-void send_all(Connection& conn, std::string_view text);
+void send_all(Connection& conn, std::span<const std::byte> bytes,
+              std::source_location where = std::source_location::current());
+void send_all(Connection& conn, std::string_view text,
+              std::source_location where = std::source_location::current());
 
 /// Receives exactly buffer.size() bytes unless the stream ends first; returns
 /// how many arrived (fewer only at end of stream).
-std::size_t recv_exact(Connection& conn, std::span<std::byte> buffer);
+std::size_t recv_exact(Connection& conn, std::span<std::byte> buffer,
+                       std::source_location where = std::source_location::current());
 
 /// Receives one line ending in '\n' and returns it without the '\n'. Reads one
 /// byte at a time so that nothing after the newline is consumed. Returns none
 /// when the stream ends before the first byte; throws ProtocolError when the
 /// stream ends mid-line or the line (with its '\n') exceeds max_bytes.
-std::optional<std::string> recv_line(Connection& conn, std::size_t max_bytes);
+std::optional<std::string> recv_line(Connection& conn, std::size_t max_bytes,
+                                     std::source_location where = std::source_location::current());
 
 /// Views text as bytes, and bytes as text.
 inline std::span<const std::byte> as_bytes(std::string_view text) {

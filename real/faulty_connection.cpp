@@ -1,5 +1,9 @@
 #include "ferry/real/faulty_connection.h"
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+
 #include <algorithm>
 #include <chrono>
 
@@ -64,6 +68,28 @@ FaultyConnection::FaultyConnection(std::unique_ptr<TcpConnection> inner, Injecte
 FaultyConnection::~FaultyConnection() {
     if (watch_)
         watch_->remove(this);
+    if (inner_->fd() >= 0)
+        tell_tap_end(false);  // the socket closes with inner_: a FIN
+}
+
+namespace {
+
+std::uint16_t port_of(int fd, bool peer) {
+    sockaddr_in address{};
+    socklen_t length = sizeof address;
+    const int got = peer ? getpeername(fd, reinterpret_cast<sockaddr*>(&address), &length)
+                         : getsockname(fd, reinterpret_cast<sockaddr*>(&address), &length);
+    return got == 0 && address.sin_family == AF_INET ? ntohs(address.sin_port) : 0;
+}
+
+}  // namespace
+
+std::uint16_t FaultyConnection::local_port() const {
+    return inner_->fd() < 0 ? 0 : port_of(inner_->fd(), false);
+}
+
+std::uint16_t FaultyConnection::peer_port() const {
+    return inner_->fd() < 0 ? 0 : port_of(inner_->fd(), true);
 }
 
 std::uint64_t FaultyConnection::reset_budget() const {
@@ -75,6 +101,7 @@ std::uint64_t FaultyConnection::reset_budget() const {
 
 void FaultyConnection::maybe_reset() {
     if (faults_.reset_after_bytes && reset_budget() == 0) {
+        tell_tap_end(true);
         inner_->reset();
         throw ConnectionError(ErrorKind::reset,
                               fmt::format("{} reset the connection to {} after {} bytes (injected)",
@@ -82,7 +109,7 @@ void FaultyConnection::maybe_reset() {
     }
 }
 
-std::size_t FaultyConnection::send(std::span<const std::byte> bytes) {
+std::size_t FaultyConnection::do_send(std::span<const std::byte> bytes) {
     if (bytes.empty())
         return 0;
     maybe_reset();
@@ -95,11 +122,13 @@ std::size_t FaultyConnection::send(std::span<const std::byte> bytes) {
     const Deadline deadline = call_deadline();
     BlockedIn blocked(*this, sending_, "send", deadline);
     const std::size_t sent = inner_->send_until(bytes.first(n), deadline);
+    if (tap_)
+        tap_->sent(bytes.first(sent));
     sent_bytes_ += sent;
     return sent;
 }
 
-std::size_t FaultyConnection::recv(std::span<std::byte> buffer) {
+std::size_t FaultyConnection::do_recv(std::span<std::byte> buffer) {
     if (buffer.empty())
         return 0;
     maybe_reset();
@@ -146,7 +175,24 @@ void FaultyConnection::stall() {
     }
 }
 
+void FaultyConnection::tell_tap_end(bool reset) {
+    if (!tap_ || tap_finished_.exchange(true))
+        return;
+    if (reset) {
+        tap_->reset();
+    } else {
+        tap_->finished_sending();
+    }
+}
+
+void FaultyConnection::shutdown_send() {
+    inner_->shutdown_send();
+    tell_tap_end(false);
+}
+
 void FaultyConnection::close() {
+    if (inner_->fd() >= 0)
+        tell_tap_end(false);
     inner_->close();
 }
 

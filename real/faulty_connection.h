@@ -21,6 +21,7 @@
 
 #include "ferry/protocol/connection.h"
 #include "ferry/real/tcp_connection.h"
+#include "ferry/real/wire_tap.h"
 
 namespace ferry {
 
@@ -73,9 +74,7 @@ class FaultyConnection : public Connection {
                      std::string label, ConnectionWatch* watch = nullptr);
     ~FaultyConnection() override;
 
-    std::size_t send(std::span<const std::byte> bytes) override;
-    std::size_t recv(std::span<std::byte> buffer) override;
-    void shutdown_send() override { inner_->shutdown_send(); }
+    void shutdown_send() override;
     void close() override;
     std::string peer_name() const override { return inner_->peer_name(); }
 
@@ -94,18 +93,34 @@ class FaultyConnection : public Connection {
     std::uint64_t bytes_sent() const { return sent_bytes_; }
     std::uint64_t bytes_received() const { return received_bytes_; }
 
+    /// Tells tap what this end puts on its socket from now on (for a
+    /// capture). Set before the connection is used.
+    void tap_into(std::unique_ptr<WireTap> tap) { tap_ = std::move(tap); }
+    /// The ports of this end and of its peer (for pairing the two ends of a
+    /// connection in a capture); 0 when the socket is closed.
+    std::uint16_t local_port() const;
+    std::uint16_t peer_port() const;
+
+  protected:
+    std::size_t do_send(std::span<const std::byte> bytes) override;
+    std::size_t do_recv(std::span<std::byte> buffer) override;
+
   private:
     class BlockedIn;
     std::uint64_t choose(std::uint64_t bound);
     void maybe_reset();
     void stall();
     std::uint64_t reset_budget() const;
+    /// Tells the tap, once, that this end sent its FIN (or, reset, an RST).
+    void tell_tap_end(bool reset);
 
     std::unique_ptr<TcpConnection> inner_;
     InjectedFaults faults_;
     ChoiceFn choose_;
     std::string label_;
     ConnectionWatch* watch_;
+    std::unique_ptr<WireTap> tap_;
+    std::atomic<bool> tap_finished_{false};  ///< the tap has heard of this end's FIN or RST
     std::atomic<std::uint64_t> sent_bytes_{0};
     std::atomic<std::uint64_t> received_bytes_{0};
     bool stalled_once_ = false;

@@ -61,12 +61,6 @@ class Server::Tracked final : public Connection {
           min_rate_window_(config.min_rate_window) {}
     ~Tracked() override;
 
-    std::size_t send(std::span<const std::byte> bytes) override {
-        return at_min_rate([&] { return inner_->send(bytes); });
-    }
-    std::size_t recv(std::span<std::byte> buffer) override {
-        return at_min_rate([&] { return inner_->recv(buffer); });
-    }
     void shutdown_send() override { inner_->shutdown_send(); }
     void close() override { inner_->close(); }
     std::string peer_name() const override { return inner_->peer_name(); }
@@ -74,6 +68,14 @@ class Server::Tracked final : public Connection {
     /// The session waits for a request (idle) or serves one, from now.
     void set_idle(bool idle);
     bool draining() const;
+
+  protected:
+    std::size_t do_send(std::span<const std::byte> bytes) override {
+        return at_min_rate([&] { return inner_->send(bytes, send_site()); });
+    }
+    std::size_t do_recv(std::span<std::byte> buffer) override {
+        return at_min_rate([&] { return inner_->recv(buffer, recv_site()); });
+    }
 
   private:
     /// Runs one call of the connection underneath with this connection's
@@ -92,8 +94,8 @@ class Server::Tracked final : public Connection {
             rate_armed_ = false;  // the ERR 408 that follows may take its time
             throw ConnectionError(
                 ErrorKind::timed_out,
-                fmt::format("too slow: {} of {} bytes moved in {} ms", rate_moved_,
-                            min_rate_bytes_, as_milliseconds(min_rate_window_)));
+                fmt::format("too slow: {} of {} bytes moved in {} ms", rate_moved_, min_rate_bytes_,
+                            as_milliseconds(min_rate_window_)));
         }
         rate_moved_ += moved;
         if (rate_moved_ >= min_rate_bytes_) {
@@ -438,10 +440,9 @@ std::uint64_t Server::connections_ended_for_room() const {
 void Server::refuse(Connection& conn, SlotsFull why) {
     if (config_.protocol != ProtocolKind::ferry)
         return;
-    refuse_at_once(conn, why == SlotsFull::address
-                             ? fmt::format("too many connections from {}",
-                                           address_of(conn.peer_name()))
-                             : std::string(to_string(why)));
+    refuse_at_once(conn, why == SlotsFull::address ? fmt::format("too many connections from {}",
+                                                                 address_of(conn.peer_name()))
+                                                   : std::string(to_string(why)));
 }
 
 std::size_t Server::unjoined_threads() const {

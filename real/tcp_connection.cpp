@@ -143,7 +143,7 @@ void TcpConnection::wait_ready(short events, Deadline deadline, const char* call
     }
 }
 
-std::size_t TcpConnection::send(std::span<const std::byte> bytes) {
+std::size_t TcpConnection::do_send(std::span<const std::byte> bytes) {
     return send_until(bytes, call_deadline());
 }
 
@@ -168,7 +168,7 @@ std::size_t TcpConnection::send_until(std::span<const std::byte> bytes, Deadline
     }
 }
 
-std::size_t TcpConnection::recv(std::span<std::byte> buffer) {
+std::size_t TcpConnection::do_recv(std::span<std::byte> buffer) {
     return recv_until(buffer, call_deadline());
 }
 

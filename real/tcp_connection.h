@@ -39,8 +39,6 @@ class TcpConnection : public Connection {
     TcpConnection(int fd, std::string peer_name, const Clock& clock);
     ~TcpConnection() override;
 
-    std::size_t send(std::span<const std::byte> bytes) override;
-    std::size_t recv(std::span<std::byte> buffer) override;
     /// send() and recv() with their deadline given, not read from this
     /// connection's timeout and deadline: a decorator whose sends and
     /// receives run on two threads passes its own (one thread may send while
@@ -60,6 +58,10 @@ class TcpConnection : public Connection {
     void interrupt();
     /// The socket, or -1 once closed. Only for the thread that owns this.
     int fd() const { return fd_; }
+
+  protected:
+    std::size_t do_send(std::span<const std::byte> bytes) override;
+    std::size_t do_recv(std::span<std::byte> buffer) override;
 
   private:
     /// Throws ErrorKind::closed if close(), reset() or interrupt() came first.

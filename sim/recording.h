@@ -42,6 +42,16 @@ class Recording {
     /// needs them, and a 64 MiB transfer keeps 64 MiB).
     bool keeps_payloads() const { return keeps_payloads_; }
     void keep_payloads(bool keep) { keeps_payloads_ = keep; }
+    /// Each receiver's buffer and the largest segment (NetworkFaults'
+    /// receive_window_bytes and segment_bytes_max), so the pcap can advertise
+    /// a zero window where a receiver's buffer had no room a sender would
+    /// use; 0 = unknown.
+    void set_receive_window(std::uint64_t window_bytes, std::uint64_t segment_bytes_max) {
+        receive_window_bytes_ = window_bytes;
+        segment_bytes_max_ = segment_bytes_max;
+    }
+    std::uint64_t receive_window_bytes() const { return receive_window_bytes_; }
+    std::uint64_t segment_bytes_max() const { return segment_bytes_max_; }
     /// Room for the payload of the segment whose event is recorded next.
     std::span<std::byte> add_segment_bytes(std::size_t bytes);
     /// Returns the interval's index, for end_block().
@@ -90,6 +100,8 @@ class Recording {
     std::size_t chunk_used_ = 0;      ///< of the last chunk
     std::vector<PayloadPlace> segments_;
     bool keeps_payloads_ = true;
+    std::uint64_t receive_window_bytes_ = 0;
+    std::uint64_t segment_bytes_max_ = 0;
     std::vector<BlockedInterval> blocks_;
     std::map<std::uint64_t, std::string> texts_;
     std::vector<std::string> process_names_;  ///< index = process id

@@ -45,6 +45,14 @@ ConnectionError SimConnection::timed_out_error(const char* call) const {
                            fmt::format("{} from {} timed out", call, peer_name()));
 }
 
+void SimConnection::hand_to(ProcessId process) {
+    link_.end(side_).owner = process;
+}
+
+ProcessId SimConnection::owner() const {
+    return link_.end(side_).owner;
+}
+
 void SimConnection::take_ownership(SimEndpoint& end) const {
     const ProcessId me = network_.simulation().current_process_id();
     if (me != 0)
@@ -56,7 +64,7 @@ void SimConnection::take_ownership(SimEndpoint& end) const {
 // deadline is worked out only when a call must wait: virtual time stands
 // still until then, so it is the same deadline.
 
-std::size_t SimConnection::send(std::span<const std::byte> bytes) {
+std::size_t SimConnection::do_send(std::span<const std::byte> bytes) {
     SimEndpoint& end = link_.end(side_);
     take_ownership(end);
     if (end.closed || end.reset || end.send_shut) [[unlikely]] {
@@ -88,7 +96,7 @@ std::size_t SimConnection::send(std::span<const std::byte> bytes) {
             if (deadline && sim.now() >= *deadline)
                 throw timed_out_error("send");
             sim.block(&stream.writers, deadline,
-                      WaitInfo{"send", &link_, side_, nullptr, bytes.size()});
+                      WaitInfo{"send", &link_, side_, nullptr, bytes.size(), send_site()});
             if (!usable())
                 throw unusable_error("send");
             queued = stream.written - stream.transmitted;
@@ -120,7 +128,7 @@ bool SimConnection::readable_after_reset() const {
     return !end.closed && end.reset_by_peer && stream.delivered > stream.read;
 }
 
-std::size_t SimConnection::recv(std::span<std::byte> buffer) {
+std::size_t SimConnection::do_recv(std::span<std::byte> buffer) {
     SimEndpoint& end = link_.end(side_);
     take_ownership(end);
     if ((end.closed || end.reset) && !readable_after_reset()) [[unlikely]]
@@ -167,7 +175,7 @@ std::size_t SimConnection::recv(std::span<std::byte> buffer) {
             if (deadline && sim.now() >= *deadline)
                 throw timed_out_error("recv");
             sim.block(&stream.readers, earliest(deadline, stall_end),
-                      WaitInfo{"recv", &link_, side_, nullptr, buffer.size()});
+                      WaitInfo{"recv", &link_, side_, nullptr, buffer.size(), recv_site()});
             if (!usable() && !readable_after_reset())
                 throw unusable_error("recv");
         }

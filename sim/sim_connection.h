@@ -10,6 +10,7 @@
 
 #include "ferry/protocol/connection.h"
 #include "ferry/sim/faults.h"
+#include "ferry/sim/simulation.h"
 
 namespace ferry::sim {
 
@@ -22,8 +23,6 @@ class SimConnection final : public Connection {
     SimConnection(SimNetwork& network, SimLink& link, Side side);
     ~SimConnection() override;  ///< closes
 
-    std::size_t send(std::span<const std::byte> bytes) override;
-    std::size_t recv(std::span<std::byte> buffer) override;
     void shutdown_send() override;
     void close() override;
     std::string peer_name() const override;
@@ -31,8 +30,22 @@ class SimConnection final : public Connection {
     /// Closes abortively, so the peer sees a reset (TcpConnection::reset).
     void reset();
 
+    /// Hands this end to process (an accept loop's handler): a deadlock's
+    /// wait-for graph then blames process, not the one that accepted or
+    /// connected. An end passes by itself to whichever process sends or
+    /// receives on it; hand_to is for a handler that blocks elsewhere before
+    /// it first does.
+    void hand_to(ProcessId process);
+    /// The process that holds this end: whoever connected or accepted it,
+    /// was handed it, or last sent or received on it.
+    ProcessId owner() const;
+
     std::uint64_t id() const;
     Side side() const { return side_; }
+
+  protected:
+    std::size_t do_send(std::span<const std::byte> bytes) override;
+    std::size_t do_recv(std::span<std::byte> buffer) override;
 
   private:
     // Errors are made by functions of their own and thrown in the call that

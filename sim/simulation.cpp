@@ -53,6 +53,18 @@ struct RecordingStack {
     void deallocate(boost::context::stack_context& stack) noexcept { pool->deallocate(stack); }
 };
 
+/// "kv_protocol.cpp:42": the file's name without its folders, which depend on
+/// where the build ran; "" when the place is not known.
+std::string call_site_text(const std::source_location& where) {
+    if (where.line() == 0)
+        return "";
+    std::string_view file = where.file_name();
+    const std::size_t slash = file.find_last_of("/\\");
+    if (slash != std::string_view::npos)
+        file.remove_prefix(slash + 1);
+    return fmt::format("{}:{}", file, where.line());
+}
+
 }  // namespace
 
 // --- WaitQueue ---
@@ -372,6 +384,7 @@ void Simulation::schedule(Instant at, EventKind kind, SimLink* link, std::uint64
 }
 
 SimResult Simulation::run() {
+    const ScopedAnnotationSink notes(*this);  // ferry::annotate() in processes
     SimResult result;
     const Instant budget_end = Instant{} + options_.time_budget;
     while (true) {
@@ -445,6 +458,7 @@ DeadlockReport Simulation::describe_blocked() const {
         blocked.process = process->name;
         blocked.call = process->wait.call;
         blocked.requested_bytes = process->wait.bytes;
+        blocked.call_site = call_site_text(process->wait.where);
         const ProcessId target = network_->describe(process->wait, blocked);
         std::string call = blocked.call;
         if (blocked.conn != 0) {
@@ -502,6 +516,8 @@ std::string DeadlockReport::text() const {
     std::string text;
     for (const BlockedProcess& b : blocked) {
         text += fmt::format("  {} is blocked in {}", b.process, b.call);
+        if (!b.call_site.empty())
+            text += fmt::format(" at {}", b.call_site);
         if (b.conn != 0) {
             text += fmt::format(" on conn {} to {} ({})", b.conn, b.peer_address,
                                 b.waits_on.empty() ? "nobody" : b.waits_on);
@@ -529,6 +545,7 @@ std::string DeadlockReport::text() const {
 }
 
 void Simulation::stop_processes() {
+    const ScopedAnnotationSink notes(*this);  // recorded nowhere: the trace has stopped
     tearing_down_ = true;
     trace_.stop();
     for (const auto& process : processes_) {

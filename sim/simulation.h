@@ -33,11 +33,13 @@
 #include <functional>
 #include <memory>
 #include <optional>
+#include <source_location>
 #include <string>
 #include <vector>
 
 #include <boost/container/small_vector.hpp>
 
+#include "ferry/protocol/annotation.h"
 #include "ferry/protocol/clock.h"
 #include "ferry/sim/decisions.h"
 #include "ferry/sim/faults.h"
@@ -67,6 +69,7 @@ struct WaitInfo {
     Side side = Side::client;               ///< which end of link the process holds
     const SimListener* listener = nullptr;  ///< for accept
     std::uint64_t bytes = 0;                ///< recv: the buffer's size; send: the bytes offered
+    std::source_location where{};           ///< the protocol's call (line 0: unknown)
 };
 
 /// Processes blocked until something changes (data arrives, space frees up).
@@ -104,6 +107,7 @@ struct BlockedProcess {
     std::string process;
     std::string call;                   ///< "recv", "send", ...
     std::uint64_t requested_bytes = 0;  ///< recv: room in its buffer; send: bytes offered
+    std::string call_site;              ///< "kv_protocol.cpp:42", or "" when not known
     std::uint64_t conn = 0;
     std::string peer_address;
     std::string waits_on;  ///< the process that would have to act, or "" for nobody
@@ -154,7 +158,7 @@ struct SimResult {
 /// Runs processes (fibers) one at a time in virtual time. Every choice comes
 /// from one DecisionSource. Connections, listeners and stores made for a
 /// simulation must not outlive it.
-class Simulation final : public Clock {
+class Simulation final : public Clock, public AnnotationSink {
   public:
     /// Decisions from a PrngDecisions seeded with options.seed.
     explicit Simulation(SimOptions options);
@@ -212,8 +216,9 @@ class Simulation final : public Clock {
     /// Waits for duration of virtual time.
     void delay(Duration duration);
     /// Adds a note of the caller's own to the trace (an annotation), by the
-    /// running process if any.
-    void annotate(std::string_view text) {
+    /// running process if any. While run() runs processes, protocol code
+    /// reaches this through ferry::annotate() (protocol/annotation.h).
+    void annotate(std::string_view text) override {
         record(TraceKind::note, 0, Side::client, trace_.intern(text));
     }
     /// The running process's id; 0 outside any process.

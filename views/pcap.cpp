@@ -17,7 +17,15 @@ namespace {
 using sim::TraceEvent;
 using sim::TraceKind;
 
-enum class PacketKind { syn, syn_ack, handshake_ack, data, fin, rst, refused };
+/// window: an ACK that only advertises a receive window, sent when a
+/// delivery leaves a receiver's buffer without room a sender would use (a
+/// zero window) and when a read makes that room again (a window update), so
+/// Wireshark's TCP analysis shows a stalled reader as [TCP ZeroWindow] and
+/// [TCP Window Update]. The room a sender uses is the simulator's rule
+/// against silly windows (sim_network.cpp's pump): half the buffer or a
+/// whole segment, whichever is less; a receiver that avoids silly windows
+/// (RFC 1122, 4.2.3.3) advertises nothing smaller.
+enum class PacketKind { syn, syn_ack, handshake_ack, data, fin, rst, refused, window };
 
 /// One packet before its numbers are known: what crossed, when, from which
 /// side (0 client, 1 server) of which connection.
@@ -30,6 +38,7 @@ struct Packet {
     PacketKind kind = PacketKind::data;
     std::uint64_t length = 0;
     std::size_t segment = 0;  ///< a data packet's: which segment event it is
+    std::uint16_t window = 65535;
 };
 
 struct Endpoints {
@@ -53,7 +62,11 @@ std::uint16_t port_of(std::string_view address) {
 
 class PacketCollector {
   public:
-    explicit PacketCollector(const sim::Recording& recording) : recording_(recording) {}
+    explicit PacketCollector(const sim::Recording& recording)
+        : recording_(recording),
+          window_bytes_(recording.receive_window_bytes()),
+          opening_bytes_(std::min(std::max<std::uint64_t>(window_bytes_ / 2, 1),
+                                  recording.segment_bytes_max())) {}
 
     void collect() {
         for (const TraceEvent& event : recording_.events())
@@ -98,9 +111,43 @@ class PacketCollector {
                 return add(event.time_ns, event, event.side, PacketKind::fin);
             case TraceKind::rst:
                 return add(event.time_ns, event, 1 - event.side, PacketKind::rst);
+            case TraceKind::deliver:
+                return delivered(event);
+            case TraceKind::recv:
+                return read(event);
             default:
                 return;
         }
+    }
+
+    /// Whether a receiver with buffered bytes has no room a sender would use.
+    bool closed_window(std::uint64_t buffered) const {
+        return window_bytes_ != 0 &&
+               window_bytes_ - std::min(buffered, window_bytes_) < opening_bytes_;
+    }
+
+    /// A segment arrived: event.a bytes are now buffered at event.side.
+    void delivered(const TraceEvent& event) {
+        std::uint64_t& buffered = buffered_[{event.conn, event.side}];
+        const bool was_closed = closed_window(buffered);
+        buffered = event.a;
+        if (!was_closed && closed_window(buffered))
+            add_window(event, 0);
+    }
+
+    /// event.side's process read event.b bytes.
+    void read(const TraceEvent& event) {
+        std::uint64_t& buffered = buffered_[{event.conn, event.side}];
+        const bool was_closed = closed_window(buffered);
+        buffered -= std::min(buffered, event.b);
+        if (was_closed && !closed_window(buffered))
+            add_window(event, window_bytes_ - buffered);
+    }
+
+    void add_window(const TraceEvent& event, std::uint64_t window_bytes) {
+        add(event.time_ns, event, event.side, PacketKind::window);
+        packets_.back().window =
+            static_cast<std::uint16_t>(std::min<std::uint64_t>(window_bytes, 65535));
     }
 
     void connect(const TraceEvent& event) {
@@ -123,6 +170,10 @@ class PacketCollector {
     std::map<std::uint64_t, Endpoints> endpoints_;
     std::map<std::string, std::uint32_t> server_ips_;
     std::size_t segment_count_ = 0;
+    std::uint64_t window_bytes_;
+    std::uint64_t opening_bytes_;  ///< the least room a sender sends into
+    /// Bytes arrived and not yet read, by (connection, side).
+    std::map<std::pair<std::uint64_t, std::uint64_t>, std::uint64_t> buffered_;
 };
 
 /// Sequence state of one connection as its packets are written in order.
@@ -156,6 +207,7 @@ class FrameWriter {
         frame.ack = state.isn[to] + 1 + static_cast<std::uint32_t>(state.received[from]) +
                     (state.fin_seen[from] ? 1 : 0);
         frame.flags = flags_of(packet.kind);
+        frame.window = packet.window;
         if (packet.kind == PacketKind::data)
             return write_data(out, packet, state, frame);
         frame.seq = state.isn[from] + (packet.kind == PacketKind::syn ? 0 : 1) +
@@ -180,6 +232,7 @@ class FrameWriter {
             case PacketKind::syn_ack:
                 return TcpFlags::syn | TcpFlags::ack;
             case PacketKind::handshake_ack:
+            case PacketKind::window:
                 return TcpFlags::ack;
             case PacketKind::data:
                 return TcpFlags::psh | TcpFlags::ack;

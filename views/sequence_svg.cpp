@@ -38,7 +38,11 @@ std::string_view side_name(std::uint64_t side) {
 
 using EndKey = std::pair<std::uint64_t, std::uint64_t>;  ///< (conn, side)
 
-/// Which lane each process and each connection end is drawn in.
+/// Which lane each process and each connection end is drawn in: one lane per
+/// connection end a process holds (the last process to use an end holds it:
+/// a server's handler, not the accept loop that handed it over), and one for
+/// a process that holds none. A process's events on no end of its own (an
+/// accept, a delay, a note) go in its first lane.
 class Lanes {
   public:
     explicit Lanes(const sim::Recording& recording) {
@@ -52,55 +56,82 @@ class Lanes {
         }
         for (const auto& block : recording.blocks())
             seen[block.process] = true;
+        std::map<std::uint64_t, std::vector<EndKey>> ends_of;
+        for (const auto& [end, process] : owner_)
+            ends_of[process].push_back(end);
         for (const auto& [process, unused] : seen) {
-            lane_of_.emplace(process, processes_.size());
-            names_.emplace_back(recording.process_name(process));
-            processes_.push_back(process);
+            first_lane_.emplace(process, lanes_.size());
+            const std::string name(recording.process_name(process));
+            auto ends = ends_of.find(process);
+            if (ends == ends_of.end()) {
+                lanes_.push_back({process, name, std::nullopt});
+                continue;
+            }
+            for (const EndKey& end : ends->second) {
+                lane_of_end_.emplace(end, lanes_.size());
+                lanes_.push_back({process, name, end});
+            }
         }
     }
 
-    std::size_t count() const { return processes_.size(); }
-    const std::string& name(std::size_t lane) const { return names_[lane]; }
+    std::size_t count() const { return lanes_.size(); }
+    const std::string& name(std::size_t lane) const { return lanes_[lane].name; }
     std::int64_t x(std::size_t lane) const {
         return time_column + lane_width / 2 + static_cast<std::int64_t>(lane) * lane_width;
     }
+    /// The first lane of process.
     std::optional<std::size_t> of_process(std::uint64_t process) const {
-        auto it = lane_of_.find(process);
-        if (it == lane_of_.end())
+        auto it = first_lane_.find(process);
+        if (it == first_lane_.end())
             return std::nullopt;
         return it->second;
     }
-    std::optional<std::size_t> of_name(std::string_view name) const {
-        for (std::size_t lane = 0; lane < names_.size(); ++lane) {
-            if (names_[lane] == name)
-                return lane;
+    /// The lane of a process's event or call on end (conn, side) (conn 0:
+    /// none): the end's own lane when process holds it, else its first.
+    std::optional<std::size_t> of_use(std::uint64_t process, std::uint64_t conn,
+                                      std::uint64_t side) const {
+        if (conn != 0) {
+            auto it = lane_of_end_.find({conn, side});
+            if (it != lane_of_end_.end() && lanes_[it->second].process == process)
+                return it->second;
         }
-        return std::nullopt;
+        return of_process(process);
     }
-    /// The lane of the process that last used an end of a connection (a
-    /// server's handler, not the accept loop that handed it over).
-    std::optional<std::size_t> of_end(std::uint64_t conn, std::uint64_t side) const {
-        auto it = owner_.find({conn, side});
-        if (it == owner_.end())
-            return std::nullopt;
-        return of_process(it->second);
-    }
-    /// "conn 1 client, conn 2 server": the ends a lane's process holds.
-    std::string ends_text(std::size_t lane) const {
-        std::string text;
-        for (const auto& [end, process] : owner_) {
-            if (process != processes_[lane])
+    /// The lane of the process named name; with conn, of its end of conn.
+    std::optional<std::size_t> of_name(std::string_view name, std::uint64_t conn = 0) const {
+        std::optional<std::size_t> first;
+        for (std::size_t lane = 0; lane < lanes_.size(); ++lane) {
+            if (lanes_[lane].name != name)
                 continue;
-            text += fmt::format("{}conn {} {}", text.empty() ? "" : ", ", end.first,
-                                side_name(end.second));
+            if (conn == 0 || (lanes_[lane].end && lanes_[lane].end->first == conn))
+                return lane;
+            if (!first)
+                first = lane;
         }
-        return text;
+        return first;
+    }
+    /// The lane of an end of a connection.
+    std::optional<std::size_t> of_end(std::uint64_t conn, std::uint64_t side) const {
+        auto it = lane_of_end_.find({conn, side});
+        if (it == lane_of_end_.end())
+            return std::nullopt;
+        return it->second;
+    }
+    /// "conn 1 client": the end a lane stands for, or "" for none.
+    std::string end_text(std::size_t lane) const {
+        const std::optional<EndKey>& end = lanes_[lane].end;
+        return end ? fmt::format("conn {} {}", end->first, side_name(end->second)) : "";
     }
 
   private:
-    std::vector<std::uint64_t> processes_;
-    std::vector<std::string> names_;
-    std::map<std::uint64_t, std::size_t> lane_of_;
+    struct Lane {
+        std::uint64_t process;
+        std::string name;
+        std::optional<EndKey> end;
+    };
+    std::vector<Lane> lanes_;
+    std::map<std::uint64_t, std::size_t> first_lane_;
+    std::map<EndKey, std::size_t> lane_of_end_;
     std::map<EndKey, std::uint64_t> owner_;
 };
 
@@ -206,14 +237,14 @@ class DiagramDrawer {
             const std::int64_t x = lanes_.x(lane);
             svg.rect(x - lane_width / 2 + 8, header_top, lane_width - 16, header_height, "head");
             svg.text(x, header_top + 16, lanes_.name(lane), "title", true);
-            svg.text(x, header_top + 32, lanes_.ends_text(lane), "", true);
+            svg.text(x, header_top + 32, lanes_.end_text(lane), "", true);
             svg.line(x, header_top + header_height, x, bottom, "lane");
         }
     }
 
     void draw_blocks(SvgWriter& svg) const {
         for (const sim::BlockedInterval& block : recording_.blocks()) {
-            const auto lane = lanes_.of_process(block.process);
+            const auto lane = lanes_.of_use(block.process, block.conn, block.side);
             if (!lane)
                 continue;
             const std::uint64_t top = rows_.event_y[block.start_event];
@@ -235,7 +266,7 @@ class DiagramDrawer {
     /// events the receiving (deliver, rst, fin) or sending end's.
     std::optional<std::size_t> lane_of(const TraceEvent& event) const {
         if (event.process != 0)
-            return lanes_.of_process(event.process);
+            return lanes_.of_use(event.process, event.conn, event.side);
         if (event.kind == TraceKind::spawn)
             return lanes_.of_name(recording_.text(event.a));
         if (event.conn == 0)
@@ -307,7 +338,7 @@ void DiagramDrawer::draw_fold(SvgWriter& svg, const SequenceRow& row) const {
             segment_bytes += e.a;
             continue;
         }
-        const auto lane = lanes_.of_process(e.process);
+        const auto lane = lanes_.of_use(e.process, e.conn, e.side);
         if (!lane)
             continue;
         FoldCounts& c = counts[*lane];
@@ -398,7 +429,7 @@ void DiagramDrawer::draw_stuck(SvgWriter& svg) const {
              "cycletext");
     for (const sim::BlockedProcess& blocked : report.blocked) {
         y += cycle_row;
-        const auto from = lanes_.of_name(blocked.process);
+        const auto from = lanes_.of_name(blocked.process, blocked.conn);
         if (!from)
             continue;
         const std::int64_t x1 = lanes_.x(*from);
@@ -406,7 +437,7 @@ void DiagramDrawer::draw_stuck(SvgWriter& svg) const {
         const std::string call = blocked.conn == 0
                                      ? blocked.call
                                      : fmt::format("{}(conn {})", blocked.call, blocked.conn);
-        const auto to = lanes_.of_name(blocked.waits_on);
+        const auto to = lanes_.of_name(blocked.waits_on, blocked.conn);
         if (!to || *to == *from) {
             svg.text(x1 + 12, y, fmt::format("{} waits", call), "cycletext");
             continue;

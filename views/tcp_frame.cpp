@@ -28,10 +28,19 @@ void write_bytes(std::ostream& out, std::span<const std::byte> bytes) {
 }
 
 /// The ones'-complement sum of bytes as 16-bit big-endian words, unfolded.
-/// (Four bytes at a time: a 32-bit word hi·2¹⁶ + lo adds the same as hi + lo
-/// modulo 0xffff, which is all the folded sum keeps.)
+/// (Eight bytes at a time: a 64-bit word hi·2³² + lo adds the same as hi +
+/// lo modulo 0xffff, which is all the folded sum keeps, and so does a 32-bit
+/// one, hi·2¹⁶ + lo. Each 64-bit word adds at most 2³³ to the sum: a frame's
+/// 65,535 bytes cannot overflow it.)
 std::uint64_t ones_sum(std::span<const std::byte> bytes, std::uint64_t sum) {
     std::size_t i = 0;
+    for (; i + 8 <= bytes.size(); i += 8) {
+        std::uint64_t word = 0;
+        std::memcpy(&word, bytes.data() + i, 8);
+        if constexpr (std::endian::native == std::endian::little)
+            word = __builtin_bswap64(word);
+        sum += (word >> 32) + (word & 0xffffffff);
+    }
     for (; i + 4 <= bytes.size(); i += 4) {
         std::uint32_t word = 0;
         std::memcpy(&word, bytes.data() + i, 4);
@@ -90,9 +99,9 @@ void fill_tcp_header(std::byte* tcp, const TcpFrame& frame) {
     put_be32(tcp + 8, frame.ack);
     tcp[12] = std::byte{(tcp_bytes / 4) << 4};
     tcp[13] = std::byte{frame.flags};
-    put_be16(tcp + 14, 65535);  // window
-    put_be16(tcp + 16, 0);      // checksum, below
-    put_be16(tcp + 18, 0);      // urgent pointer
+    put_be16(tcp + 14, frame.window);
+    put_be16(tcp + 16, 0);  // checksum, below
+    put_be16(tcp + 18, 0);  // urgent pointer
 }
 
 /// The TCP checksum over the pseudo-header, the header and the payload.

@@ -28,6 +28,7 @@ struct TcpFrame {
     std::uint32_t ack = 0;
     std::uint8_t flags = 0;
     std::uint16_t ip_id = 0;
+    std::uint16_t window = 65535;  ///< the receive window the sender advertises
     std::span<const std::byte> payload;
 };
 

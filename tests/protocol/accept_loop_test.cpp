@@ -25,8 +25,12 @@ class Borrowed : public Connection {
   public:
     Borrowed(ScriptedConnection& inner, std::string peer)
         : Connection(inner.clock()), inner_(inner), peer_(std::move(peer)) {}
-    std::size_t send(std::span<const std::byte> bytes) override { return inner_.send(bytes); }
-    std::size_t recv(std::span<std::byte> buffer) override { return inner_.recv(buffer); }
+    std::size_t do_send(std::span<const std::byte> bytes) override {
+        return inner_.send(bytes, send_site());
+    }
+    std::size_t do_recv(std::span<std::byte> buffer) override {
+        return inner_.recv(buffer, recv_site());
+    }
     void shutdown_send() override { inner_.shutdown_send(); }
     void close() override { inner_.close(); }
     std::string peer_name() const override { return peer_; }

@@ -44,7 +44,7 @@ class ScriptedConnection : public Connection {
           recv_bytes_max_(recv_bytes_max),
           at_end_(at_end) {}
 
-    std::size_t send(std::span<const std::byte> bytes) override {
+    std::size_t do_send(std::span<const std::byte> bytes) override {
         if (closed_ || send_shut_)
             throw ConnectionError(ErrorKind::closed, "send after close");
         if (send_fails_after_ && sent_.size() >= *send_fails_after_) {
@@ -58,7 +58,7 @@ class ScriptedConnection : public Connection {
         return n;
     }
 
-    std::size_t recv(std::span<std::byte> buffer) override {
+    std::size_t do_recv(std::span<std::byte> buffer) override {
         if (closed_)
             throw ConnectionError(ErrorKind::closed, "recv after close");
         ++recv_calls_;
@@ -118,8 +118,8 @@ class ScriptedConnection : public Connection {
 class MockConnection : public Connection {
   public:
     MockConnection() : Connection(clock_) {}
-    MOCK_METHOD(std::size_t, send, (std::span<const std::byte> bytes), (override));
-    MOCK_METHOD(std::size_t, recv, (std::span<std::byte> buffer), (override));
+    MOCK_METHOD(std::size_t, do_send, (std::span<const std::byte> bytes), (override));
+    MOCK_METHOD(std::size_t, do_recv, (std::span<std::byte> buffer), (override));
     MOCK_METHOD(void, shutdown_send, (), (override));
     MOCK_METHOD(void, close, (), (override));
     MOCK_METHOD(std::string, peer_name, (), (const, override));

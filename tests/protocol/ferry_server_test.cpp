@@ -297,7 +297,7 @@ TEST(FerryServer, NeverAsksForMoreThanOneChunkOrHeaderBufferAndClosesOnce) {
     const std::string input = put_request("a", payload(5 * chunk + 3));
     std::size_t offset = 0;
     std::string sent;
-    EXPECT_CALL(conn, recv(::testing::_))
+    EXPECT_CALL(conn, do_recv(::testing::_))
         .WillRepeatedly([&](std::span<std::byte> buffer) -> std::size_t {
             EXPECT_LE(buffer.size(), std::max(chunk, BufferedReader::capacity_bytes));
             const std::size_t n = std::min(buffer.size(), input.size() - offset);
@@ -305,7 +305,7 @@ TEST(FerryServer, NeverAsksForMoreThanOneChunkOrHeaderBufferAndClosesOnce) {
             offset += n;
             return n;
         });
-    EXPECT_CALL(conn, send(::testing::_)).WillRepeatedly([&](std::span<const std::byte> bytes) {
+    EXPECT_CALL(conn, do_send(::testing::_)).WillRepeatedly([&](std::span<const std::byte> bytes) {
         sent.append(as_text(bytes));
         return bytes.size();
     });

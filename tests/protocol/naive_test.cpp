@@ -35,8 +35,8 @@ TEST(NaiveServer, AsksForMoreAfterAFullChunk_TheDeadlockOfExactlyChunkSize) {
 
 TEST(NaiveServer, WaitsForDataOnAZeroBytePayload_TheDeadlockOfZeroBytes) {
     MockConnection conn;
-    EXPECT_CALL(conn, recv(::testing::SizeIs(chunk))).WillOnce(::testing::Return(0));
-    EXPECT_CALL(conn, send(::testing::_)).WillOnce(::testing::Return(1));
+    EXPECT_CALL(conn, do_recv(::testing::SizeIs(chunk))).WillOnce(::testing::Return(0));
+    EXPECT_CALL(conn, do_send(::testing::_)).WillOnce(::testing::Return(1));
     MemoryStore store;
     const auto result = serve_naive_upload(conn, store, "upload-1", chunk);
     EXPECT_EQ(result.stored_bytes, 0u);

@@ -591,9 +591,11 @@ class CountingConnection : public Connection {
   public:
     CountingConnection(std::unique_ptr<TcpConnection> inner, std::atomic<std::uint64_t>& received)
         : Connection(inner->clock()), inner_(std::move(inner)), received_(received) {}
-    std::size_t send(std::span<const std::byte> bytes) override { return inner_->send(bytes); }
-    std::size_t recv(std::span<std::byte> buffer) override {
-        const std::size_t got = inner_->recv(buffer);
+    std::size_t do_send(std::span<const std::byte> bytes) override {
+        return inner_->send(bytes, send_site());
+    }
+    std::size_t do_recv(std::span<std::byte> buffer) override {
+        const std::size_t got = inner_->recv(buffer, recv_site());
         received_ += got;
         return got;
     }

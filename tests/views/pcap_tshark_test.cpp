@@ -3,6 +3,7 @@
 // bytes the run sent: with partial sends, short reads, a reset, a stall and
 // the chapter's deadlock.
 
+#include <algorithm>
 #include <array>
 #include <cstdio>
 #include <filesystem>
@@ -14,6 +15,7 @@
 #include <fmt/core.h>
 #include <gtest/gtest.h>
 
+#include "ferry/harness/real_driver.h"
 #include "ferry/views/pcap.h"
 #include "tests/views/view_runs.h"
 
@@ -109,6 +111,66 @@ TEST(PcapTshark, ReadsEveryCaptureWithNoWarningAndFollowsEachStreamToTheBytesSen
             EXPECT_EQ(followed.bytes[1], expected(1)) << spec.name << ", conn " << conn;
         }
     }
+    std::filesystem::remove_all(dir);
+}
+
+/// How many of the capture's frames tshark's TCP analysis flags with filter.
+std::size_t flagged_frames(const std::filesystem::path& dir, const std::filesystem::path& path,
+                           std::string_view filter) {
+    const auto out = run_command(fmt::format("'{}' -r '{}' -Y '{}' -T fields -e frame.number",
+                                             FERRY_TSHARK, path.string(), filter),
+                                 dir / "err.txt");
+    EXPECT_EQ(out.err, "") << filter;
+    return static_cast<std::size_t>(std::count(out.out.begin(), out.out.end(), '\n'));
+}
+
+/// The real backend's capture of the chapter's upload: tshark reads it with
+/// no warning, and follow-stream gives the client's 1000 bytes (sent in
+/// partial sends) and the server's decimal reply, as the sockets carried them.
+TEST(PcapTshark, ARealRunsCaptureFollowsToWhatCrossedTheSockets) {
+    const auto dir = std::filesystem::temp_directory_path() / "ferry_views_tshark_real_test";
+    std::filesystem::create_directories(dir);
+    const ViewRunSpec upload{"real upload", "naive", 1000, 5, {{"partial_sends", "1/2"}}};
+    sim::Recording recording;
+    harness::RealDriverOptions options;
+    options.recording = &recording;
+    const harness::RunResult result =
+        harness::run_on_real(workloads::builtin_workload("naive"), run_spec_of(upload), options);
+    ASSERT_NE(result.end, harness::RunResult::End::deadlock);
+    const auto path = dir / "real.pcap";
+    std::ofstream(path, std::ios::binary) << views::pcap_of(recording);
+    const auto read =
+        run_command(fmt::format("'{}' -r '{}'", FERRY_TSHARK, path.string()), dir / "err.txt");
+    EXPECT_EQ(read.status, 0);
+    EXPECT_EQ(read.err, "");
+    const auto follow =
+        run_command(fmt::format("'{}' -r '{}' -q -z follow,tcp,raw,0", FERRY_TSHARK, path.string()),
+                    dir / "err.txt");
+    EXPECT_EQ(follow.err, "");
+    const Followed followed = parse_follow(follow.out);
+    const auto sent = bytes_sent(recording);
+    EXPECT_EQ(followed.bytes[0].size(), 1000u);
+    EXPECT_EQ(followed.bytes[0], sent.at({1, 0}));
+    ASSERT_FALSE(followed.bytes[1].empty());
+    EXPECT_EQ(followed.bytes[1], sent.at({1, 1}));
+    EXPECT_EQ(followed.bytes[1].find_first_not_of("0123456789\n"), std::string::npos)
+        << followed.bytes[1];
+    EXPECT_GE(flagged_frames(dir, path, "tcp.flags.fin == 1"), 2u);  // both ends closed
+    std::filesystem::remove_all(dir);
+}
+
+TEST(PcapTshark, AFullReceiveBufferIsAZeroWindowAndItsFirstReadAWindowUpdate) {
+    const auto dir = std::filesystem::temp_directory_path() / "ferry_views_tshark_window_test";
+    std::filesystem::create_directories(dir);
+    const RecordedRun run = record_run(zero_window_run());
+    const auto path = dir / "run.pcap";
+    std::ofstream(path, std::ios::binary) << views::pcap_of(*run.recording);
+    EXPECT_GE(flagged_frames(dir, path, "tcp.analysis.zero_window"), 1u);
+    EXPECT_GE(flagged_frames(dir, path, "tcp.analysis.window_update"), 1u);
+    // A run whose buffers never fill advertises no zero window.
+    const RecordedRun calm = record_run(view_runs()[1]);
+    std::ofstream(path, std::ios::binary) << views::pcap_of(*calm.recording);
+    EXPECT_EQ(flagged_frames(dir, path, "tcp.analysis.zero_window"), 0u);
     std::filesystem::remove_all(dir);
 }
 

@@ -55,7 +55,17 @@ inline RecordedRun record_run(const ViewRunSpec& view_run) {
     return run;
 }
 
-/// Runs with partial sends, short reads, a reset, a stall and a deadlock.
+/// A stalled reader with a small receive window: its buffer fills up.
+inline ViewRunSpec zero_window_run() {
+    return {"zero window",
+            "naive",
+            20'000,
+            4,
+            {{"stall", "server:1000+50"}, {"buffers", "2048:2048:1460"}}};
+}
+
+/// Runs with partial sends, short reads, a reset, a stall, a full receive
+/// buffer and a deadlock.
 inline std::vector<ViewRunSpec> view_runs() {
     return {
         {"naive deadlock", "naive", 1024, 1, {}},
@@ -66,6 +76,7 @@ inline std::vector<ViewRunSpec> view_runs() {
          {{"partial_sends", "1/2"}, {"short_reads", "1/2"}}},
         {"reset", "ferry", 200'000, 2, {{"reset", "client:70000"}}},
         {"stall", "naive", 5000, 4, {{"stall", "server:1000+50"}, {"short_reads", "1/3"}}},
+        zero_window_run(),
     };
 }
 
