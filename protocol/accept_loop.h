@@ -5,11 +5,11 @@
 // simulator runs it with a simulated process per task, so an off-by-one in
 // the connection limit is as easy to find as one in a body loop.
 
-#include <map>
-#include <mutex>
 #include <cstddef>
 #include <cstdint>
 #include <functional>
+#include <map>
+#include <mutex>
 #include <optional>
 #include <string>
 #include <string_view>
