@@ -21,6 +21,7 @@
 #include "cli/explore_report.h"
 #include "cli/run_report.h"
 #include "cli/workloads.h"
+#include "ferry/harness/command_name.h"
 #include "ferry/harness/explore.h"
 #include "ferry/harness/explore_results.h"
 #include "ferry/harness/run_text.h"
@@ -168,8 +169,8 @@ harness::ExploreOptions make_options(const ExploreCommandOptions& o,
 }
 
 std::string how_text(const ExploreCommandOptions& o, const harness::ExploreOptions& options) {
-    std::string how = fmt::format("ferry explore --workload {} --strategy {} --seed {}", o.workload,
-                                  o.strategy, o.seed);
+    std::string how = fmt::format("{} explore --workload {} --strategy {} --seed {}",
+                                  harness::command_name(), o.workload, o.strategy, o.seed);
     if (options.runs)
         how += fmt::format(" --runs {}", *options.runs);
     if (o.time_s)
@@ -205,7 +206,7 @@ void write_results(const std::string& path, const harness::ExploreSummary& summa
     out.close();
     if (!out)
         throw std::runtime_error(fmt::format("cannot write the results to {}", path));
-    fmt::print("results: {} (ferry explore merge {} ...)\n", path, path);
+    fmt::print("results: {} ({} explore merge {} ...)\n", path, harness::command_name(), path);
 }
 
 int run_explore(const ExploreCommandOptions& o) {

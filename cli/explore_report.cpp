@@ -6,6 +6,7 @@
 #include <fmt/core.h>
 
 #include "cli/run_report.h"
+#include "ferry/harness/command_name.h"
 #include "ferry/harness/run_text.h"
 #include "ferry/harness/scenario_export.h"
 #include "ferry/harness/sim_driver.h"
@@ -36,7 +37,8 @@ std::string slug(std::string_view text) {
 }  // namespace
 
 std::string replay_command(const harness::RunSpec& spec, const harness::Workload& workload) {
-    return fmt::format("ferry explore --replay '{}'", harness::run_spec_text(spec, workload));
+    return fmt::format("{} explore --replay '{}'", harness::command_name(),
+                       harness::run_spec_text(spec, workload));
 }
 
 namespace {
@@ -79,7 +81,8 @@ void save_scenario(const std::string& folder, const harness::Finding& f,
         fmt::print(stderr, "ferry explore: cannot write {}\n", path.string());
         return;
     }
-    fmt::print("scenario: {} (ferry scenario run {})\n", path.string(), path.string());
+    fmt::print("scenario: {} ({} scenario run {})\n", path.string(), harness::command_name(),
+               path.string());
     save_views(path, f, workload);
 }
 

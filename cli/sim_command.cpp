@@ -17,6 +17,7 @@
 #include "cli/fault_flags.h"
 #include "cli/run_report.h"
 #include "cli/workloads.h"
+#include "ferry/harness/command_name.h"
 #include "ferry/harness/run_text.h"
 #include "ferry/harness/sim_driver.h"
 #include "ferry/harness/value_text.h"
@@ -126,7 +127,8 @@ std::string reproduce(const SimCommandOptions& o, const Plan& plan, std::uint64_
     harness::RunSpec spec = plan.spec;
     spec.seed = seed;
     if (plan.from_text)
-        return fmt::format("ferry sim --run '{}'", harness::run_spec_text(spec, *plan.workload));
+        return fmt::format("{} sim --run '{}'", harness::command_name(),
+                           harness::run_spec_text(spec, *plan.workload));
     std::string flags = fmt::format("--workload {} --size {}", o.workload, *o.size_bytes);
     if (o.chunk_bytes)
         flags += fmt::format(" --chunk-size {}", *o.chunk_bytes);

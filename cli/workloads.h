@@ -1,6 +1,7 @@
 #pragma once
-// The workloads the ferry executable knows: ferry's own (workloads/) and the
-// key-value example (examples/kv).
+// The workloads the command line knows: ferry's own (workloads/) and those
+// the program adds through tool::run (the ferry executable adds the
+// key-value example's, examples/kv).
 
 #include <string>
 
@@ -8,6 +9,9 @@
 
 namespace ferry::cli {
 
+/// The registry tool::run adds a program's workloads to, before any command
+/// reads it.
+harness::WorkloadRegistry& workload_registry();
 const harness::WorkloadRegistry& known_workloads();
 /// Each workload's summary, settings, client options and operations, as
 /// Markdown (docs/workloads.md).

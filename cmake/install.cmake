@@ -5,9 +5,11 @@
 include(CMakePackageConfigHelpers)
 
 set(FERRY_INSTALLED_LAYERS protocol real sim views harness workloads)
-if(TARGET ferry_testing)
-  list(APPEND FERRY_INSTALLED_LAYERS testing)
-endif()
+foreach(optional testing tool)
+  if(TARGET ferry_${optional})
+    list(APPEND FERRY_INSTALLED_LAYERS ${optional})
+  endif()
+endforeach()
 set(FERRY_INSTALLED_TARGETS)
 foreach(layer IN LISTS FERRY_INSTALLED_LAYERS)
   list(APPEND FERRY_INSTALLED_TARGETS ferry_${layer})
@@ -21,6 +23,7 @@ install(TARGETS ${FERRY_INSTALLED_TARGETS}
         ARCHIVE DESTINATION ${CMAKE_INSTALL_LIBDIR}
         LIBRARY DESTINATION ${CMAKE_INSTALL_LIBDIR}
         INCLUDES DESTINATION ${CMAKE_INSTALL_INCLUDEDIR})
+# tool/ holds tool.h alone (its sources are cli/, never installed).
 foreach(layer IN LISTS FERRY_INSTALLED_LAYERS)
   install(DIRECTORY ${PROJECT_SOURCE_DIR}/${layer}/
           DESTINATION ${CMAKE_INSTALL_INCLUDEDIR}/ferry/${layer}

@@ -11,6 +11,8 @@
 
 #include <fmt/core.h>
 
+#include "ferry/harness/command_name.h"
+
 #include "ferry/harness/real_driver.h"
 #include "ferry/harness/sim_driver.h"
 #include "ferry/sim/recording.h"
@@ -48,8 +50,8 @@ using WallClock = std::chrono::steady_clock;
 
 std::string reproduce_command(const std::filesystem::path& path, Backend backend,
                               std::optional<std::uint64_t> seed) {
-    std::string command =
-        fmt::format("ferry scenario run {} --backend {}", path.string(), to_string(backend));
+    std::string command = fmt::format("{} scenario run {} --backend {}", command_name(),
+                                      path.string(), to_string(backend));
     if (seed)
         command += fmt::format(" --seed {}", *seed);
     return command;
@@ -194,7 +196,7 @@ ScenarioResult run_job(const Job& job, const WorkloadRegistry& workloads,
         result.passed = false;
         result.bad_file = true;
         result.reasons = {job.parse_error};
-        result.reproduce = fmt::format("ferry scenario run {}", job.path.string());
+        result.reproduce = fmt::format("{} scenario run {}", command_name(), job.path.string());
         return result;
     }
     try {

@@ -2,6 +2,8 @@
 
 #include <fmt/core.h>
 
+#include "ferry/harness/command_name.h"
+
 #include "ferry/harness/run_text.h"
 #include "ferry/harness/run_toml.h"
 #include "ferry/sim/trace.h"
@@ -15,13 +17,13 @@ std::optional<std::string> scenario_for_run(const RunSpec& spec, const RunResult
         return std::nullopt;
     const std::string what = result.failure ? result.failure->signature() : "passed";
     std::string text;
-    text += fmt::format("# Found by ferry explore: {}.\n", what);
-    text += fmt::format("# Replay exactly: ferry explore --replay '{}'\n",
+    text += fmt::format("# Found by {} explore: {}.\n", command_name(), what);
+    text += fmt::format("# Replay exactly: {} explore --replay '{}'\n", command_name(),
                         run_spec_text(spec, workload));
     text += fmt::format(
         "# Trace digest when saved: {}. The file expects what the workload's model\n"
-        "# allows, so `ferry scenario run` fails on it until the bug is fixed.\n",
-        sim::digest_to_hex(result.digest));
+        "# allows, so `{} scenario run` fails on it until the bug is fixed.\n",
+        sim::digest_to_hex(result.digest), command_name());
     text += fmt::format("name = {}\n",
                         toml_string(fmt::format("explore: {}", what)).value_or("\"explore\""));
     text += "backends = [\"sim\"]\n";
