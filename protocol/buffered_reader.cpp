@@ -7,7 +7,7 @@
 
 namespace ferry {
 
-std::size_t BufferedReader::recv(std::span<std::byte> buffer, std::source_location where) {
+std::size_t BufferedReader::recv(std::span<std::byte> buffer, CallSite where) {
     if (buffer.empty())
         return 0;
     if (begin_ == end_)
@@ -18,7 +18,7 @@ std::size_t BufferedReader::recv(std::span<std::byte> buffer, std::source_locati
     return n;
 }
 
-std::size_t BufferedReader::recv_more(std::source_location where) {
+std::size_t BufferedReader::recv_more(CallSite where) {
     if (begin_ == end_) {
         begin_ = 0;
         end_ = 0;
@@ -32,20 +32,18 @@ std::size_t BufferedReader::recv_more(std::source_location where) {
     return got;
 }
 
-bool BufferedReader::fill(std::source_location where) {
+bool BufferedReader::fill(CallSite where) {
     return begin_ != end_ || recv_more(where) != 0;
 }
 
-std::optional<std::string> BufferedReader::recv_line(std::size_t max_bytes,
-                                                     std::source_location where) {
+std::optional<std::string> BufferedReader::recv_line(std::size_t max_bytes, CallSite where) {
     std::string line;
     if (!recv_line_into(line, max_bytes, where))
         return std::nullopt;
     return line;
 }
 
-bool BufferedReader::recv_line_into(std::string& line, std::size_t max_bytes,
-                                    std::source_location where) {
+bool BufferedReader::recv_line_into(std::string& line, std::size_t max_bytes, CallSite where) {
     line.clear();
     max_bytes = std::min(max_bytes, bytes_.size());  // the buffer holds a whole line
     std::size_t searched = 0;                        // bytes after begin_ known to hold no '\n'

@@ -8,10 +8,10 @@
 #include <array>
 #include <cstddef>
 #include <optional>
-#include <source_location>
 #include <span>
 #include <string>
 
+#include "ferry/protocol/call_site.h"
 #include "ferry/protocol/connection.h"
 
 namespace ferry {
@@ -26,22 +26,21 @@ class BufferedReader {
     /// asked), otherwise one recv() of the connection straight into buffer.
     /// Like Connection's, every call's where is its caller's place in its
     /// source, for deadlock reports: leave it defaulted.
-    std::size_t recv(std::span<std::byte> buffer,
-                     std::source_location where = std::source_location::current());
+    std::size_t recv(std::span<std::byte> buffer, CallSite where = CallSite::current());
 
     /// Blocks until at least one byte is buffered; false at end of stream.
-    bool fill(std::source_location where = std::source_location::current());
+    bool fill(CallSite where = CallSite::current());
 
     /// One line ending in '\n', without it. None when the stream ends before
     /// the first byte; ProtocolError when it ends mid-line or the line (with
     /// its '\n') is longer than max_bytes, or than capacity_bytes whatever
     /// max_bytes says.
-    std::optional<std::string> recv_line(
-        std::size_t max_bytes, std::source_location where = std::source_location::current());
+    std::optional<std::string> recv_line(std::size_t max_bytes,
+                                         CallSite where = CallSite::current());
     /// The same into line, reusing its memory; false (line empty) when the
     /// stream ends before the first byte.
     bool recv_line_into(std::string& line, std::size_t max_bytes,
-                        std::source_location where = std::source_location::current());
+                        CallSite where = CallSite::current());
 
     std::size_t buffered_bytes() const { return end_ - begin_; }
 
@@ -51,7 +50,7 @@ class BufferedReader {
 
   private:
     /// One recv() into the free end of the buffer; 0 at end of stream.
-    std::size_t recv_more(std::source_location where);
+    std::size_t recv_more(CallSite where);
 
     Connection& conn_;
     std::size_t begin_ = 0;  ///< first unread byte in bytes_

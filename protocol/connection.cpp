@@ -18,18 +18,18 @@ std::string_view to_string(ErrorKind kind) {
     return "unknown";
 }
 
-void send_all(Connection& conn, std::span<const std::byte> bytes, std::source_location where) {
+void send_all(Connection& conn, std::span<const std::byte> bytes, CallSite where) {
     while (!bytes.empty()) {
         const std::size_t sent = conn.send(bytes, where);
         bytes = bytes.subspan(sent);
     }
 }
 
-void send_all(Connection& conn, std::string_view text, std::source_location where) {
+void send_all(Connection& conn, std::string_view text, CallSite where) {
     send_all(conn, as_bytes(text), where);
 }
 
-std::size_t recv_exact(Connection& conn, std::span<std::byte> buffer, std::source_location where) {
+std::size_t recv_exact(Connection& conn, std::span<std::byte> buffer, CallSite where) {
     std::size_t total = 0;
     while (total < buffer.size()) {
         const std::size_t got = conn.recv(buffer.subspan(total), where);
@@ -40,8 +40,7 @@ std::size_t recv_exact(Connection& conn, std::span<std::byte> buffer, std::sourc
     return total;
 }
 
-std::optional<std::string> recv_line(Connection& conn, std::size_t max_bytes,
-                                     std::source_location where) {
+std::optional<std::string> recv_line(Connection& conn, std::size_t max_bytes, CallSite where) {
     std::string line;
     std::byte byte{};
     while (true) {

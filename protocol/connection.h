@@ -22,12 +22,12 @@
 
 #include <cstddef>
 #include <optional>
-#include <source_location>
 #include <span>
 #include <stdexcept>
 #include <string>
 #include <string_view>
 
+#include "ferry/protocol/call_site.h"
 #include "ferry/protocol/clock.h"
 
 namespace ferry {
@@ -85,13 +85,11 @@ class Connection {
     Connection& operator=(const Connection&) = delete;
 
     /// Leave where defaulted: it is the caller's place in its source.
-    std::size_t send(std::span<const std::byte> bytes,
-                     std::source_location where = std::source_location::current()) {
+    std::size_t send(std::span<const std::byte> bytes, CallSite where = CallSite::current()) {
         send_site_ = where;
         return do_send(bytes);
     }
-    std::size_t recv(std::span<std::byte> buffer,
-                     std::source_location where = std::source_location::current()) {
+    std::size_t recv(std::span<std::byte> buffer, CallSite where = CallSite::current()) {
         recv_site_ = where;
         return do_recv(buffer);
     }
@@ -111,8 +109,8 @@ class Connection {
     virtual std::size_t do_recv(std::span<std::byte> buffer) = 0;
 
     /// Where the send() or recv() in progress was called from.
-    const std::source_location& send_site() const { return send_site_; }
-    const std::source_location& recv_site() const { return recv_site_; }
+    const CallSite& send_site() const { return send_site_; }
+    const CallSite& recv_site() const { return recv_site_; }
 
     /// The deadline for a blocking call that starts now.
     Deadline call_deadline() const {
@@ -126,8 +124,8 @@ class Connection {
     const Clock* clock_;
     std::optional<Duration> timeout_;
     Deadline deadline_;
-    std::source_location send_site_;
-    std::source_location recv_site_;
+    CallSite send_site_;
+    CallSite recv_site_;
 };
 
 /// The peer broke the protocol: a line too long, the stream ended early.
@@ -141,21 +139,20 @@ class ProtocolError : public std::runtime_error {
 
 /// Sends every byte, calling send() until all are taken (the chapter's loop).
 void send_all(Connection& conn, std::span<const std::byte> bytes,
-              std::source_location where = std::source_location::current());
-void send_all(Connection& conn, std::string_view text,
-              std::source_location where = std::source_location::current());
+              CallSite where = CallSite::current());
+void send_all(Connection& conn, std::string_view text, CallSite where = CallSite::current());
 
 /// Receives exactly buffer.size() bytes unless the stream ends first; returns
 /// how many arrived (fewer only at end of stream).
 std::size_t recv_exact(Connection& conn, std::span<std::byte> buffer,
-                       std::source_location where = std::source_location::current());
+                       CallSite where = CallSite::current());
 
 /// Receives one line ending in '\n' and returns it without the '\n'. Reads one
 /// byte at a time so that nothing after the newline is consumed. Returns none
 /// when the stream ends before the first byte; throws ProtocolError when the
 /// stream ends mid-line or the line (with its '\n') exceeds max_bytes.
 std::optional<std::string> recv_line(Connection& conn, std::size_t max_bytes,
-                                     std::source_location where = std::source_location::current());
+                                     CallSite where = CallSite::current());
 
 /// Views text as bytes, and bytes as text.
 inline std::span<const std::byte> as_bytes(std::string_view text) {

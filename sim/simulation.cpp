@@ -55,7 +55,7 @@ struct RecordingStack {
 
 /// "kv_protocol.cpp:42": the file's name without its folders, which depend on
 /// where the build ran; "" when the place is not known.
-std::string call_site_text(const std::source_location& where) {
+std::string call_site_text(const CallSite& where) {
     if (where.line() == 0)
         return "";
     std::string_view file = where.file_name();

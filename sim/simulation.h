@@ -33,13 +33,13 @@
 #include <functional>
 #include <memory>
 #include <optional>
-#include <source_location>
 #include <string>
 #include <vector>
 
 #include <boost/container/small_vector.hpp>
 
 #include "ferry/protocol/annotation.h"
+#include "ferry/protocol/call_site.h"
 #include "ferry/protocol/clock.h"
 #include "ferry/sim/decisions.h"
 #include "ferry/sim/faults.h"
@@ -69,7 +69,7 @@ struct WaitInfo {
     Side side = Side::client;               ///< which end of link the process holds
     const SimListener* listener = nullptr;  ///< for accept
     std::uint64_t bytes = 0;                ///< recv: the buffer's size; send: the bytes offered
-    std::source_location where{};           ///< the protocol's call (line 0: unknown)
+    CallSite where{};                       ///< the protocol's call (line 0: unknown)
 };
 
 /// Processes blocked until something changes (data arrives, space frees up).
