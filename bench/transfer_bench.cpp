@@ -3,8 +3,8 @@
 //
 //   BM_RealPut256MiB against BM_RawLoopbackIntoFile256MiB: an upload from
 //     memory into a file on the store's filesystem (tmpfs), synced. The ferry
-//     side does everything a real upload does: the client hashes the file,
-//     then streams it; the server receives, hashes and writes it to a
+//     side does everything a real upload does: the client streams the file
+//     (PUTS), hashing it as it goes; the server receives, hashes and writes it to a
 //     DiskStore, fsyncs, renames, and acknowledges.
 //   BM_RealGet256MiB against BM_RawLoopbackFromFile256MiB: a download of a
 //     file on that filesystem to a receiver that keeps nothing.
@@ -128,7 +128,12 @@ void put_256mib(benchmark::State& state, StoreKind kind) {
         const std::string name = "bench-" + std::to_string(++upload) + ".bin";
         auto conn = connect_tcp(server.address(), SteadyClock::instance());
         FerryClient client(*conn, chunk_bytes);
-        TransferResult result = client.put(name, reader);
+        // What ferry put does: streamed, one read of the file.
+        FileSource source(reader);
+        PutOutcome outcome = client.try_put_streamed(name, source);
+        if (std::holds_alternative<Refusal>(outcome))
+            state.SkipWithError("refused");
+        const TransferResult result = std::get<TransferResult>(outcome);
         benchmark::DoNotOptimize(result);
         conn->close();
         if (result.size_bytes != payload_bytes)
