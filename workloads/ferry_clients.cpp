@@ -214,6 +214,13 @@ class SequentialClient {
             client_ = std::make_unique<FerryClient>(conn, s_.settings.chunk_bytes);
         return *client_;
     }
+    /// The fallback of a streamed put: a FerryClient on a fresh connection.
+    FerryClient& reconnect() {
+        drop();
+        if (auto error = ensure_connection())
+            throw std::move(*error);
+        return client();
+    }
     /// Connects unless connected; why not, when it cannot.
     std::optional<ConnectionError> ensure_connection() {
         if (conn_)
@@ -316,7 +323,10 @@ OpEnd SequentialClient::perform(const FerryOp& op, FerryOpResult& result) {
 }
 
 OpEnd SequentialClient::put(const FerryOp& op) {
-    PutOutcome outcome = client().try_put(op.name, SpanReader(as_bytes(op.content)));
+    const SpanReader file(as_bytes(op.content));
+    PutOutcome outcome = op.streamed ? put_file(client(), op.name, file,
+                                                [this]() -> FerryClient& { return reconnect(); })
+                                     : client().try_put(op.name, file);
     if (const auto* refusal = std::get_if<Refusal>(&outcome))
         return {OpStatus::refused, refusal->code, refusal->line};
     return {};
@@ -337,12 +347,16 @@ bool SequentialClient::send_dishonest_put(const FerryOp& op) {
     Connection& conn = connection();
     try {
         send_request_line(s_.world, conn, op);
-        send_all(conn, std::string_view(op.content).substr(0, op.cut.value_or(op.content.size())));
+        if (op.streamed)
+            send_all(conn, op.stream_body());
+        else
+            send_all(conn,
+                     std::string_view(op.content).substr(0, op.cut.value_or(op.content.size())));
         if (op.cut)
             return true;
         if (!op.junk.empty())
             send_all(conn, op.junk + "\n");
-        if (op.declared_size() > op.content.size())
+        if (!op.streamed && op.declared_size() > op.content.size())
             conn.shutdown_send();  // and wait: the server must not keep a short body
     } catch (const ConnectionError& e) {
         if (e.kind() != ErrorKind::reset)
@@ -443,7 +457,7 @@ void PipelinedClient::write(std::size_t i) {
     sent_[i] = true;
     send_all(*conn_, op.request_line());
     if (op.verb == FerryOp::Verb::put)
-        send_all(*conn_, op.content);
+        send_all(*conn_, op.streamed ? op.stream_body() : op.content);
 }
 
 void PipelinedClient::run_reader() {
