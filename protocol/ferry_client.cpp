@@ -214,8 +214,14 @@ std::pair<std::uint64_t, std::string> FerryClient::send_stream(
         if (piece.empty())
             break;
         digest.update(piece);
-        send_all(conn_, format_stream_line(StreamFrame{piece.size()}, true));
-        send_all(conn_, piece);
+        // The frame line leaves with the frame's first bytes: sent alone, it
+        // would be a segment of its own (TCP_NODELAY) and wake the server
+        // for a dozen bytes.
+        const std::size_t head = std::min(piece.size(), frame_head_bytes);
+        frame_head_ = format_stream_line(StreamFrame{piece.size()}, true);
+        frame_head_.append(as_text(piece.first(head)));
+        send_all(conn_, frame_head_);
+        send_all(conn_, piece.subspan(head));
         size += piece.size();
         if (progress && total_bytes)
             progress(size, std::max(size, *total_bytes));

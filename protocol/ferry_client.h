@@ -158,6 +158,11 @@ class FerryClient {
     ChunkBuffer buffer_{chunk_bytes_};
     std::string line_;
     std::string reset_message_;
+    /// A streamed upload's frame line and the frame's first bytes.
+    std::string frame_head_;
+    /// What of a frame goes with its line: what the server's line buffer
+    /// takes with it.
+    static constexpr std::size_t frame_head_bytes = 4096 - 32;
 };
 
 /// A FerryClient on a fresh connection to the same server.
