@@ -104,12 +104,14 @@ bool connection_kept(const FerryOp& op, const OpEnd& end) {
     }
 }
 
-/// After an ERR 400 the server closes the connection (docs/protocol.md):
-/// the end of the stream (or a reset) must follow the reply, not a server
-/// that serves on and, when it gives up on us, says ERR 408. A wait of our
-/// own that times out is left to the caller's judgement.
-OpEnd closed_after_400(Connection& conn, OpEnd end) {
-    if (end.status != OpStatus::refused || end.code != 400)
+/// After an ERR 400 the server closes the connection (docs/protocol.md),
+/// and so after a 403 or 413 to an upload (closes_upload): the end of the
+/// stream (or a reset) must follow the reply, not a server that serves on
+/// (reading the body as requests) and, when it gives up on us, says ERR 408.
+/// A wait of our own that times out is left to the caller's judgement.
+OpEnd closed_after_400(Connection& conn, OpEnd end, bool closes_upload = false) {
+    const bool closes = end.code == 400 || (closes_upload && (end.code == 403 || end.code == 413));
+    if (end.status != OpStatus::refused || !closes)
         return end;
     std::array<std::byte, 1> next{};
     try {
@@ -120,7 +122,8 @@ OpEnd closed_after_400(Connection& conn, OpEnd end) {
             throw;
         return end;
     }
-    return {OpStatus::protocol_error, 0, "the server kept the connection open after ERR 400"};
+    return {OpStatus::protocol_error, 0,
+            fmt::format("the server kept the connection open after ERR {}", end.code)};
 }
 
 /// A reply line that says OK: the OK, or how the operation ended instead.
@@ -283,7 +286,8 @@ OpEnd SequentialClient::perform(const FerryOp& op, FerryOpResult& result) {
     Connection& conn = connection();
     switch (op.verb) {
         case FerryOp::Verb::put:
-            return op.dishonest() ? dishonest_put(op, result) : put(op);
+            return op.dishonest() ? closed_after_400(conn, dishonest_put(op, result), true)
+                                  : put(op);
         case FerryOp::Verb::get: {
             if (op.trickle_ms) {
                 try {

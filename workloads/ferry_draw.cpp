@@ -184,9 +184,15 @@ Operation draw_dishonest(DecisionSource& source, const std::vector<std::uint64_t
         }
         case 6:
             return draw_framed(source, put, size_max);
-        default:
-            return source.choose(2) == 0 ? draw_put(source, edges, size_max, edge_name(source))
-                                         : named("get", edge_name(source));
+        default: {
+            if (source.choose(2) != 0)
+                return named("get", edge_name(source));
+            Operation edge = draw_put(source, edges, size_max, edge_name(source));
+            if (source.choose(3) == 0)  // written by the workload, which reads what follows
+                edge.params.push_back(
+                    {"frame", source.choose(2) == 0 ? std::uint64_t{1} : std::uint64_t{1000}});
+            return edge;
+        }
     }
 }
 
