@@ -97,10 +97,11 @@ Operation draw_put(DecisionSource& source, const std::vector<std::uint64_t>& edg
 }
 
 /// A frame line docs/protocol.md answers with 400: a length that is not
-/// canonical, 0 or past the largest frame, or a malformed trailer.
+/// canonical, 0 or past the largest frame, a malformed trailer, or a line
+/// failing its check.
 std::string bad_frame_line(DecisionSource& source) {
     const std::string digest(32, 'a');
-    static const std::array<std::string, 14> lines = {
+    static const std::array<std::string, 16> lines = {
         "0",
         "00",
         "01",
@@ -115,6 +116,10 @@ std::string bad_frame_line(DecisionSource& source) {
         "END 1",
         "END 01 " + digest,
         "END 1 " + std::string(32, 'A'),
+        // Lines that would be fine but for a check that fails: a server that
+        // skips the check takes the length, or commits an empty upload.
+        "3 ~00000000",
+        "END 0 99aa06d3014798d86001c324468d497f ~00000000",
     };
     return lines[source.choose(lines.size())];
 }
