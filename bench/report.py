@@ -3,6 +3,7 @@
 does, in one table, each side measured in the same process, back to back:
 
   ferry put / raw loopback into a file    target >= 0.95
+  ferry put with PUT / raw into a file    the form before PUTS (two reads)
   ferry get / raw loopback from a file    target >= 0.95
   ferry put / raw loopback, memory only   (the ceiling: nothing written)
   simulated 256 MiB / raw loopback        the simulator against the real thing
@@ -31,6 +32,8 @@ RATIOS = [
      "BM_RawLoopbackIntoFile256MiB"),
     ("ferry get / raw loopback from a file", 0.95, "BM_RealGet256MiB",
      "BM_RawLoopbackFromFile256MiB"),
+    ("ferry put with PUT (before PUTS) / raw", None, "BM_RealPutClassic256MiB",
+     "BM_RawLoopbackIntoFile256MiB"),
     ("ferry put / raw loopback, memory only", None, "BM_RealPut256MiB", "BM_RawLoopback256MiB"),
     ("ferry put, no disk / raw loopback", None, "BM_RealPut256MiBNullStore",
      "BM_RawLoopback256MiB"),

@@ -3,9 +3,11 @@
 //
 //   BM_RealPut256MiB against BM_RawLoopbackIntoFile256MiB: an upload from
 //     memory into a file on the store's filesystem (tmpfs), synced. The ferry
-//     side does everything a real upload does: the client hashes the file,
-//     then streams it; the server receives, hashes and writes it to a
+//     side does everything a real upload does: the client streams the file
+//     (PUTS), hashing it as it goes; the server receives, hashes and writes it to a
 //     DiskStore, fsyncs, renames, and acknowledges.
+//   BM_RealPutClassic256MiB: the same upload with PUT (a digest pass, then
+//     the bytes), the form clients used before PUTS.
 //   BM_RealGet256MiB against BM_RawLoopbackFromFile256MiB: a download of a
 //     file on that filesystem to a receiver that keeps nothing.
 //   BM_RawLoopback256MiB: memory to memory, writing nothing: this machine's
@@ -117,7 +119,22 @@ class InProcessServer {
     std::thread thread_;
 };
 
-void put_256mib(benchmark::State& state, StoreKind kind) {
+enum class PutForm { streamed, classic };
+
+/// One upload of reader as name: PUTS, as ferry put sends it, or PUT (the
+/// digest pass first, as before PUTS).
+TransferResult upload_once(FerryClient& client, const std::string& name, const FileReader& reader,
+                           PutForm form) {
+    if (form == PutForm::classic)
+        return client.put(name, reader);
+    FileSource source(reader);
+    PutOutcome outcome = client.try_put_streamed(name, source);
+    if (const auto* refusal = std::get_if<Refusal>(&outcome))
+        throw RemoteError(refusal->code, refusal->line);
+    return std::get<TransferResult>(outcome);
+}
+
+void put_256mib(benchmark::State& state, StoreKind kind, PutForm form = PutForm::streamed) {
     const auto chunk_bytes = static_cast<std::size_t>(state.range(0));
     const MemoryFileReader reader(payload());
     InProcessServer server(chunk_bytes, kind);
@@ -128,7 +145,7 @@ void put_256mib(benchmark::State& state, StoreKind kind) {
         const std::string name = "bench-" + std::to_string(++upload) + ".bin";
         auto conn = connect_tcp(server.address(), SteadyClock::instance());
         FerryClient client(*conn, chunk_bytes);
-        TransferResult result = client.put(name, reader);
+        TransferResult result = upload_once(client, name, reader, form);
         benchmark::DoNotOptimize(result);
         conn->close();
         if (result.size_bytes != payload_bytes)
@@ -144,6 +161,11 @@ void put_256mib(benchmark::State& state, StoreKind kind) {
 
 void BM_RealPut256MiB(benchmark::State& state) {
     put_256mib(state, StoreKind::disk);
+}
+
+/// The same upload with PUT, which reads the file twice: the form before PUTS.
+void BM_RealPutClassic256MiB(benchmark::State& state) {
+    put_256mib(state, StoreKind::disk, PutForm::classic);
 }
 
 /// The same upload into a NullStore: ferry without the disk.
@@ -375,6 +397,7 @@ void chunk_sizes(benchmark::internal::Benchmark* bench) {
 }
 
 BENCHMARK(BM_RealPut256MiB)->Apply(chunk_sizes);
+BENCHMARK(BM_RealPutClassic256MiB)->Apply(chunk_sizes);
 BENCHMARK(BM_RawLoopback256MiB)->Apply(chunk_sizes);
 BENCHMARK(BM_RawLoopbackIntoFile256MiB)->Apply(chunk_sizes);
 BENCHMARK(BM_RealGet256MiB)->Apply(chunk_sizes);

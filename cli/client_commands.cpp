@@ -199,6 +199,11 @@ int run_naive_put(const PutOptions& options, const HostPort& address) {
     return status != exit_ok ? status : code;
 }
 
+TransferResult put_local_file(const PutOptions& options, const HostPort& address,
+                              const std::string& name);
+TransferResult put_stdin(const PutOptions& options, const HostPort& address,
+                         const std::string& name);
+
 int run_put(const PutOptions& options) {
     const auto address = parse_server("put", options.client.server);
     if (!address)
@@ -213,6 +218,12 @@ int run_put(const PutOptions& options) {
         return run_naive_put(options, *address);
     }
 
+    const bool from_stdin = options.file == "-";
+    if (from_stdin && !options.as_name) {
+        fmt::print(stderr,
+                   "ferry: put -: standard input has no name; give it one with --as NAME\n");
+        return exit_usage;
+    }
     const std::string name =
         options.as_name.value_or(std::filesystem::path(options.file).filename().string());
     if (!is_valid_name(name)) {
@@ -221,20 +232,68 @@ int run_put(const PutOptions& options) {
                    options.as_name ? "" : "; choose another with --as NAME");
         return exit_usage;
     }
-    const std::size_t chunk_bytes = options.client.chunk_bytes.value_or(ferry_chunk_bytes_default);
-    const std::string operation =
-        fmt::format("put {} to {}", options.file, format_host_port(*address));
+    const std::string what = from_stdin ? "standard input" : options.file;
+    const std::string operation = fmt::format("put {} to {}", what, format_host_port(*address));
     return run_reporting(operation, [&] {
-        LocalFileReader reader(options.file);
-        auto conn = connect(*address, options.client);
-        FerryClient client(*conn, chunk_bytes);
-        ProgressReporter progress("put " + name);
-        const TransferResult result = client.put(name, reader, progress.callback());
-        progress.finish();
-        conn->close();
-        fmt::print("put {} as {}: {} bytes, digest {}\n", options.file, name, result.size_bytes,
+        const TransferResult result = from_stdin ? put_stdin(options, *address, name)
+                                                 : put_local_file(options, *address, name);
+        fmt::print("put {} as {}: {} bytes, digest {}\n", what, name, result.size_bytes,
                    result.digest);
     });
+}
+
+std::size_t put_chunk_bytes(const PutOptions& options) {
+    return options.client.chunk_bytes.value_or(ferry_chunk_bytes_default);
+}
+
+/// The transfer, or the server's refusal thrown as a RemoteError.
+TransferResult transferred(PutOutcome outcome) {
+    if (const auto* refusal = std::get_if<Refusal>(&outcome))
+        throw RemoteError(refusal->code, refusal->line);
+    return std::move(std::get<TransferResult>(outcome));
+}
+
+/// A file: streamed (read once), or with PUT on a fresh connection when the
+/// server is from before streamed uploads.
+TransferResult put_local_file(const PutOptions& options, const HostPort& address,
+                              const std::string& name) {
+    LocalFileReader reader(options.file);
+    auto conn = connect(address, options.client);
+    FerryClient client(*conn, put_chunk_bytes(options));
+    std::unique_ptr<TcpConnection> fallback_conn;
+    std::unique_ptr<FerryClient> fallback;
+    ProgressReporter progress("put " + name);
+    PutOutcome outcome = put_file(
+        client, name, reader,
+        [&]() -> FerryClient& {
+            conn->close();
+            fallback_conn = connect(address, options.client);
+            fallback = std::make_unique<FerryClient>(*fallback_conn, put_chunk_bytes(options));
+            return *fallback;
+        },
+        progress.callback());
+    progress.finish();
+    (fallback_conn ? fallback_conn : conn)->close();
+    return transferred(std::move(outcome));
+}
+
+/// Standard input, streamed: there is no going back for a second pass, so
+/// a server from before streamed uploads is the end of it.
+TransferResult put_stdin(const PutOptions& options, const HostPort& address,
+                         const std::string& name) {
+    auto conn = connect(address, options.client);
+    FerryClient client(*conn, put_chunk_bytes(options));
+    FdSource source(STDIN_FILENO, "standard input");
+    PutOutcome outcome = client.try_put_streamed(name, source);
+    conn->close();
+    if (const auto* refusal = std::get_if<Refusal>(&outcome); refusal && refusal->code == 400) {
+        throw RemoteError(refusal->code,
+                          refusal->line +
+                              " (the server takes no streamed upload: one from before PUTS "
+                              "answers so; ferry put - needs a newer server, or save the input "
+                              "to a file and put that)");
+    }
+    return transferred(std::move(outcome));
 }
 
 // ---- get ----
@@ -332,14 +391,16 @@ int run_dir(const ClientOptions& options) {
 
 }  // namespace
 
-void add_client_commands(CLI::App& app, ExitStatus& status) {
-    // Owned by the commands' callbacks, which run during app.parse().
-    auto put = std::make_shared<PutOptions>();
-    auto get = std::make_shared<GetOptions>();
-    auto dir = std::make_shared<ClientOptions>();
+namespace {
 
+void add_put_command(CLI::App& app, ExitStatus& status) {
+    // Owned by the command's callback, which runs during app.parse().
+    auto put = std::make_shared<PutOptions>();
     CLI::App* put_command = app.add_subcommand("put", "Upload a file to a ferry server");
-    put_command->add_option("file", put->file, "The local file to upload")->required();
+    put_command
+        ->add_option("file", put->file,
+                     "The local file to upload, or - for standard input (with --as NAME)")
+        ->required();
     put_command->add_option("--as", put->as_name,
                             "Store it under this name (default: the file's base name)");
     add_client_options(*put_command, put->client);
@@ -355,12 +416,27 @@ void add_client_commands(CLI::App& app, ExitStatus& status) {
         "Examples:\n"
         "  ferry put notes.txt                       store notes.txt on 127.0.0.1:6789\n"
         "  ferry put build/out.bin --as release.bin  store it under another name\n"
+        "  tar c dir | ferry put - --as dir.tar      upload standard input, read once\n"
         "  FERRY_SERVER=[::1]:7000 ferry put a.txt   another server (or --server)\n"
         "  ferry put notes.txt --protocol naive      the chapter's protocol; prints the "
         "server's count\n"
+        "A file is read once and streamed (PUTS, its digest after the bytes); a server from\n"
+        "before streamed uploads answers ERR 400, and the file is then sent again with PUT on\n"
+        "a fresh connection (read twice: once for its digest, once to send). Standard input\n"
+        "cannot be read twice: against such a server, put - fails.\n"
         "Exit codes: 0 stored, 1 server error or connection failure, 2 usage error, missing "
         "file or bad name.");
     put_command->callback([put, &status] { status.code = run_put(*put); });
+}
+
+}  // namespace
+
+void add_client_commands(CLI::App& app, ExitStatus& status) {
+    // Owned by the commands' callbacks, which run during app.parse().
+    auto get = std::make_shared<GetOptions>();
+    auto dir = std::make_shared<ClientOptions>();
+
+    add_put_command(app, status);
 
     CLI::App* get_command = app.add_subcommand("get", "Download a file from a ferry server");
     get_command->add_option("name", get->name, "The name of the file on the server")->required();

@@ -243,6 +243,25 @@ void AtomicFileSink::discard() noexcept {
     }
 }
 
+std::span<const std::byte> FdSource::next(std::span<std::byte> buffer) {
+    // A pipe hands over what its writer wrote so far: read until the buffer
+    // is full or the input ends, so frames are whole chunks.
+    std::size_t filled = 0;
+    while (filled < buffer.size()) {
+        const ssize_t got = ::read(fd_, buffer.data() + filled, buffer.size() - filled);
+        if (got < 0 && errno == EINTR)
+            continue;
+        if (got < 0) {
+            throw StoreError(StoreErrorKind::io,
+                             fmt::format("cannot read {}: {}", what_, std::strerror(errno)));
+        }
+        if (got == 0)
+            break;
+        filled += static_cast<std::size_t>(got);
+    }
+    return buffer.first(filled);
+}
+
 void FdSink::write(std::span<const std::byte> bytes) {
     write_all(fd_, bytes, "standard output");
 }

@@ -91,6 +91,19 @@ class AtomicFileSink : public ByteSink {
 std::size_t reclaim_abandoned_parts(const std::filesystem::path& target);
 
 /// Writes a download to a file descriptor (standard output for "-o -").
+/// Reads a descriptor (standard input, a pipe) once, to its end: what
+/// ferry put - uploads.
+class FdSource : public ByteSource {
+  public:
+    FdSource(int fd, std::string what) : fd_(fd), what_(std::move(what)) {}
+    /// Throws StoreError (io) naming what on a read error.
+    std::span<const std::byte> next(std::span<std::byte> buffer) override;
+
+  private:
+    int fd_;
+    std::string what_;
+};
+
 class FdSink : public ByteSink {
   public:
     explicit FdSink(int fd) : fd_(fd) {}

@@ -36,6 +36,7 @@ struct ServeOptions {
     std::string protocol = "ferry";
     std::optional<std::size_t> chunk_bytes;
     std::uint64_t max_file_bytes = 0;
+    bool classic_put_only = false;
     std::size_t max_connections = 256;
     std::size_t max_per_address = 32;
     std::uint64_t min_rate_bytes = 10 * 1024;
@@ -189,6 +190,7 @@ int run_serve(const ServeOptions& options) {
         config.ferry.chunk_bytes = *options.chunk_bytes;
     }
     config.ferry.max_file_bytes = options.max_file_bytes;
+    config.ferry.streamed_put = !options.classic_put_only;
     config.ferry.header_timeout = std::chrono::milliseconds(options.header_timeout_ms);
     config.ferry.idle_timeout = std::chrono::milliseconds(options.idle_timeout_ms);
     config.shutdown_grace = std::chrono::milliseconds(options.shutdown_grace_ms);
@@ -298,6 +300,9 @@ void add_serve_command(CLI::App& app, ExitStatus& status) {
         ->add_option("--max-bytes", options->max_file_bytes,
                      "Refuse larger uploads with ERR 413 (0 = no limit)")
         ->capture_default_str();
+    serve->add_flag("--classic-put-only", options->classic_put_only,
+                    "Answer streamed uploads (PUTS) with ERR 400 unknown command, as a server "
+                    "from before them does: to test clients' fallback to PUT");
     add_limit_options(*serve, *options);
     serve
         ->add_option("--shutdown-grace-ms", options->shutdown_grace_ms,

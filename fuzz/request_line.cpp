@@ -7,7 +7,9 @@
 // - a request is canonical: formatting it gives back the line it came from
 //   (so nothing is accepted that the client would not send), its name is
 //   valid, and its checked form parses back to the same request;
-// - parse_decimal_u64 accepts exactly the canonical decimals.
+// - parse_decimal_u64 accepts exactly the canonical decimals;
+// - a PUTS frame or trailer line (parse_stream_line) is refused with 400,
+//   or canonical with its frame length in range.
 
 #include <string>
 #include <variant>
@@ -53,11 +55,32 @@ void check_request(const ferry::Request& request, std::string_view line) {
 
 }  // namespace
 
+/// A PUTS's frame or trailer line: refused with 400 and a message, or
+/// canonical (formatting it gives the line back), its frame 1 to the most.
+void check_stream_line(std::string_view line) {
+    const auto parsed = ferry::parse_stream_line(line);
+    if (const auto* error = std::get_if<ferry::RequestError>(&parsed)) {
+        require(error->code == ferry::ErrCode::bad_request && !error->message.empty(),
+                "a frame line refused with a code other than 400, or no message");
+        return;
+    }
+    const auto& stream_line = std::get<ferry::StreamLine>(parsed);
+    if (const auto* frame = std::get_if<ferry::StreamFrame>(&stream_line))
+        require(frame->size_bytes >= 1 && frame->size_bytes <= ferry::stream_frame_bytes_max,
+                "a frame length out of range parsed");
+    std::string_view without_cr = line;
+    if (without_cr.ends_with('\r'))
+        without_cr.remove_suffix(1);
+    require(ferry::format_stream_line(stream_line) == std::string(without_cr) + "\n",
+            "a frame line parsed from a non-canonical line");
+}
+
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
     std::string_view line = ferry::fuzz::input_text(data, size);
     check_decimal(line);
     if (ferry::strip_line_check(line) == ferry::LineCheck::invalid)
         return 0;  // the server answers ERR 400 without parsing it
+    check_stream_line(line);
     const auto parsed = ferry::parse_request(line);
     if (const auto* error = std::get_if<ferry::RequestError>(&parsed)) {
         require(error->code == ferry::ErrCode::bad_request ||

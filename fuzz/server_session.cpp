@@ -58,6 +58,8 @@ Setup read_setup(std::uint8_t first, std::uint8_t second) {
     setup.at_end = static_cast<AtEnd>(((first >> 4) & 3) % 3);
     setup.drain_at_request = first >> 6;
     setup.config.chunk_bytes = chunk_bytes[(second & 0x7) % 5];
+    // The three low bits' values past the chunk sizes make an old server.
+    setup.config.streamed_put = (second & 0x7) < 5;
     setup.config.max_file_bytes = file_bytes_max[(second >> 3) & 3];
     setup.capacity_bytes = capacity_bytes[(second >> 5) & 3];
     setup.tell_idle = (second >> 7) != 0;
@@ -82,6 +84,8 @@ class ReplyModel {
     bool serve_next();
     bool serve(const ferry::Request& request, bool checked);
     bool serve_put(const ferry::PutRequest& put, bool checked);
+    bool serve_put_streamed(const ferry::PutStreamRequest& put, bool checked);
+    bool stream_line_error(bool checked);
     void end_of_input(bool checked, int code_at_close);
     void expect_exact(const std::string& expected, const char* what);
     void expect_err(int code, bool checked);
@@ -116,10 +120,10 @@ bool ReplyModel::serve_next() {
         expect_err(503, checked);
         return false;
     }
-    const auto parsed = ferry::parse_request(line);
+    const auto parsed = ferry::parse_request(line, setup_.config.streamed_put);
     if (const auto* error = std::get_if<ferry::RequestError>(&parsed)) {
         expect_err(static_cast<int>(error->code), checked);
-        return error->code == ferry::ErrCode::name_not_allowed && !line.starts_with("PUT ");
+        return error->code == ferry::ErrCode::name_not_allowed && line.starts_with("GET ");
     }
     return serve(std::get<ferry::Request>(parsed), checked);
 }
@@ -127,6 +131,8 @@ bool ReplyModel::serve_next() {
 bool ReplyModel::serve(const ferry::Request& request, bool checked) {
     if (const auto* put = std::get_if<ferry::PutRequest>(&request))
         return serve_put(*put, checked);
+    if (const auto* streamed = std::get_if<ferry::PutStreamRequest>(&request))
+        return serve_put_streamed(*streamed, checked);
     if (const auto* get = std::get_if<ferry::GetRequest>(&request)) {
         const auto file = files_.find(get->name);
         if (file == files_.end()) {
@@ -180,6 +186,62 @@ bool ReplyModel::serve_put(const ferry::PutRequest& put, bool checked) {
     expect_exact(ferry::format_ok(body.size(), digest, checked), "a PUT's reply");
     files_[put.name] = body;
     return true;
+}
+
+/// A PUTS's frame or trailer line cannot be read whole: too long (400),
+/// or the bytes end before or in it. Always ends the connection.
+bool ReplyModel::stream_line_error(bool checked) {
+    if (in_.size() >= ferry::header_line_bytes_max)
+        expect_err(400, checked);
+    else
+        end_of_input(checked, in_.empty() ? 0 : 400);
+    return false;
+}
+
+bool ReplyModel::serve_put_streamed(const ferry::PutStreamRequest& put, bool checked) {
+    const std::uint64_t limit = setup_.config.max_file_bytes;
+    const std::uint64_t capacity = setup_.capacity_bytes;
+    std::string body;
+    while (true) {
+        const std::size_t newline = in_.find('\n');
+        if (newline == std::string_view::npos || newline >= ferry::header_line_bytes_max)
+            return stream_line_error(checked);
+        std::string_view line = in_.substr(0, newline);
+        in_.remove_prefix(newline + 1);
+        const bool damaged = ferry::strip_line_check(line) == ferry::LineCheck::invalid;
+        const auto parsed = ferry::parse_stream_line(line);
+        if (damaged || std::holds_alternative<ferry::RequestError>(parsed)) {
+            expect_err(400, checked);
+            return false;
+        }
+        const auto& stream_line = std::get<ferry::StreamLine>(parsed);
+        if (const auto* end = std::get_if<ferry::StreamEnd>(&stream_line)) {
+            const std::string digest = ferry::digest_hex(ferry::as_bytes(body));
+            if (end->size_bytes != body.size() || end->digest != digest) {
+                expect_err(422, checked);
+                return true;
+            }
+            expect_exact(ferry::format_ok(body.size(), digest, checked), "a PUTS's reply");
+            files_[put.name] = body;
+            return true;
+        }
+        const std::uint64_t frame = std::get<ferry::StreamFrame>(stream_line).size_bytes;
+        if (limit != 0 && body.size() + frame > limit) {
+            expect_err(413, checked);
+            return false;
+        }
+        const std::uint64_t arrived = std::min<std::uint64_t>(frame, in_.size());
+        if (capacity != 0 && committed_bytes() + body.size() + arrived > capacity) {
+            expect_err(507, checked);
+            return false;
+        }
+        if (arrived < frame) {
+            end_of_input(checked, 0);
+            return false;
+        }
+        body += in_.substr(0, frame);
+        in_.remove_prefix(frame);
+    }
 }
 
 /// The client's bytes ran out: what the server answers depends on what the

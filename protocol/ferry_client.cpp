@@ -142,6 +142,11 @@ PutOutcome FerryClient::try_put(std::string_view name, const FileReader& file,
         reset_while_sending = true;
         reset_message_ = e.what();
     }
+    return put_reply(reset_while_sending, size, hex.view());
+}
+
+PutOutcome FerryClient::put_reply(bool reset_while_sending, std::uint64_t size,
+                                  std::string_view hex) {
     if (reset_while_sending) {
         // The server may have refused the upload (ERR 413, 403, 507) and
         // stopped reading; its ERR line may still be waiting for us, even
@@ -158,12 +163,83 @@ PutOutcome FerryClient::try_put(std::string_view name, const FileReader& file,
     if (auto* refusal = std::get_if<Refusal>(&reply))
         return std::move(*refusal);
     const OkReply& ok = std::get<OkReply>(reply);
-    if (ok.number != size || !ok.digest || *ok.digest != hex.view()) {
+    if (ok.number != size || !ok.digest || *ok.digest != hex) {
         throw CorruptedTransfer(fmt::format(
             "{} acknowledged {} bytes with digest {}, but we sent {} bytes with digest {}",
-            conn_.peer_name(), ok.number, ok.digest.value_or("(none)"), size, hex.view()));
+            conn_.peer_name(), ok.number, ok.digest.value_or("(none)"), size, hex));
     }
-    return TransferResult{size, std::string(hex.view())};
+    return TransferResult{size, std::string(hex)};
+}
+
+std::span<const std::byte> FileSource::next(std::span<std::byte> buffer) {
+    if (offset_ == size_ || buffer.empty())
+        return {};
+    const std::size_t want = std::min<std::uint64_t>(buffer.size(), size_ - offset_);
+    std::span<const std::byte> piece = file_.view_at(offset_, want);
+    if (piece.empty())
+        piece = buffer.first(file_.read_at(offset_, buffer.first(want)));
+    if (piece.empty()) {
+        throw StoreError(StoreErrorKind::io,
+                         fmt::format("file shrank to {} bytes while being sent", offset_));
+    }
+    offset_ += piece.size();
+    return piece;
+}
+
+PutOutcome FerryClient::try_put_streamed(std::string_view name, ByteSource& source,
+                                         std::optional<std::uint64_t> total_bytes,
+                                         const ProgressFn& progress) {
+    require_one_field(name);
+    std::pair<std::uint64_t, std::string> sent{0, {}};
+    bool reset_while_sending = false;
+    try {
+        send_all(conn_, format_request(PutStreamRequest{std::string(name)}, true));
+        sent = send_stream(source, total_bytes, progress);
+    } catch (const ConnectionError& e) {
+        if (e.kind() != ErrorKind::reset)
+            throw;
+        reset_while_sending = true;
+        reset_message_ = e.what();
+    }
+    return put_reply(reset_while_sending, sent.first, sent.second);
+}
+
+std::pair<std::uint64_t, std::string> FerryClient::send_stream(
+    ByteSource& source, std::optional<std::uint64_t> total_bytes, const ProgressFn& progress) {
+    const std::size_t frame_max = std::min<std::uint64_t>(chunk_bytes_, stream_frame_bytes_max);
+    Digest digest;
+    std::uint64_t size = 0;
+    while (true) {
+        const std::span<const std::byte> piece = source.next(buffer_.first(frame_max));
+        if (piece.empty())
+            break;
+        digest.update(piece);
+        // The frame line leaves with the frame's first bytes: sent alone, it
+        // would be a segment of its own (TCP_NODELAY) and wake the server
+        // for a dozen bytes.
+        const std::size_t head = std::min(piece.size(), frame_head_bytes);
+        frame_head_ = format_stream_line(StreamFrame{piece.size()}, true);
+        frame_head_.append(as_text(piece.first(head)));
+        send_all(conn_, frame_head_);
+        send_all(conn_, piece.subspan(head));
+        size += piece.size();
+        if (progress && total_bytes)
+            progress(size, std::max(size, *total_bytes));
+    }
+    std::string hex(digest.hex_digits().view());
+    send_all(conn_, format_stream_line(StreamEnd{size, hex}, true));
+    return {size, std::move(hex)};
+}
+
+PutOutcome put_file(FerryClient& client, std::string_view name, const FileReader& file,
+                    const Reconnect& reconnect, const ProgressFn& progress) {
+    FileSource source(file);
+    PutOutcome outcome = client.try_put_streamed(name, source, file.size_bytes(), progress);
+    const auto* refusal = std::get_if<Refusal>(&outcome);
+    if (refusal == nullptr || refusal->code != static_cast<int>(ErrCode::bad_request))
+        return outcome;
+    // A server from before PUTS: it closed the connection after its ERR.
+    return reconnect().try_put(name, file, progress);
 }
 
 StoreError FerryClient::shrank_error(std::uint64_t offset) {

@@ -5,10 +5,12 @@
 #include <cstddef>
 #include <cstdint>
 #include <functional>
+#include <optional>
 #include <span>
 #include <stdexcept>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <variant>
 #include <vector>
 
@@ -48,6 +50,29 @@ class ByteSink {
 
 /// Called with the bytes moved so far and the total.
 using ProgressFn = std::function<void(std::uint64_t done_bytes, std::uint64_t total_bytes)>;
+
+/// Bytes read once, from the start, in order: what a streamed upload sends
+/// (a file, or a pipe whose size is unknown until it ends).
+class ByteSource {
+  public:
+    virtual ~ByteSource() = default;
+    /// The next bytes, at most buffer.size() of them: in place, or read into
+    /// buffer. Empty only at the end. Throws StoreError (io).
+    virtual std::span<const std::byte> next(std::span<std::byte> buffer) = 0;
+};
+
+/// A FileReader read once from its start. A file that ends before the size
+/// it had when opened is a StoreError (io), as for PUT.
+class FileSource : public ByteSource {
+  public:
+    explicit FileSource(const FileReader& file) : file_(file), size_(file.size_bytes()) {}
+    std::span<const std::byte> next(std::span<std::byte> buffer) override;
+
+  private:
+    const FileReader& file_;
+    std::uint64_t size_;
+    std::uint64_t offset_ = 0;
+};
 
 struct TransferResult {
     std::uint64_t size_bytes = 0;
@@ -89,6 +114,14 @@ class FerryClient {
     /// all runs get it: the throw would cost more than the rest of the run.
     [[nodiscard]] PutOutcome try_put(std::string_view name, const FileReader& file,
                                      const ProgressFn& progress = {});
+    /// Uploads what source holds as name with PUTS, the streamed form: one
+    /// read of the source, the digest in the trailer. total_bytes, when
+    /// known, is for progress only. A server from before PUTS refuses it
+    /// with ERR 400 and closes the connection (put_file falls back to PUT).
+    /// Throws as try_put does.
+    [[nodiscard]] PutOutcome try_put_streamed(std::string_view name, ByteSource& source,
+                                              std::optional<std::uint64_t> total_bytes = {},
+                                              const ProgressFn& progress = {});
     /// Downloads name into sink and checks the digest. Throws RemoteError,
     /// ProtocolError (including a digest mismatch), ConnectionError.
     TransferResult get(std::string_view name, ByteSink& sink, const ProgressFn& progress = {});
@@ -106,6 +139,14 @@ class FerryClient {
     ConnectionError reset_error() const;
     ProtocolError no_reply_error() const;
     static StoreError shrank_error(std::uint64_t offset);
+    /// Sends the frames and trailer of a streamed upload; the bytes sent
+    /// and their digest.
+    std::pair<std::uint64_t, std::string> send_stream(ByteSource& source,
+                                                      std::optional<std::uint64_t> total_bytes,
+                                                      const ProgressFn& progress);
+    /// The reply to an upload of size bytes with digest hex, once sent (or
+    /// cut short by a reset, in reset_message_).
+    PutOutcome put_reply(bool reset_while_sending, std::uint64_t size, std::string_view hex);
 
     Connection& conn_;
     /// Every read of conn_ goes through it. A reply is read to its end, and a
@@ -117,6 +158,23 @@ class FerryClient {
     ChunkBuffer buffer_{chunk_bytes_};
     std::string line_;
     std::string reset_message_;
+    /// A streamed upload's frame line and the frame's first bytes.
+    std::string frame_head_;
+    /// What of a frame goes with its line: what the server's line buffer
+    /// takes with it.
+    static constexpr std::size_t frame_head_bytes = 4096 - 32;
 };
+
+/// A FerryClient on a fresh connection to the same server.
+using Reconnect = std::function<FerryClient&()>;
+
+/// Uploads file as name streamed (PUTS: one read of the file) on client;
+/// when the server answers ERR 400, as one from before PUTS does (and then
+/// closes the connection), uploads it again with PUT, which reads it twice,
+/// on the connection reconnect() opens. client is not used after
+/// reconnect() is called. Throws as FerryClient::try_put does.
+[[nodiscard]] PutOutcome put_file(FerryClient& client, std::string_view name,
+                                  const FileReader& file, const Reconnect& reconnect,
+                                  const ProgressFn& progress = {});
 
 }  // namespace ferry

@@ -151,12 +151,12 @@ class Session {
         checked_ = check == LineCheck::valid;
         if (config_.draining && config_.draining())
             return refuse(ErrCode::too_many_connections, "server shutting down", Next::close);
-        auto parsed = parse_request(line);
+        auto parsed = parse_request(line, config_.streamed_put);
         if (auto* error = std::get_if<RequestError>(&parsed)) {
-            // A refused PUT may be followed by body bytes we cannot skip; a
-            // malformed line (400) ends the connection too, so garbage costs
-            // one reply and one log line, not one per line of it.
-            const bool keep = error->code == ErrCode::name_not_allowed && !line.starts_with("PUT ");
+            // A refused PUT or PUTS may be followed by body bytes we cannot
+            // skip; a malformed line (400) ends the connection too, so
+            // garbage costs one reply and one log line, not one per line.
+            const bool keep = error->code == ErrCode::name_not_allowed && line.starts_with("GET ");
             log_error(error->code, fmt::format("{:?} -> ERR {} {}", line,
                                                static_cast<int>(error->code), error->message));
             send_all(conn_, format_err(error->code, error->message, checked_));
@@ -167,6 +167,8 @@ class Session {
             return serve_put(*put);
         if (auto* get = std::get_if<GetRequest>(&request))
             return serve_get(*get);
+        if (auto* streamed = std::get_if<PutStreamRequest>(&request))
+            return serve_put_streamed(*streamed);
         return serve_dir();
     }
 
@@ -210,18 +212,108 @@ class Session {
             remaining -= got;
         }
 
+        return finish_upload(*upload, "PUT", put.name, put.size_bytes, digest, put.digest);
+    }
+
+    /// Once every byte of an upload is in: refuses it when the client's
+    /// digest differs from the bytes' (422: the connection stays in step),
+    /// else commits it and says OK.
+    Next finish_upload(Upload& upload, std::string_view verb, const std::string& name,
+                       std::uint64_t size, const Digest& digest,
+                       const std::optional<std::string>& expected) {
         const Digest::Hex hex = digest.hex_digits();
-        if (put.digest && *put.digest != hex.view()) {
-            upload->abort();
+        if (expected && *expected != hex.view()) {
+            upload.abort();
             return refuse(ErrCode::digest_mismatch,
                           fmt::format("digest mismatch: received bytes hash to {}", hex.view()),
                           Next::keep_going);
         }
-        if (const StoreStatus failed = upload->try_commit())
+        if (const StoreStatus failed = upload.try_commit())
             return refuse(err_code_for(failed->kind), failed->message, Next::keep_going);
-        log("PUT {} {} -> OK", put.name, put.size_bytes);
-        send_all(conn_, format_ok(put.size_bytes, hex.view(), checked_));
+        log("{} {} {} -> OK", verb, name, size);
+        send_all(conn_, format_ok(size, hex.view(), checked_));
         return Next::keep_going;
+    }
+
+    /// A streamed upload: frames until the trailer, which must name the
+    /// size and the digest of what arrived. Refused as PUT is, but 413 only
+    /// once the bytes pass the limit, and 400 for a malformed frame line.
+    Next serve_put_streamed(const PutStreamRequest& put) {
+        std::unique_ptr<Upload> upload;
+        try {
+            upload = store_.begin_upload(put.name);
+        } catch (const StoreError& e) {
+            return refuse(err_code_for(e.kind()), e.what(), Next::close);
+        }
+        Digest digest;
+        std::uint64_t total = 0;
+        while (true) {
+            auto parsed = read_stream_line(put.name, total);
+            if (auto* error = std::get_if<RequestError>(&parsed)) {
+                upload->abort();
+                return refuse(error->code, error->message, Next::close);
+            }
+            const StreamLine& line = std::get<StreamLine>(parsed);
+            if (const auto* end = std::get_if<StreamEnd>(&line)) {
+                if (end->size_bytes != total) {
+                    upload->abort();
+                    return refuse(ErrCode::digest_mismatch,
+                                  fmt::format("size mismatch: received {} bytes", total),
+                                  Next::keep_going);
+                }
+                return finish_upload(*upload, "PUTS", put.name, total, digest, end->digest);
+            }
+            const std::uint64_t frame = std::get<StreamFrame>(line).size_bytes;
+            if (config_.max_file_bytes != 0 && total + frame > config_.max_file_bytes) {
+                upload->abort();
+                return refuse(
+                    ErrCode::too_large,
+                    fmt::format("more than the server's limit of {} bytes", config_.max_file_bytes),
+                    Next::close);
+            }
+            if (const StoreStatus failed = receive_into(*upload, digest, frame, put.name, total))
+                return refuse(err_code_for(failed->kind), failed->message, Next::close);
+            total += frame;
+        }
+    }
+
+    /// The next frame or trailer line of a streamed upload; the stream
+    /// ending before it is a reset, as a PUT body cut short is.
+    std::variant<StreamLine, RequestError> read_stream_line(const std::string& name,
+                                                            std::uint64_t total) {
+        auto whole = reader_.recv_line(header_line_bytes_max);
+        if (!whole) {
+            throw ConnectionError(ErrorKind::reset,
+                                  fmt::format("PUTS {} ended after {} bytes", name, total));
+        }
+        std::string_view line = *whole;
+        if (strip_line_check(line) == LineCheck::invalid)
+            return RequestError{ErrCode::bad_request, "frame line check mismatch"};
+        return parse_stream_line(line);
+    }
+
+    /// Receives size bytes of a body into upload and digest; a store
+    /// failure aborts the upload and is returned.
+    StoreStatus receive_into(Upload& upload, Digest& digest, std::uint64_t size,
+                             std::string_view name, std::uint64_t before) {
+        for (std::uint64_t remaining = size; remaining > 0;) {
+            const std::span<std::byte> space = buffer_.first(remaining);
+            const std::size_t got = reader_.recv(space);
+            if (got == 0) {
+                upload.abort();
+                throw ConnectionError(
+                    ErrorKind::reset,
+                    fmt::format("PUTS {} ended after {} bytes", name, before + size - remaining));
+            }
+            const std::span<const std::byte> chunk = space.first(got);
+            if (StoreStatus failed = upload.try_write(chunk)) {
+                upload.abort();
+                return failed;
+            }
+            digest.update(chunk);
+            remaining -= got;
+        }
+        return std::nullopt;
     }
 
     Next serve_get(const GetRequest& get) {

@@ -17,6 +17,11 @@ namespace ferry {
 struct FerryServerConfig {
     std::size_t chunk_bytes = 64 * 1024;  ///< bytes per recv/write/read
     std::uint64_t max_file_bytes = 0;     ///< 0 = no limit; larger PUTs get ERR 413
+    /// Serves streamed uploads (PUTS). False: answers them as a server from
+    /// before them does, ERR 400 unknown command, so clients' fallback to
+    /// PUT can be tested (ferry serve --no-streamed-put, the ferry workload's
+    /// old_server).
+    bool streamed_put = true;
     /// Once the first byte of a header line arrived, the whole line must
     /// arrive within this.
     Duration header_timeout = std::chrono::seconds(10);

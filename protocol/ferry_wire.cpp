@@ -75,7 +75,7 @@ std::optional<std::uint64_t> parse_decimal_u64(std::string_view text) {
     return value;
 }
 
-std::variant<Request, RequestError> parse_request(std::string_view line) {
+std::variant<Request, RequestError> parse_request(std::string_view line, bool streamed) {
     if (!line.empty() && line.back() == '\r')
         line.remove_suffix(1);  // tolerate nc -C
     const auto fields = split_fields(line);
@@ -115,7 +115,38 @@ std::variant<Request, RequestError> parse_request(std::string_view line) {
             return RequestError{ErrCode::name_not_allowed, "name not allowed"};
         return Request{PutRequest{std::string(name), *size, std::move(digest)}};
     }
+    if (verb == "PUTS" && streamed) {
+        if (args != 1)
+            return bad_request("usage: PUTS <name>");
+        if (!is_valid_name((*fields)[1]))
+            return RequestError{ErrCode::name_not_allowed, "name not allowed"};
+        return Request{PutStreamRequest{std::string((*fields)[1])}};
+    }
     return bad_request("unknown command");
+}
+
+std::variant<StreamLine, RequestError> parse_stream_line(std::string_view line) {
+    if (!line.empty() && line.back() == '\r')
+        line.remove_suffix(1);  // tolerate nc -C
+    const auto fields = split_fields(line);
+    if (!fields)
+        return bad_request("malformed frame line");
+    if ((*fields)[0] == "END") {
+        if (fields->size() != 3)
+            return bad_request("usage: END <size> <digest>");
+        const auto size = parse_decimal_u64((*fields)[1]);
+        if (!size)
+            return bad_request("size is not a decimal number of bytes");
+        if (!is_valid_digest_hex((*fields)[2]))
+            return bad_request("digest is not 32 lowercase hex digits");
+        return StreamLine{StreamEnd{*size, std::string((*fields)[2])}};
+    }
+    const auto size = fields->size() == 1 ? parse_decimal_u64((*fields)[0]) : std::nullopt;
+    if (!size || *size == 0 || *size > stream_frame_bytes_max) {
+        return bad_request(fmt::format(
+            "a frame line is its length, 1 to {}, or END <size> <digest>", stream_frame_bytes_max));
+    }
+    return StreamLine{StreamFrame{*size}};
 }
 
 LineCheck strip_line_check(std::string_view& line) {
@@ -177,8 +208,19 @@ std::string format_request(const Request& request, bool checked) {
             return fmt::format(FMT_COMPILE("GET {}\n"), get.name);
         }
         std::string operator()(const DirRequest&) const { return "DIR\n"; }
+        std::string operator()(const PutStreamRequest& put) const {
+            return fmt::format(FMT_COMPILE("PUTS {}\n"), put.name);
+        }
     };
     return finish_line(std::visit(Formatter{}, request), checked);
+}
+
+std::string format_stream_line(const StreamLine& line, bool checked) {
+    if (const auto* frame = std::get_if<StreamFrame>(&line))
+        return finish_line(fmt::format(FMT_COMPILE("{}\n"), frame->size_bytes), checked);
+    const auto& end = std::get<StreamEnd>(line);
+    return finish_line(fmt::format(FMT_COMPILE("END {} {}\n"), end.size_bytes, end.digest),
+                       checked);
 }
 
 std::optional<Reply> parse_reply(std::string_view line) {

@@ -32,11 +32,21 @@ struct PutRequest {
     std::uint64_t size_bytes = 0;
     std::optional<std::string> digest;  ///< 32 lowercase hex digits
 };
+/// "PUTS <name>": a streamed upload (docs/protocol.md). The body follows as
+/// frames, each a "<len>" line and len bytes, and ends with the trailer
+/// "END <size> <digest>": the client reads its file once, and can upload
+/// what it cannot size beforehand (a pipe).
+struct PutStreamRequest {
+    std::string name;
+};
 struct GetRequest {
     std::string name;
 };
 struct DirRequest {};
-using Request = std::variant<PutRequest, GetRequest, DirRequest>;
+using Request = std::variant<PutRequest, GetRequest, DirRequest, PutStreamRequest>;
+
+/// The most bytes one frame of a streamed upload may carry.
+inline constexpr std::uint64_t stream_frame_bytes_max = 1024 * 1024;
 
 /// A request line that cannot be served, and the error to answer it with.
 struct RequestError {
@@ -57,8 +67,24 @@ LineCheck strip_line_check(std::string_view& line);
 /// line (without its '\n') with its check appended.
 std::string with_line_check(std::string_view line);
 
-/// Parses a request line (without its '\n' and its check).
-std::variant<Request, RequestError> parse_request(std::string_view line);
+/// Parses a request line (without its '\n' and its check). Without
+/// streamed, PUTS is an unknown command, as a server from before it says.
+std::variant<Request, RequestError> parse_request(std::string_view line, bool streamed = true);
+
+/// A line inside a streamed upload's body: a frame's length, or the trailer.
+struct StreamFrame {
+    std::uint64_t size_bytes = 0;  ///< 1 to stream_frame_bytes_max
+};
+struct StreamEnd {
+    std::uint64_t size_bytes = 0;  ///< the whole body's
+    std::string digest;            ///< 32 lowercase hex digits
+};
+using StreamLine = std::variant<StreamFrame, StreamEnd>;
+/// Parses a frame or trailer line (without its '\n' and its check); an
+/// error (always 400) for anything else.
+std::variant<StreamLine, RequestError> parse_stream_line(std::string_view line);
+/// "<len>\n" or "END <size> <digest>\n", with its check when checked.
+std::string format_stream_line(const StreamLine& line, bool checked = false);
 
 std::string format_request(const Request& request, bool checked = false);
 

@@ -104,12 +104,14 @@ bool connection_kept(const FerryOp& op, const OpEnd& end) {
     }
 }
 
-/// After an ERR 400 the server closes the connection (docs/protocol.md):
-/// the end of the stream (or a reset) must follow the reply, not a server
-/// that serves on and, when it gives up on us, says ERR 408. A wait of our
-/// own that times out is left to the caller's judgement.
-OpEnd closed_after_400(Connection& conn, OpEnd end) {
-    if (end.status != OpStatus::refused || end.code != 400)
+/// After an ERR 400 the server closes the connection (docs/protocol.md),
+/// and so after a 403 or 413 to an upload (closes_upload): the end of the
+/// stream (or a reset) must follow the reply, not a server that serves on
+/// (reading the body as requests) and, when it gives up on us, says ERR 408.
+/// A wait of our own that times out is left to the caller's judgement.
+OpEnd closed_after_400(Connection& conn, OpEnd end, bool closes_upload = false) {
+    const bool closes = end.code == 400 || (closes_upload && (end.code == 403 || end.code == 413));
+    if (end.status != OpStatus::refused || !closes)
         return end;
     std::array<std::byte, 1> next{};
     try {
@@ -120,7 +122,8 @@ OpEnd closed_after_400(Connection& conn, OpEnd end) {
             throw;
         return end;
     }
-    return {OpStatus::protocol_error, 0, "the server kept the connection open after ERR 400"};
+    return {OpStatus::protocol_error, 0,
+            fmt::format("the server kept the connection open after ERR {}", end.code)};
 }
 
 /// A reply line that says OK: the OK, or how the operation ended instead.
@@ -214,6 +217,13 @@ class SequentialClient {
             client_ = std::make_unique<FerryClient>(conn, s_.settings.chunk_bytes);
         return *client_;
     }
+    /// The fallback of a streamed put: a FerryClient on a fresh connection.
+    FerryClient& reconnect() {
+        drop();
+        if (auto error = ensure_connection())
+            throw std::move(*error);
+        return client();
+    }
     /// Connects unless connected; why not, when it cannot.
     std::optional<ConnectionError> ensure_connection() {
         if (conn_)
@@ -276,7 +286,8 @@ OpEnd SequentialClient::perform(const FerryOp& op, FerryOpResult& result) {
     Connection& conn = connection();
     switch (op.verb) {
         case FerryOp::Verb::put:
-            return op.dishonest() ? dishonest_put(op, result) : put(op);
+            return op.dishonest() ? closed_after_400(conn, dishonest_put(op, result), true)
+                                  : put(op);
         case FerryOp::Verb::get: {
             if (op.trickle_ms) {
                 try {
@@ -316,7 +327,10 @@ OpEnd SequentialClient::perform(const FerryOp& op, FerryOpResult& result) {
 }
 
 OpEnd SequentialClient::put(const FerryOp& op) {
-    PutOutcome outcome = client().try_put(op.name, SpanReader(as_bytes(op.content)));
+    const SpanReader file(as_bytes(op.content));
+    PutOutcome outcome = op.streamed ? put_file(client(), op.name, file,
+                                                [this]() -> FerryClient& { return reconnect(); })
+                                     : client().try_put(op.name, file);
     if (const auto* refusal = std::get_if<Refusal>(&outcome))
         return {OpStatus::refused, refusal->code, refusal->line};
     return {};
@@ -337,12 +351,16 @@ bool SequentialClient::send_dishonest_put(const FerryOp& op) {
     Connection& conn = connection();
     try {
         send_request_line(s_.world, conn, op);
-        send_all(conn, std::string_view(op.content).substr(0, op.cut.value_or(op.content.size())));
+        if (op.streamed)
+            send_all(conn, op.stream_body());
+        else
+            send_all(conn,
+                     std::string_view(op.content).substr(0, op.cut.value_or(op.content.size())));
         if (op.cut)
             return true;
         if (!op.junk.empty())
             send_all(conn, op.junk + "\n");
-        if (op.declared_size() > op.content.size())
+        if (!op.streamed && op.declared_size() > op.content.size())
             conn.shutdown_send();  // and wait: the server must not keep a short body
     } catch (const ConnectionError& e) {
         if (e.kind() != ErrorKind::reset)
@@ -443,7 +461,7 @@ void PipelinedClient::write(std::size_t i) {
     sent_[i] = true;
     send_all(*conn_, op.request_line());
     if (op.verb == FerryOp::Verb::put)
-        send_all(*conn_, op.content);
+        send_all(*conn_, op.streamed ? op.stream_body() : op.content);
 }
 
 void PipelinedClient::run_reader() {

@@ -91,7 +91,61 @@ Operation draw_put(DecisionSource& source, const std::vector<std::uint64_t>& edg
                    std::uint64_t size_max, std::string name) {
     Operation op = named("put", std::move(name));
     op.params.push_back({"size", draw_size(source, edges, size_max)});
+    if (source.choose(2) == 0)
+        op.params.push_back({"streamed", true});  // PUTS, or PUT after an old server's 400
     return op;
+}
+
+/// A frame line docs/protocol.md answers with 400: a length that is not
+/// canonical, 0 or past the largest frame, a malformed trailer, or a line
+/// failing its check.
+std::string bad_frame_line(DecisionSource& source) {
+    const std::string digest(32, 'a');
+    static const std::array<std::string, 16> lines = {
+        "0",
+        "00",
+        "01",
+        "+1",
+        "-1",
+        std::to_string(stream_frame_bytes_max + 1),
+        "18446744073709551616",
+        "1 1",
+        "x",
+        "",
+        "END",
+        "END 1",
+        "END 01 " + digest,
+        "END 1 " + std::string(32, 'A'),
+        // Lines that would be fine but for a check that fails: a server that
+        // skips the check takes the length, or commits an empty upload.
+        "3 ~00000000",
+        "END 0 99aa06d3014798d86001c324468d497f ~00000000",
+    };
+    return lines[source.choose(lines.size())];
+}
+
+/// A streamed put the workload writes itself: a bad frame line first, or
+/// frames of an edge size (1 byte, 3, the largest a frame may be when
+/// --size-max lets a payload be that large: a mebibyte through the
+/// simulator's tiniest buffers outlasts a run's time budget).
+Operation draw_framed(DecisionSource& source, Operation put, std::uint64_t size_max) {
+    if (!find_param(put.params, "streamed"))
+        put.params.push_back({"streamed", true});
+    if (source.choose(3) != 0) {
+        put.params.push_back({"frame_line", bad_frame_line(source)});
+        return put;
+    }
+    static constexpr std::array<std::uint64_t, 3> frames = {1, 3, stream_frame_bytes_max};
+    const bool largest_fits = size_max >= stream_frame_bytes_max + 2;
+    const std::uint64_t frame = frames[source.choose(largest_fits ? frames.size() : 2)];
+    if (frame == stream_frame_bytes_max) {  // one whole frame of the largest size, and more
+        for (auto& [key, value] : put.params) {
+            if (key == "size")
+                value = stream_frame_bytes_max + source.between(0, 2);
+        }
+    }
+    put.params.push_back({"frame", frame});
+    return put;
 }
 
 /// A request no honest client makes.
@@ -100,7 +154,7 @@ Operation draw_dishonest(DecisionSource& source, const std::vector<std::uint64_t
     std::string name(shared_names[source.choose(shared_names.size())]);
     Operation put = draw_put(source, edges, size_max, name);
     const std::uint64_t size = count_param(put.params, "size", 0);
-    switch (source.choose(8)) {
+    switch (source.choose(9)) {
         case 0:
             put.params.push_back({"flip_digest", source.between(0, 31)});
             return put;
@@ -133,9 +187,17 @@ Operation draw_dishonest(DecisionSource& source, const std::vector<std::uint64_t
             auto [line, code] = malformed_line(source);
             return Operation{"raw", {{"line", line}, {"expect_error", code}}, 0};
         }
-        default:
-            return source.choose(2) == 0 ? draw_put(source, edges, size_max, edge_name(source))
-                                         : named("get", edge_name(source));
+        case 6:
+            return draw_framed(source, put, size_max);
+        default: {
+            if (source.choose(2) != 0)
+                return named("get", edge_name(source));
+            Operation edge = draw_put(source, edges, size_max, edge_name(source));
+            if (source.choose(3) == 0)  // written by the workload, which reads what follows
+                edge.params.push_back(
+                    {"frame", source.choose(2) == 0 ? std::uint64_t{1} : std::uint64_t{1000}});
+            return edge;
+        }
     }
 }
 
@@ -207,6 +269,8 @@ void draw_limits(DecisionSource& source, WorkloadCase& c) {
     }
     if (source.choose(8) == 0)
         c.settings.push_back({"files", TextTable{{"b.txt", "preloaded"}}});
+    if (source.choose(5) == 0)
+        c.settings.push_back({"old_server", true});  // streamed puts fall back to PUT
 }
 
 }  // namespace

@@ -41,7 +41,8 @@ bool must_not_commit(const FerryStep& step, harness::ErrorCauses active) {
         return true;
     if (step.record->code != 0)
         return !maybe_in_place(*step.record);  // ERR, asked for or not, keeps the old content
-    const bool lied = op.flip_digest || (op.declare && *op.declare != op.content.size());
+    const bool lied =
+        op.flip_digest || (op.declare && *op.declare != op.content.size()) || op.frame_line;
     if (!lied)
         return false;
     return !(step.status() == OpStatus::unexpected_ok &&

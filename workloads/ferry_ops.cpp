@@ -1,5 +1,8 @@
 #include "ferry/workloads/ferry_ops.h"
 
+#include <algorithm>
+#include <string_view>
+
 #include <fmt/core.h>
 
 #include "ferry/harness/payload.h"
@@ -13,18 +16,31 @@ using harness::count_param;
 using harness::find_param;
 
 bool FerryOp::dishonest() const {
-    return verb == Verb::raw || flip_digest || declare || cut || trickle_ms || !junk.empty();
+    return verb == Verb::raw || flip_digest || declare || cut || trickle_ms || !junk.empty() ||
+           frame || frame_line;
 }
+
+namespace {
+
+/// The content's digest, wrong in one hex digit when flip asks.
+std::string sent_digest(std::string_view content, std::optional<unsigned> flip) {
+    std::string digest = digest_hex(content);
+    if (flip) {
+        char& digit = digest[*flip % digest.size()];
+        digit = digit == '0' ? '1' : '0';
+    }
+    return digest;
+}
+
+}  // namespace
 
 std::string FerryOp::request_line() const {
     switch (verb) {
         case Verb::put: {
-            std::string digest = digest_hex(content);
-            if (flip_digest) {
-                char& digit = digest[*flip_digest % digest.size()];
-                digit = digit == '0' ? '1' : '0';
-            }
-            return with_line_check(fmt::format("PUT {} {} {}", name, declared_size(), digest)) +
+            if (streamed)
+                return with_line_check(fmt::format("PUTS {}", name)) + "\n";
+            return with_line_check(fmt::format("PUT {} {} {}", name, declared_size(),
+                                               sent_digest(content, flip_digest))) +
                    "\n";
         }
         case Verb::get: {
@@ -37,6 +53,33 @@ std::string FerryOp::request_line() const {
             return raw_line + "\n";
     }
     return {};
+}
+
+std::string FerryOp::stream_body() const {
+    std::string body;
+    if (frame_line)
+        body += *frame_line + "\n";
+    const std::string_view sent = std::string_view(content).substr(0, cut.value_or(content.size()));
+    const std::uint64_t step = std::max<std::uint64_t>(frame_bytes(), 1);
+    for (std::uint64_t at = 0; at < sent.size(); at += step) {
+        const std::string_view piece = sent.substr(at, step);
+        body += with_line_check(std::to_string(piece.size())) + "\n";
+        body += piece;
+    }
+    if (!cut) {
+        body += with_line_check(
+                    fmt::format("END {} {}", declared_size(), sent_digest(content, flip_digest))) +
+                "\n";
+    }
+    return body;
+}
+
+std::uint64_t FerryOp::wire_bytes() const {
+    if (verb != Verb::put || !streamed)
+        return request_line().size() + content.size();
+    const std::uint64_t frames = content.size() / std::max<std::uint64_t>(frame_bytes(), 1) + 1;
+    const std::uint64_t once = request_line().size() + content.size() + frames * 20 + 64;
+    return writes_own_stream() ? once : 2 * once + 100;
 }
 
 FerryOp ferry_op(const harness::Operation& op, std::uint64_t seed, std::size_t client,
@@ -70,6 +113,12 @@ FerryOp ferry_op(const harness::Operation& op, std::uint64_t seed, std::size_t c
         f.pause_ms = count_param(p, "pause_ms", 0);
     f.junk = harness::text_param(p, "junk");
     f.unchecked = harness::flag_param(p, "unchecked");
+    f.streamed = harness::flag_param(p, "streamed");
+    if (find_param(p, "frame"))
+        f.frame = count_param(p, "frame", 1);
+    if (const auto* line = find_param(p, "frame_line"))
+        f.frame_line = std::get<std::string>(*line);
+    f.streamed = f.streamed || f.frame || f.frame_line;
     return f;
 }
 

@@ -29,6 +29,15 @@ struct FerryOp {
     std::string junk;                         ///< put: a line sent after the body
     std::string raw_line;                     ///< raw: the request line sent, without its '\n'
     bool unchecked = false;  ///< get, dir: lines without checks, as a request typed by hand
+    /// put: streamed (PUTS, the digest in a trailer); honest, by FerryClient
+    /// with its fallback to PUT when the server is from before PUTS.
+    bool streamed = false;
+    /// streamed put: frames of this many bytes, written by the workload.
+    std::optional<std::uint64_t> frame;
+    /// streamed put: this line (without '\n') goes before the first frame's.
+    std::optional<std::string> frame_line;
+    /// The client pipelines: a streamed put is written as it is, no fallback.
+    bool pipelined = false;
 
     /// Anything but an honest request: the client drops its connection after.
     bool dishonest() const;
@@ -39,6 +48,18 @@ struct FerryOp {
     /// The request line this op sends, with its '\n': checked like
     /// FerryClient's (a raw line as it is).
     std::string request_line() const;
+    /// A streamed put's body as the workload writes it: frames of
+    /// frame_bytes() (after frame_line, if any), checked like FerryClient's,
+    /// and the trailer with the declared size and the (flipped) digest; only
+    /// the frames of the first cut bytes when cut.
+    std::string stream_body() const;
+    std::uint64_t frame_bytes() const { return frame.value_or(1000); }
+    /// Written by the workload rather than by FerryClient (so a server from
+    /// before PUTS refuses it with no fallback).
+    bool writes_own_stream() const { return streamed && (dishonest() || pipelined); }
+    /// What the client sends at most: request line and body (twice for a
+    /// streamed put that may fall back to PUT).
+    std::uint64_t wire_bytes() const;
 };
 
 /// The typed form of op, its payload generated from seed when it gives a size.

@@ -48,11 +48,21 @@ bool unsendable(std::string_view name) {
     return name.empty() || name.find_first_of(" \r\n") != std::string_view::npos;
 }
 
-/// What a PUT's request line gets before its body matters.
+/// What a PUT gets before all of its body is read, ending the connection:
+/// its line refused, or (streamed) a bad frame line, or more bytes than the
+/// server takes. A streamed put FerryClient sends falls back to PUT on a
+/// server from before PUTS, and gets what that PUT gets.
 std::optional<Outcome> put_line_refusal(const FerryOp& op, const FerrySettings& s) {
+    if (op.writes_own_stream() && s.old_server)
+        return Outcome{OpStatus::refused, 400};  // unknown command, whatever the name
     if (!name_allowed_by_spec(op.name))
         return Outcome{OpStatus::refused, 403};
-    if (s.max_bytes != 0 && op.declared_size() > s.max_bytes)
+    if (op.streamed && op.frame_line)
+        return Outcome{OpStatus::refused, 400};
+    // Streamed, the limit is on the bytes that come; PUT declares them.
+    const std::uint64_t size =
+        op.streamed ? op.cut.value_or(op.content.size()) : op.declared_size();
+    if (s.max_bytes != 0 && size > s.max_bytes)
         return Outcome{OpStatus::refused, 413};
     return std::nullopt;
 }
@@ -68,6 +78,8 @@ std::vector<Outcome> put_outcomes(const FerryOp& op, const FerrySettings& s) {
     }
     if (op.cut)
         return {{OpStatus::ok}};
+    if (op.streamed && (op.flip_digest || op.declared_size() != op.content.size()))
+        return {{OpStatus::refused, 422}};  // the trailer disagrees with the bytes
     if (op.declared_size() > op.content.size())
         return {{OpStatus::cut}};  // the body ends early: nothing to answer
     if (op.flip_digest || op.declared_size() < op.content.size())
@@ -287,7 +299,7 @@ std::optional<Failure> judge_outcome(const FerryStep& step, const FerrySettings&
 std::uint64_t client_bytes(const std::vector<FerryOp>& ops) {
     std::uint64_t bytes = 0;
     for (const FerryOp& op : ops)
-        bytes += op.content.size() + op.request_line().size();
+        bytes += op.wire_bytes();
     return bytes;
 }
 

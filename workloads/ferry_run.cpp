@@ -21,6 +21,7 @@ FerrySettings FerrySettings::from(const harness::Params& p) {
     s.idle_timeout_ms = harness::count_param(p, "idle_timeout_ms", 30'000);
     s.header_timeout_ms = harness::count_param(p, "header_timeout_ms",
                                                std::min<std::uint64_t>(10'000, s.idle_timeout_ms));
+    s.old_server = harness::flag_param(p, "old_server");
     if (const auto* files = harness::table_param(p, "files"))
         s.files = *files;
     return s;
@@ -32,6 +33,8 @@ FerryRunState::FerryRunState(harness::World& w, const harness::WorkloadCase& c)
         ops.emplace_back();
         for (std::size_t i = 0; i < c.clients[client].ops.size(); ++i)
             ops.back().push_back(ferry_op(c.clients[client].ops[i], w.seed(), client, i));
+        for (FerryOp& op : ops.back())
+            op.pipelined = harness::flag_param(c.clients[client].options, "pipeline");
         results.emplace_back(ops.back().size());
     }
 }
@@ -43,6 +46,7 @@ FerryRun::FerryRun(harness::World& world, const harness::WorkloadCase& c)
     const FerrySettings& s = state_.settings;
     server_config_.chunk_bytes = s.chunk_bytes;
     server_config_.max_file_bytes = s.max_bytes;
+    server_config_.streamed_put = !s.old_server;
     server_config_.idle_timeout = std::chrono::milliseconds(s.idle_timeout_ms);
     server_config_.header_timeout = std::chrono::milliseconds(s.header_timeout_ms);
     handlers_.serve = [this](Connection& conn, std::uint64_t) {

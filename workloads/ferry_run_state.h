@@ -28,6 +28,7 @@ struct FerrySettings {
     std::size_t max_connections = 0;  ///< 0 = no limit
     std::uint64_t idle_timeout_ms = 30'000;
     std::uint64_t header_timeout_ms = 10'000;
+    bool old_server = false;   ///< the server answers PUTS as one from before it: ERR 400
     harness::TextTable files;  ///< preloaded
 
     static FerrySettings from(const harness::Params& settings);

@@ -435,6 +435,51 @@ def case_max_bytes_413(ferry):
         check(sorted(snapshot(root)) == ["small.bin"], f"root holds {snapshot(root)}")
 
 
+def put_from_pipe(ferry, server, source, name):
+    """ferry put - --as NAME with source's bytes coming through a pipe."""
+    with open(source, "rb") as data:
+        cat = subprocess.Popen(["cat"], stdin=data, stdout=subprocess.PIPE)
+        try:
+            return run(client(ferry, server, "put", "-", "--as", name), stdin=cat.stdout)
+        finally:
+            cat.stdout.close()
+            cat.wait()
+
+
+def case_put_streams_and_falls_back(ferry):
+    """ferry put streams a file (PUTS) and put - a pipe; against a server
+    from before PUTS (--classic-put-only) a file falls back to PUT on a
+    fresh connection, and put - fails with a message saying why, storing
+    nothing."""
+    with TempDir() as new_root, TempDir() as old_root, TempDir() as work:
+        sizes = [0, 1, 262144, 262145, 5 * 1024 * 1024 + 3]
+        for size in sizes:
+            write_random(os.path.join(work, f"f{size}.bin"), size, seed=size + 1)
+        with Server(ferry, new_root) as server:
+            for size in sizes:
+                source = os.path.join(work, f"f{size}.bin")
+                expect_exit(run(client(ferry, server, "put", source)), EXIT_OK)
+                result = expect_exit(put_from_pipe(ferry, server, source, f"p{size}.bin"),
+                                     EXIT_OK)
+                check(f"put standard input as p{size}.bin: {size} bytes".encode()
+                      in result.stdout, describe(result))
+                for name in (f"f{size}.bin", f"p{size}.bin"):
+                    check(same_bytes(source, os.path.join(new_root, name)), f"{name} differs")
+            result = expect_exit(run(client(ferry, server, "put", "-")), EXIT_USAGE)
+            check(b"--as NAME" in result.stderr, describe(result))
+        with Server(ferry, old_root, ["--classic-put-only"]) as server:
+            for size in sizes:
+                source = os.path.join(work, f"f{size}.bin")
+                expect_exit(run(client(ferry, server, "put", source)), EXIT_OK)
+                check(same_bytes(source, os.path.join(old_root, f"f{size}.bin")),
+                      f"f{size}.bin differs after the fallback")
+                result = expect_exit(put_from_pipe(ferry, server, source, "p.bin"), EXIT_FAILED)
+                check(b"ERR 400 unknown command" in result.stderr and
+                      b"takes no streamed upload" in result.stderr, describe(result))
+        check(sorted(snapshot(old_root)) == sorted(f"f{size}.bin" for size in sizes),
+              f"the old server keeps {snapshot(old_root)}")
+
+
 def case_limits_and_timeouts(ferry):
     """Past --max-connections a client takes the slot of one waiting for a
     request, or gets ERR 503 (exit 1) when every slot serves a request; a

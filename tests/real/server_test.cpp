@@ -169,6 +169,36 @@ TEST(Server, EverySizeRoundTripsExactly) {
     EXPECT_FALSE(has_temp_file(running.root()));
 }
 
+TEST(Server, StreamedUploadsAreStoredExactlyAndFallBackToPutOnAnOldServer) {
+    for (const bool old_server : {false, true}) {
+        ServerConfig config = test_config();
+        config.ferry.streamed_put = !old_server;
+        RunningServer running(config);
+        for (const std::size_t size :
+             {std::size_t{0}, chunk + 1, std::size_t{6 * 1024 * 1024 + 5}}) {
+            SCOPED_TRACE(fmt::format("size {}, old server {}", size, old_server));
+            const std::string name = "s-" + std::to_string(size);
+            const Bytes bytes = random_bytes(size, size + 9);
+            auto conn = running.connect();
+            FerryClient client(*conn, chunk);
+            decltype(running.connect()) fresh;
+            std::unique_ptr<FerryClient> again;
+            int reconnects = 0;
+            const PutOutcome outcome =
+                put_file(client, name, BytesReader(bytes), [&]() -> FerryClient& {
+                    ++reconnects;
+                    fresh = running.connect();
+                    again = std::make_unique<FerryClient>(*fresh, chunk);
+                    return *again;
+                });
+            ASSERT_TRUE(std::holds_alternative<TransferResult>(outcome));
+            EXPECT_EQ(reconnects, old_server ? 1 : 0);
+            EXPECT_TRUE(read_file(running.root() / name) == bytes);
+        }
+        EXPECT_FALSE(has_temp_file(running.root()));
+    }
+}
+
 TEST(Server, EachRequestCanUseItsOwnConnection) {
     RunningServer running;
     const Bytes bytes = random_bytes(5000, 7);
