@@ -321,7 +321,10 @@ void BM_RawLoopbackFromFile256MiB(benchmark::State& state) {
 }
 
 /// ferry get of a 256 MiB file the server's DiskStore holds (on tmpfs), into
-/// a sink that keeps nothing (the client still checks the digest).
+/// a sink that keeps nothing (the client still checks the digest). The file
+/// is written there directly, with no digest kept: the first GET hashes it
+/// and keeps one; every later GET sends the kept digest and the file in one
+/// pass, with sendfile (docs/storage.md).
 void BM_RealGet256MiB(benchmark::State& state) {
     const auto chunk_bytes = static_cast<std::size_t>(state.range(0));
     InProcessServer server(chunk_bytes, StoreKind::disk);

@@ -412,9 +412,10 @@ const Declaration<std::uint64_t> disk_full_knob{
         }};
 
 /// The filesystem calls a PUT, GET or DIR makes, for drawing one to fail.
-constexpr FsCall store_calls[] = {FsCall::open,  FsCall::write,  FsCall::sync,
-                                  FsCall::close, FsCall::rename, FsCall::sync_directory,
-                                  FsCall::read,  FsCall::list,   FsCall::stat};
+constexpr FsCall store_calls[] = {
+    FsCall::open,   FsCall::write,          FsCall::sync,         FsCall::close,
+    FsCall::rename, FsCall::sync_directory, FsCall::read,         FsCall::list,
+    FsCall::stat,   FsCall::get_attribute,  FsCall::set_attribute};
 
 std::optional<FsCall> draw_call(DecisionSource& s) {
     const std::size_t n = std::size(store_calls);

@@ -21,6 +21,7 @@
 // Store, and run this code unchanged.
 
 #include <cstddef>
+#include <cstdint>
 #include <optional>
 #include <span>
 #include <stdexcept>
@@ -31,6 +32,8 @@
 #include "ferry/protocol/clock.h"
 
 namespace ferry {
+
+class FileReader;
 
 /// Why a connection operation failed.
 enum class ErrorKind {
@@ -93,6 +96,17 @@ class Connection {
         recv_site_ = where;
         return do_recv(buffer);
     }
+    /// Sends some of the count bytes of file at offset straight from the
+    /// file, where the connection can (a kernel socket: sendfile(2)): how many
+    /// were taken, at least one unless count is 0, as send() would. None when
+    /// it cannot, for this file or at all (the default): the caller then reads
+    /// the bytes and send()s them. Throws ConnectionError as send() does.
+    std::optional<std::size_t> send_file(
+        const FileReader& file, std::uint64_t offset, std::uint64_t count,
+        CallSite where = CallSite::current()) {
+        send_site_ = where;
+        return do_send_file(file, offset, count);
+    }
     virtual void shutdown_send() = 0;
     virtual void close() = 0;
     /// The peer, in words, for messages: "127.0.0.1:6789", "server".
@@ -107,6 +121,13 @@ class Connection {
   protected:
     virtual std::size_t do_send(std::span<const std::byte> bytes) = 0;
     virtual std::size_t do_recv(std::span<std::byte> buffer) = 0;
+    virtual std::optional<std::size_t> do_send_file(const FileReader& file, std::uint64_t offset,
+                                                    std::uint64_t count) {
+        (void)file;
+        (void)offset;
+        (void)count;
+        return std::nullopt;
+    }
 
     /// Where the send() or recv() in progress was called from.
     const CallSite& send_site() const { return send_site_; }

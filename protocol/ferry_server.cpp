@@ -228,6 +228,7 @@ class Session {
                           fmt::format("digest mismatch: received bytes hash to {}", hex.view()),
                           Next::keep_going);
         }
+        upload.set_digest(hex.view());
         if (const StoreStatus failed = upload.try_commit())
             return refuse(err_code_for(failed->kind), failed->message, Next::keep_going);
         log("{} {} {} -> OK", verb, name, size);
@@ -324,27 +325,49 @@ class Session {
             std::move(std::get<std::unique_ptr<FileReader>>(opened));
         const std::uint64_t size = reader->size_bytes();
 
-        // Two passes over the file: the digest goes in the header, before the
-        // bytes, and memory stays O(chunk).
-        Digest digest;
-        try {
-            for (std::uint64_t offset = 0; offset < size;) {
-                const auto chunk = read_chunk(*reader, offset, size);
-                digest.update(chunk);
-                offset += chunk.size();
+        // The digest goes in the header, before the bytes: the one the store
+        // keeps with the file, or else a first pass over it, kept for the
+        // next GET. Either way memory stays O(chunk).
+        std::optional<std::string> digest = reader->stored_digest();
+        if (!digest) {
+            try {
+                digest = hash_file(*reader, size);
+            } catch (const StoreError& e) {
+                return refuse(err_code_for(e.kind()), e.what(), Next::keep_going);
             }
-        } catch (const StoreError& e) {
-            return refuse(err_code_for(e.kind()), e.what(), Next::keep_going);
+            reader->keep_digest(*digest);
         }
-        send_all(conn_, format_ok(size, digest.hex_digits().view(), checked_));
+        send_all(conn_, format_ok(size, *digest, checked_));
+        send_body(*reader, size);
+        log("GET {} -> OK {}", get.name, size);
+        return Next::keep_going;
+    }
+
+    /// The digest of the file's size bytes. Throws StoreError.
+    std::string hash_file(const FileReader& reader, std::uint64_t size) {
+        Digest digest;
         for (std::uint64_t offset = 0; offset < size;) {
-            // A store failure now, after OK, can only end the connection.
-            const auto chunk = read_chunk(*reader, offset, size);
+            const auto chunk = read_chunk(reader, offset, size);
+            digest.update(chunk);
+            offset += chunk.size();
+        }
+        return std::string(digest.hex_digits().view());
+    }
+
+    /// The file's bytes after its OK line: straight from the file where the
+    /// connection can (Connection::send_file), read and sent otherwise. A
+    /// store failure now, after OK, can only end the connection.
+    void send_body(const FileReader& reader, std::uint64_t size) {
+        for (std::uint64_t offset = 0; offset < size;) {
+            const auto sent = conn_.send_file(reader, offset, size - offset);
+            if (sent && *sent > 0) {
+                offset += *sent;
+                continue;
+            }
+            const auto chunk = read_chunk(reader, offset, size);
             send_all(conn_, chunk);
             offset += chunk.size();
         }
-        log("GET {} -> OK {}", get.name, size);
-        return Next::keep_going;
     }
 
     /// The next chunk at offset, in place or read into buffer_; a file

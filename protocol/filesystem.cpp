@@ -26,6 +26,10 @@ std::string_view to_string(FsCall call) {
             return "unlink";
         case FsCall::sync_directory:
             return "sync_directory";
+        case FsCall::get_attribute:
+            return "get_attribute";
+        case FsCall::set_attribute:
+            return "set_attribute";
     }
     return "?";
 }

@@ -21,7 +21,14 @@
 //   the new one) unless the target is a directory.
 // - try_lock() takes an exclusive lock on the file, held until the handle is
 //   closed or its process dies; it never waits.
+// - An attribute (set_attribute, get_attribute: an extended attribute such as
+//   "user.ferry.xxh3") belongs to the file, not its name: it follows the file
+//   through a rename, and a file renamed over another does not inherit the
+//   other's. Setting one is atomic (a reader sees the old value or the new),
+//   and it is durable once the file's sync() returns after it; a crash before
+//   then may keep it or not. A filesystem without them fails with ENOTSUP.
 
+#include <cerrno>
 #include <cstddef>
 #include <cstdint>
 #include <memory>
@@ -64,10 +71,12 @@ enum class FsCall {
     rename,
     unlink,
     sync_directory,
+    get_attribute,
+    set_attribute,
 };
-inline constexpr std::size_t fs_call_count = 11;
+inline constexpr std::size_t fs_call_count = 13;
 
-/// "open", "write", ... "sync_directory".
+/// "open", "write", ... "sync_directory", "get_attribute", "set_attribute".
 std::string_view to_string(FsCall call);
 /// The call named so by to_string; none for any other text.
 std::optional<FsCall> fs_call_named(std::string_view name);
@@ -104,6 +113,22 @@ class FsFile {
     /// Closes; later calls fail with EBADF. A failure may mean written data
     /// was lost.
     virtual int close() = 0;
+    /// The value of the file's attribute name: ENODATA when it has none,
+    /// ENOTSUP when the filesystem keeps none (the default).
+    virtual FsResult<std::string> get_attribute(std::string_view name) {
+        (void)name;
+        return {{}, ENOTSUP};
+    }
+    /// Sets the file's attribute name to value, replacing any: 0, or ENOTSUP
+    /// (the default), ENOSPC, EIO, ... Works on a file opened for reading too.
+    virtual int set_attribute(std::string_view name, std::string_view value) {
+        (void)name;
+        (void)value;
+        return ENOTSUP;
+    }
+    /// The kernel's descriptor of the file, for sendfile(2); -1 when there is
+    /// none (a simulated file) or the door must see every read (the default).
+    virtual int descriptor() const { return -1; }
 };
 
 class Filesystem {

@@ -80,6 +80,12 @@ class Upload {
     /// atomically and durably. On failure the old content stays and the
     /// upload is discarded, unless the failure says new_version_visible.
     [[nodiscard]] virtual StoreStatus try_commit() = 0;
+    /// The digest (32 hex digits, protocol/digest.h) of every byte written,
+    /// for the store to keep with the file when it commits, so a reader can
+    /// give it back (FileReader::stored_digest) without hashing the file.
+    /// Called after the last write, before try_commit. A store that keeps no
+    /// digests ignores it (the default).
+    virtual void set_digest(std::string_view hex_digits) { (void)hex_digits; }
     void write(std::span<const std::byte> bytes) { throw_if_failed(try_write(bytes)); }
     void commit() { throw_if_failed(try_commit()); }
     /// Discards what was written. Idempotent; never throws.
@@ -110,6 +116,19 @@ class FileReader {
         (void)max_bytes;
         return {};
     }
+    /// The digest kept with the version opened (Upload::set_digest, or
+    /// keep_digest by an earlier reader), which the store promises describes
+    /// its bytes; none when it keeps none for it (the default), and the
+    /// caller hashes the file.
+    virtual std::optional<std::string> stored_digest() const { return std::nullopt; }
+    /// Keeps hex_digits, the digest of every byte of the version opened, as
+    /// its stored_digest for later readers. Best effort: a store that cannot
+    /// keep it says nothing, and the next reader hashes again. Never throws.
+    virtual void keep_digest(std::string_view hex_digits) noexcept { (void)hex_digits; }
+    /// The kernel's descriptor of the version opened, for a connection that
+    /// sends straight from it (sendfile(2)); -1 when there is none (the
+    /// default).
+    virtual int descriptor() const { return -1; }
 };
 
 class Store {

@@ -19,6 +19,9 @@ namespace ferry {
 namespace {
 
 constexpr std::string_view temp_prefix = ".ferry-tmp-";
+/// The attribute that keeps a file's digest: "<32 hex digits> <size in bytes>".
+constexpr std::string_view digest_attribute = "user.ferry.xxh3-128";
+constexpr std::size_t digest_hex_digits = 32;
 constexpr std::string_view lock_prefix = ".ferry-lock-";
 
 /// Tries at taking an instance lock before giving up: each is one live store
@@ -80,6 +83,29 @@ std::optional<std::uint64_t> temp_instance(std::string_view name) {
     return parse_number(rest.substr(0, dash));
 }
 
+std::string digest_attribute_value(std::string_view hex_digits, std::uint64_t size_bytes) {
+    return fmt::format("{} {}", hex_digits, size_bytes);
+}
+
+/// The digest in an attribute's value, if it is one and describes a file of
+/// size_bytes; none for anything else (a value from an older format, or a
+/// file whose size changed under it).
+std::optional<std::string> parse_digest_attribute(std::string_view value,
+                                                  std::uint64_t size_bytes) {
+    if (value.size() <= digest_hex_digits || value[digest_hex_digits] != ' ')
+        return std::nullopt;
+    const std::string_view hex = value.substr(0, digest_hex_digits);
+    if (hex.find_first_not_of("0123456789abcdef") != std::string_view::npos)
+        return std::nullopt;
+    std::uint64_t size = 0;
+    const std::string_view size_text = value.substr(digest_hex_digits + 1);
+    const auto [end, error] =
+        std::from_chars(size_text.data(), size_text.data() + size_text.size(), size);
+    if (error != std::errc{} || end != size_text.data() + size_text.size() || size != size_bytes)
+        return std::nullopt;
+    return std::string(hex);
+}
+
 class DiskUpload final : public Upload {
   public:
     DiskUpload(Filesystem& fs, std::unique_ptr<FsFile> file, std::string temp_name,
@@ -102,13 +128,23 @@ class DiskUpload final : public Upload {
             if (written.value == 0)
                 return upload_failure(StoreErrorKind::io, "write", "nothing was written");
             bytes = bytes.subspan(written.value);
+            written_bytes_ += written.value;
         }
         return std::nullopt;
     }
 
+    void set_digest(std::string_view hex_digits) override { digest_ = hex_digits; }
+
     StoreStatus try_commit() override {
         if (!file_)
             return upload_failure(StoreErrorKind::io, "commit", "upload already finished");
+        // On the temporary file, before its fsync: the digest is durable with
+        // the bytes and goes with them through the rename, never on another
+        // version. Should the store refuse it (ENOTSUP, a full disk), the
+        // upload goes on without one: a GET then hashes the file.
+        if (!digest_.empty())
+            (void)file_->set_attribute(digest_attribute,
+                                       digest_attribute_value(digest_, written_bytes_));
         if (const int failure = file_->sync())
             return fail_before_rename("fsync", failure);
         const int closed = file_->close();
@@ -158,6 +194,8 @@ class DiskUpload final : public Upload {
     std::unique_ptr<FsFile> file_;  ///< none once closed or aborted
     std::string temp_name_;         ///< empty once renamed or removed
     std::string name_;
+    std::uint64_t written_bytes_ = 0;
+    std::string digest_;  ///< of the bytes written, from set_digest; empty if none
 };
 
 class DiskReader final : public FileReader {
@@ -175,6 +213,27 @@ class DiskReader final : public FileReader {
         }
         return got.value;
     }
+
+    std::optional<std::string> stored_digest() const override {
+        const FsResult<std::string> value = file_->get_attribute(digest_attribute);
+        if (!value.ok())
+            return std::nullopt;  // none kept, none possible, or unreadable: hash
+        return parse_digest_attribute(value.value, size_bytes_);
+    }
+
+    void keep_digest(std::string_view hex_digits) noexcept override {
+        // On the open file, never by name: the name may hold a newer version
+        // by now. The bytes hashed are durable (committed), so a crash keeps
+        // either this digest or none.
+        try {
+            (void)file_->set_attribute(digest_attribute,
+                                       digest_attribute_value(hex_digits, size_bytes_));
+        } catch (const std::exception&) {
+            // Out of memory formatting the value: the next GET hashes again.
+        }
+    }
+
+    int descriptor() const override { return file_->descriptor(); }
 
   private:
     std::unique_ptr<FsFile> file_;

@@ -11,6 +11,15 @@
 // begin_upload() refuses a name that can never be committed (not allowed,
 // or a directory) before anything is written.
 //
+// Digests: an upload's digest (Upload::set_digest) is set on the temporary
+// file as the extended attribute user.ferry.xxh3-128 ("<32 hex digits>
+// <size>") before its fsync, so it is durable with the bytes and goes through
+// the rename with them, never onto another version. A reader gives it back
+// (stored_digest) when its size matches the file's; a file without one gets
+// one from keep_digest, on the reader's own descriptor. Where the filesystem
+// keeps no xattrs, nothing is kept and readers hash. docs/storage.md argues
+// it across crashes and concurrent overwrites.
+//
 // Leftovers: each open store holds an exclusive lock on a file
 // ".ferry-lock-<instance>", which the kernel drops when the process dies,
 // however it dies. Opening a store takes the first instance number whose lock

@@ -40,6 +40,18 @@ class FaultyFile final : public FsFile {
         const int closed = inner_->close();
         return error != 0 ? error : closed;
     }
+    FsResult<std::string> get_attribute(std::string_view name) override {
+        if (const int error = fs_.check(FsCall::get_attribute))
+            return {{}, error};
+        return inner_->get_attribute(name);
+    }
+    int set_attribute(std::string_view name, std::string_view value) override {
+        if (const int error = fs_.check(FsCall::set_attribute))
+            return error;
+        return inner_->set_attribute(name, value);
+    }
+    // No descriptor(): a connection sending straight from the file would
+    // bypass read_at, and with it the plan's failed reads.
 
   private:
     FaultyFilesystem& fs_;

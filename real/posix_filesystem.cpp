@@ -5,6 +5,7 @@
 #include <sys/file.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
+#include <sys/xattr.h>
 #include <unistd.h>
 
 #if __has_include(<linux/openat2.h>)
@@ -103,6 +104,23 @@ class PosixFile final : public FsFile {
         // EINTR: on Linux the descriptor is closed all the same.
         return ::close(fd) == 0 || errno == EINTR ? 0 : errno;
     }
+
+    FsResult<std::string> get_attribute(std::string_view name) override {
+        // Values ferry sets are short; a longer one is not ferry's (ERANGE).
+        char value[256];
+        const std::string key(name);
+        const ssize_t got = ::fgetxattr(fd_, key.c_str(), value, sizeof value);
+        if (got < 0)
+            return {{}, errno};  // ENODATA: none set
+        return {std::string(value, static_cast<std::size_t>(got)), 0};
+    }
+
+    int set_attribute(std::string_view name, std::string_view value) override {
+        const std::string key(name);
+        return ::fsetxattr(fd_, key.c_str(), value.data(), value.size(), 0) == 0 ? 0 : errno;
+    }
+
+    int descriptor() const override { return fd_; }
 
   private:
     int fd_;

@@ -76,6 +76,17 @@ class Server::Tracked final : public Connection {
     std::size_t do_recv(std::span<std::byte> buffer) override {
         return at_min_rate([&] { return inner_->recv(buffer, recv_site()); });
     }
+    /// Whatever the connection underneath can: sendfile on a TcpConnection,
+    /// nothing on a fault-injecting wrapper (which then sees every send).
+    std::optional<std::size_t> do_send_file(const FileReader& file, std::uint64_t offset,
+                                            std::uint64_t count) override {
+        std::optional<std::size_t> sent;
+        at_min_rate([&] {
+            sent = inner_->send_file(file, offset, count, send_site());
+            return sent.value_or(0);
+        });
+        return sent;
+    }
 
   private:
     /// Runs one call of the connection underneath with this connection's

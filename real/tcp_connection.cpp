@@ -5,17 +5,21 @@
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <poll.h>
+#include <sys/sendfile.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <charconv>
 #include <cstring>
+#include <limits>
 #include <stdexcept>
 #include <system_error>
 
 #include <fmt/core.h>
 
+#include "ferry/protocol/store.h"
 #include "ferry/real/poll_wait.h"
 
 namespace ferry {
@@ -147,13 +151,17 @@ std::size_t TcpConnection::do_send(std::span<const std::byte> bytes) {
     return send_until(bytes, call_deadline());
 }
 
-std::size_t TcpConnection::send_until(std::span<const std::byte> bytes, Deadline deadline) {
-    check_open("send");
+void TcpConnection::check_can_send(const char* call) const {
+    check_open(call);
     if (send_shut_down_) {
         throw ConnectionError(
             ErrorKind::closed,
-            fmt::format("send on connection to {}: sending already shut down", peer_name_));
+            fmt::format("{} on connection to {}: sending already shut down", call, peer_name_));
     }
+}
+
+std::size_t TcpConnection::send_until(std::span<const std::byte> bytes, Deadline deadline) {
+    check_can_send("send");
     if (bytes.empty())
         return 0;
     for (;;) {
@@ -165,6 +173,48 @@ std::size_t TcpConnection::send_until(std::span<const std::byte> bytes, Deadline
         if (sent < 0 && errno != EAGAIN && errno != EWOULDBLOCK)
             fail(errno, "send");
         wait_ready(POLLOUT, deadline, "send");
+    }
+}
+
+void TcpConnection::make_non_blocking() {
+    if (non_blocking_)
+        return;
+    const int flags = ::fcntl(fd_, F_GETFL);
+    if (flags < 0 || ((flags & O_NONBLOCK) == 0 && ::fcntl(fd_, F_SETFL, flags | O_NONBLOCK) != 0))
+        fail(errno, "sendfile");
+    non_blocking_ = true;
+}
+
+std::optional<std::size_t> TcpConnection::do_send_file(const FileReader& file, std::uint64_t offset,
+                                                       std::uint64_t count) {
+    const int file_fd = file.descriptor();
+    if (file_fd < 0 || offset > static_cast<std::uint64_t>(std::numeric_limits<off_t>::max()))
+        return std::nullopt;
+    check_can_send("sendfile");
+    if (count == 0)
+        return 0;
+    make_non_blocking();
+    // Linux moves at most this much in one call.
+    constexpr std::uint64_t sendfile_bytes_max = 0x7ffff000;
+    const auto bytes = static_cast<std::size_t>(std::min(count, sendfile_bytes_max));
+    const Deadline deadline = call_deadline();
+    for (;;) {
+        auto at = static_cast<off_t>(offset);
+        const ssize_t sent = ::sendfile(fd_, file_fd, &at, bytes);
+        if (sent > 0)
+            return static_cast<std::size_t>(sent);
+        if (sent == 0)
+            return std::nullopt;  // the file ended early: the caller's read says so
+        if (errno == EINTR)
+            continue;
+        if (errno == EAGAIN || errno == EWOULDBLOCK) {
+            wait_ready(POLLOUT, deadline, "sendfile");
+            continue;
+        }
+        if (errno == EPIPE || errno == ECONNRESET || errno == ENOTCONN || errno == ETIMEDOUT)
+            fail(errno, "sendfile");
+        // EIO, EINVAL, ENOSYS, ...: the file's side, which read_at reports.
+        return std::nullopt;
     }
 }
 

@@ -62,8 +62,18 @@ class TcpConnection : public Connection {
   protected:
     std::size_t do_send(std::span<const std::byte> bytes) override;
     std::size_t do_recv(std::span<std::byte> buffer) override;
+    /// sendfile(2) from the file's descriptor (FileReader::descriptor), as
+    /// much as the socket takes now; none when the file has no descriptor or
+    /// sendfile cannot read it (the caller's read then reports why).
+    std::optional<std::size_t> do_send_file(const FileReader& file, std::uint64_t offset,
+                                            std::uint64_t count) override;
 
   private:
+    /// Throws ErrorKind::closed unless this side may still send.
+    void check_can_send(const char* call) const;
+    /// Makes the socket non-blocking (once), so sendfile takes what fits now
+    /// and waits in poll, within the deadline, like send.
+    void make_non_blocking();
     /// Throws ErrorKind::closed if close(), reset() or interrupt() came first.
     void check_open(const char* call) const;
     /// Waits until the socket is ready for events or deadline passes
@@ -77,6 +87,7 @@ class TcpConnection : public Connection {
     std::mutex fd_mutex_;  ///< orders close() against interrupt() from another thread
     std::atomic<bool> interrupted_{false};
     bool send_shut_down_ = false;
+    bool non_blocking_ = false;  ///< known to be, by make_non_blocking
 };
 
 /// Connects to address within timeout (none = the kernel's own). Throws

@@ -29,6 +29,12 @@ class SimFsFile final : public FsFile {
     FsResult<FsStat> stat() override { return disk_.stat_handle(handle_); }
     int try_lock() override { return disk_.try_lock(handle_); }
     int close() override { return disk_.close(handle_, true); }
+    FsResult<std::string> get_attribute(std::string_view key) override {
+        return disk_.get_attribute(handle_, key);
+    }
+    int set_attribute(std::string_view key, std::string_view value) override {
+        return disk_.set_attribute(handle_, key, value);
+    }
 
   private:
     SimFilesystem& disk_;
@@ -105,8 +111,10 @@ void SimFilesystem::crash() {
     std::set<std::uint64_t> named;
     for (const auto& [name, inode] : entries_)
         named.insert(inode);
-    for (const std::uint64_t inode : named)
+    for (const std::uint64_t inode : named) {
         lose_unsynced_bytes(inodes_.at(inode));
+        lose_unsynced_attributes(inodes_.at(inode));
+    }
     collect_garbage();
     ++crashes_;
     sim_.record(TraceKind::fs_crash, 0, Side::client, kept, total - kept);
@@ -129,6 +137,12 @@ void SimFilesystem::lose_unsynced_bytes(Inode& inode) {
     }
     inode.durable_bytes = inode.bytes.size();
     inode.lock_holder = 0;
+}
+
+void SimFilesystem::lose_unsynced_attributes(Inode& inode) {
+    if (inode.attributes != inode.durable_attributes && sim_.decisions().choose(2) == 0)
+        inode.attributes = inode.durable_attributes;
+    inode.durable_attributes = inode.attributes;
 }
 
 void SimFilesystem::apply(Entries& entries, const Change& change) const {
@@ -424,6 +438,7 @@ int SimFilesystem::sync(std::uint64_t id) {
         return refused(sim_, FsCall::sync, error);
     Inode& inode = inodes_.at(open_file->inode);
     inode.durable_bytes = inode.bytes.size();
+    inode.durable_attributes = inode.attributes;
     sim_.record(TraceKind::fs_sync, 0, Side::client, open_file->inode, inode.durable_bytes);
     return 0;
 }
@@ -476,6 +491,34 @@ int SimFilesystem::close(std::uint64_t id, bool counted) {
     return error;
 }
 
+FsResult<std::string> SimFilesystem::get_attribute(std::uint64_t id, std::string_view key) {
+    int error = 0;
+    const Handle* open_file = handle(id, error);
+    if (open_file == nullptr)
+        return {{}, refused(sim_, FsCall::get_attribute, error)};
+    if ((error = begin_call(FsCall::get_attribute, open_file->mount)) != 0)
+        return {{}, error};
+    const Inode& inode = inodes_.at(open_file->inode);
+    const auto it = inode.attributes.find(key);
+    if (it == inode.attributes.end())
+        return {{}, refused(sim_, FsCall::get_attribute, ENODATA)};
+    sim_.record(TraceKind::fs_get_attr, 0, Side::client, open_file->inode, it->second.size());
+    return {it->second, 0};
+}
+
+int SimFilesystem::set_attribute(std::uint64_t id, std::string_view key, std::string_view value) {
+    int error = 0;
+    const Handle* open_file = handle(id, error);
+    if (open_file == nullptr)
+        return refused(sim_, FsCall::set_attribute, error);
+    if ((error = begin_call(FsCall::set_attribute, open_file->mount)) != 0)
+        return error;
+    Inode& inode = inodes_.at(open_file->inode);
+    inode.attributes[std::string(key)] = std::string(value);
+    sim_.record(TraceKind::fs_set_attr, 0, Side::client, open_file->inode, value.size());
+    return 0;
+}
+
 // --- for tests and checkers ---
 
 std::vector<std::string> SimFilesystem::names() const {
@@ -491,6 +534,18 @@ std::optional<std::vector<std::byte>> SimFilesystem::file(std::string_view name)
     if (it == entries_.end() || inodes_.at(it->second).type != FsEntryType::regular)
         return std::nullopt;
     return inodes_.at(it->second).bytes;
+}
+
+std::optional<std::string> SimFilesystem::attribute(std::string_view name,
+                                                    std::string_view key) const {
+    const auto it = entries_.find(name);
+    if (it == entries_.end())
+        return std::nullopt;
+    const Inode& inode = inodes_.at(it->second);
+    const auto found = inode.attributes.find(key);
+    if (found == inode.attributes.end())
+        return std::nullopt;
+    return found->second;
 }
 
 void SimFilesystem::put_durable_file(std::string_view name, std::span<const std::byte> bytes) {

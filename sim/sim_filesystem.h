@@ -9,6 +9,8 @@
 // - A file's bytes: write() appends to the page cache; the file's sync()
 //   makes its bytes and size durable. (The door neither overwrites nor
 //   truncates, so a file's durable bytes are always a prefix of its bytes.)
+// - A file's attributes (set_attribute): set at once for every reader; the
+//   file's sync() makes them durable with its bytes.
 // - The directory: creating, renaming and unlinking change it at once for
 //   every reader, and are kept as a list of changes since the last
 //   sync_directory(), which makes all of them durable.
@@ -21,7 +23,10 @@
 //   tail may read back as zeros: blocks allocated and sized but never written,
 //   which xfs and ext4 in writeback mode show after a crash. A file's bytes do
 //   not follow its directory entry: a file renamed into place without a sync
-//   may come back empty (ext4's zero-length files of 2009).
+//   may come back empty (ext4's zero-length files of 2009);
+// - of each file's unsynced attributes, all or none (an xattr change is one
+//   journal transaction), whatever became of its bytes: a digest set on a
+//   file whose bytes were never synced may outlive them.
 // Where POSIX and ext4/xfs differ, the model promises what POSIX promises and
 // keeps at most what ext4/xfs could: a file's sync does not make its
 // directory entry durable, a directory's sync does not make its files' bytes
@@ -118,6 +123,9 @@ class SimFilesystem {
     std::vector<std::string> names() const;
     /// A regular file's bytes as readers see them now; none if no such file.
     std::optional<std::vector<std::byte>> file(std::string_view name) const;
+    /// The value of a regular file's attribute key as readers see it now;
+    /// none if no such file or attribute.
+    std::optional<std::string> attribute(std::string_view name, std::string_view key) const;
     /// A durable file of these bytes under a durable name.
     void put_durable_file(std::string_view name, std::span<const std::byte> bytes);
     /// A durable, empty subdirectory.
@@ -141,7 +149,9 @@ class SimFilesystem {
         FsEntryType type = FsEntryType::regular;
         std::vector<std::byte> bytes;  ///< in the page cache
         std::uint64_t durable_bytes = 0;
-        std::uint64_t lock_holder = 0;  ///< a handle, 0 = unlocked
+        std::uint64_t lock_holder = 0;                               ///< a handle, 0 = unlocked
+        std::map<std::string, std::string, std::less<>> attributes;  ///< in the page cache
+        std::map<std::string, std::string, std::less<>> durable_attributes;
     };
     /// One directory change: a creation (no from), an unlink (no to) or a
     /// rename, of file inode.
@@ -181,11 +191,14 @@ class SimFilesystem {
     FsResult<FsStat> stat_handle(std::uint64_t handle);
     int try_lock(std::uint64_t handle);
     int close(std::uint64_t handle, bool counted);
+    FsResult<std::string> get_attribute(std::uint64_t handle, std::string_view key);
+    int set_attribute(std::uint64_t handle, std::string_view key, std::string_view value);
 
     std::uint64_t create(std::string_view name, FsEntryType type);
     FsStat stat_of(std::uint64_t inode) const;
     void apply(Entries& entries, const Change& change) const;
     void lose_unsynced_bytes(Inode& inode);
+    void lose_unsynced_attributes(Inode& inode);
     /// Drops files no name, pending change or open file refers to.
     void collect_garbage();
     std::uint64_t intern(std::string_view text);

@@ -76,6 +76,8 @@ constexpr std::array<KindInfo, static_cast<std::size_t>(TraceKind::count_)> kind
     {"fs_error", "call", Field::text, "errno", Field::number},
     {"fs_fault", "call", Field::text, "errno", Field::number},
     {"fs_crash", "changes_kept", Field::number, "changes_lost", Field::number},
+    {"fs_get_attr", "file", Field::number, "value_bytes", Field::number},
+    {"fs_set_attr", "file", Field::number, "value_bytes", Field::number},
 }};
 
 const KindInfo& info(TraceKind kind) {

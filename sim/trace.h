@@ -68,6 +68,8 @@ enum class TraceKind : std::uint64_t {
     fs_error,       ///< a filesystem call failed; a: call, b: errno
     fs_fault,       ///< an injected failure; a: call, b: errno
     fs_crash,       ///< the disk crashed; a: entry changes kept, b: entry changes lost
+    fs_get_attr,    ///< a: file id, b: the value's bytes
+    fs_set_attr,    ///< a: file id, b: the value's bytes
     count_,
 };
 

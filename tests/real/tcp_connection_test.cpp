@@ -15,6 +15,8 @@
 #include <system_error>
 #include <thread>
 
+#include "ferry/protocol/span_reader.h"
+#include "ferry/real/disk_store.h"
 #include "ferry/real/steady_clock.h"
 #include "ferry/real/tcp_listener.h"
 #include "real_test_support.h"
@@ -157,8 +159,8 @@ TEST(TcpConnection, RecvTimesOutAfterPerCallTimeout) {
     std::byte buffer[8];
     const auto started = clock_().now();
     const auto error = connection_error([&] { pair.server->recv(buffer); });
-    ASSERT_TRUE(error);
-    EXPECT_EQ(error->kind(), ErrorKind::timed_out);
+    ASSERT_TRUE(error) << "the whole file went into the sockets' buffers";
+    EXPECT_EQ(error->kind(), ErrorKind::timed_out) << error->what();
     EXPECT_GE(clock_().now() - started, 100ms);
     EXPECT_THAT(error->what(), HasSubstr(pair.server->peer_name()));
 
@@ -173,8 +175,8 @@ TEST(TcpConnection, RecvFailsOnceTheDeadlinePasses) {
     std::byte buffer[8];
     const auto started = clock_().now();
     const auto error = connection_error([&] { pair.server->recv(buffer); });
-    ASSERT_TRUE(error);
-    EXPECT_EQ(error->kind(), ErrorKind::timed_out);
+    ASSERT_TRUE(error) << "the whole file went into the sockets' buffers";
+    EXPECT_EQ(error->kind(), ErrorKind::timed_out) << error->what();
     EXPECT_GE(clock_().now() - started, 50ms);
 }
 
@@ -185,8 +187,8 @@ TEST(TcpConnection, DeadlineIsTheEarlierOfDeadlineAndTimeout) {
     std::byte buffer[8];
     const auto started = clock_().now();
     const auto error = connection_error([&] { pair.server->recv(buffer); });
-    ASSERT_TRUE(error);
-    EXPECT_EQ(error->kind(), ErrorKind::timed_out);
+    ASSERT_TRUE(error) << "the whole file went into the sockets' buffers";
+    EXPECT_EQ(error->kind(), ErrorKind::timed_out) << error->what();
     EXPECT_LT(clock_().now() - started, 30s);
 }
 
@@ -222,8 +224,8 @@ TEST(TcpConnection, SendTimesOutWhenThePeerStopsReading) {
         for (;;)
             sent += pair.client->send(chunk);
     });
-    ASSERT_TRUE(error);
-    EXPECT_EQ(error->kind(), ErrorKind::timed_out);
+    ASSERT_TRUE(error) << "the whole file went into the sockets' buffers";
+    EXPECT_EQ(error->kind(), ErrorKind::timed_out) << error->what();
     EXPECT_GT(sent, 0u);
 }
 
@@ -347,6 +349,101 @@ TEST(TcpConnection, SetsNoDelay) {
     socklen_t length = sizeof on;
     ASSERT_EQ(::getsockopt(pair.client->fd(), IPPROTO_TCP, TCP_NODELAY, &on, &length), 0);
     EXPECT_NE(on, 0);
+}
+
+/// A file of bytes committed to a store on a fresh directory, opened.
+struct OpenedFile {
+    explicit OpenedFile(const Bytes& bytes) : store(dir.path()) {
+        auto upload = store.begin_upload("f");
+        upload->write(bytes);
+        upload->commit();
+        reader = store.open("f");
+    }
+    testing::TempDir dir;
+    DiskStore store;
+    std::unique_ptr<FileReader> reader;
+};
+
+/// Sends count bytes of file from offset with send_file until all are taken;
+/// returns how many each call took.
+std::vector<std::size_t> send_file_all(Connection& conn, const FileReader& file,
+                                       std::uint64_t offset, std::uint64_t count) {
+    std::vector<std::size_t> taken;
+    while (count > 0) {
+        const auto sent = conn.send_file(file, offset, count);
+        if (!sent)
+            throw std::logic_error("send_file declined a file with a descriptor");
+        taken.push_back(*sent);
+        offset += *sent;
+        count -= *sent;
+    }
+    return taken;
+}
+
+TEST(TcpConnectionSendFile, SendsAFileStraightFromItsDescriptorInPartsAsTheSocketTakesThem) {
+    const Bytes bytes = random_bytes(16 * 1024 * 1024 + 7, 9);
+    OpenedFile file(bytes);
+    ASSERT_GE(file.reader->descriptor(), 0);
+    auto pair = connected_pair();
+    std::vector<std::size_t> taken;
+    std::thread sender([&] {
+        taken = send_file_all(*pair.server, *file.reader, 3, bytes.size() - 3);
+        pair.server->shutdown_send();
+    });
+    std::this_thread::sleep_for(50ms);  // the socket fills while nobody reads
+    const Bytes received = recv_to_end(*pair.client);
+    sender.join();
+    EXPECT_EQ(received, Bytes(bytes.begin() + 3, bytes.end()));
+    EXPECT_GT(taken.size(), 1u) << "a full socket takes part of a file";
+}
+
+TEST(TcpConnectionSendFile, TimesOutWhenThePeerDoesNotRead) {
+    const Bytes bytes = random_bytes(32 * 1024 * 1024, 10);
+    OpenedFile file(bytes);
+    auto pair = connected_pair();
+    pair.server->set_timeout(100ms);
+    const auto error =
+        connection_error([&] { send_file_all(*pair.server, *file.reader, 0, bytes.size()); });
+    ASSERT_TRUE(error) << "the whole file went into the sockets' buffers";
+    EXPECT_EQ(error->kind(), ErrorKind::timed_out) << error->what();
+    EXPECT_THAT(error->what(), HasSubstr("sendfile"));
+}
+
+TEST(TcpConnectionSendFile, APeerThatResetsEndsTheSendWithReset) {
+    const Bytes bytes = random_bytes(32 * 1024 * 1024, 11);  // more than the sockets hold
+    OpenedFile file(bytes);
+    auto pair = connected_pair();
+    pair.server->set_timeout(10s);
+    std::thread resetter([&] {
+        std::byte some[1000];
+        (void)pair.client->recv(some);
+        pair.client->reset();
+    });
+    const auto error =
+        connection_error([&] { send_file_all(*pair.server, *file.reader, 0, bytes.size()); });
+    resetter.join();
+    ASSERT_TRUE(error) << "the whole file went into the sockets' buffers";
+    EXPECT_EQ(error->kind(), ErrorKind::reset) << error->what();
+}
+
+TEST(TcpConnectionSendFile, DeclinesAFileWithoutADescriptorOrPastItsEnd) {
+    auto pair = connected_pair();
+    const Bytes bytes = to_bytes("in memory");
+    const SpanReader in_memory(bytes);
+    EXPECT_EQ(pair.server->send_file(in_memory, 0, bytes.size()), std::nullopt);
+    OpenedFile file(bytes);
+    // The file is shorter than asked: the caller's read_at says so.
+    EXPECT_EQ(pair.server->send_file(*file.reader, bytes.size(), 5), std::nullopt);
+    EXPECT_EQ(pair.server->send_file(*file.reader, 0, 0), std::optional<std::size_t>(0));
+}
+
+TEST(TcpConnectionSendFile, AfterShutdownSendItFailsAsSendDoes) {
+    OpenedFile file(to_bytes("x"));
+    auto pair = connected_pair();
+    pair.server->shutdown_send();
+    const auto error = connection_error([&] { pair.server->send_file(*file.reader, 0, 1); });
+    ASSERT_TRUE(error);
+    EXPECT_EQ(error->kind(), ErrorKind::closed);
 }
 
 }  // namespace

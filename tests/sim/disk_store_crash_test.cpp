@@ -6,13 +6,15 @@
 // - every name holds its old content or one complete upload;
 // - no temporary file survives the restart's cleanup;
 // - a failed upload leaves nothing (the old content stays), except a commit
-//   whose directory sync failed, which says so.
+//   whose directory sync failed, which says so;
+// - a digest kept with a file (docs/storage.md) describes its bytes.
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
 #include <fmt/core.h>
 
+#include "ferry/protocol/digest.h"
 #include "ferry/real/disk_store.h"
 #include "ferry/sim/sim_node.h"
 #include "sim_test_support.h"
@@ -51,6 +53,7 @@ Ended upload(Store& store, const std::string& name, const Bytes& bytes) {
             upload->try_write(std::span(bytes).subspan(half))) {
             return Ended::failed;
         }
+        upload->set_digest(digest_hex(bytes));
         if (const StoreStatus failed = upload->try_commit())
             return failed->new_version_visible ? Ended::visible_but_not_durable : Ended::failed;
         return Ended::acknowledged;
@@ -72,6 +75,10 @@ std::map<std::string, Bytes> restart_and_read(SimFilesystem& disk) {
             continue;
         }
         files[name] = *disk.file(name);
+        // Whatever the crash kept of the file, a digest kept with it agrees.
+        if (const auto digest = store.open(name)->stored_digest()) {
+            EXPECT_EQ(*digest, digest_hex(files[name])) << name << "'s stored digest is stale";
+        }
     }
     std::vector<FileInfo> expected_listing;
     for (const auto& [name, bytes] : files)
@@ -142,6 +149,60 @@ TEST(DiskStoreOnSimDisk, ACrashAtEveryCallOfAnUploadLosesNothingAcknowledged) {
     EXPECT_GE(crash_points, 12u * 10);
 }
 
+TEST(DiskStoreOnSimDisk, ACrashAtTheDigestOrAfterItKeepsADigestOnlyWithItsOwnBytes) {
+    const Bytes old_bytes = random_bytes(3000, 1);
+    const Bytes new_bytes = random_bytes(3000, 2);  // the same size: only the digest tells
+    std::uint64_t kept_new_digest = 0;
+    for (std::uint64_t seed = 1; seed <= 24; ++seed) {
+        for (const FsCall call : {FsCall::set_attribute, FsCall::sync, FsCall::close,
+                                  FsCall::rename, FsCall::sync_directory}) {
+            SCOPED_TRACE(fmt::format("seed {}, crash at {}", seed, to_string(call)));
+            Machine machine(seed);
+            FsFaults faults;
+            faults.crash_call_kind = call;
+            faults.crash_at_call = 1;
+            machine.disk.put_durable_file("f", old_bytes);
+            machine.node.spawn("server", [&] {
+                DiskStore store(machine.node.mount());
+                machine.disk.set_faults(faults);  // after the store's own opening calls
+                (void)upload(store, "f", new_bytes);
+            });
+            EXPECT_EQ(machine.sim.run().status, RunStatus::completed);
+            EXPECT_EQ(machine.disk.crashes(), 1u);
+            const auto files = restart_and_read(machine.disk);  // checks the digest
+            ASSERT_EQ(files.count("f"), 1u);
+            if (files.at("f") == new_bytes && machine.disk.attribute("f", "user.ferry.xxh3-128"))
+                ++kept_new_digest;
+        }
+    }
+    EXPECT_GT(kept_new_digest, 0u);
+}
+
+TEST(DiskStoreOnSimDisk, ADigestKeptByAReaderSurvivesACrashOrIsGoneButIsNeverWrong) {
+    const Bytes bytes = random_bytes(2000, 7);
+    std::uint64_t kept = 0;
+    for (std::uint64_t seed = 1; seed <= 24; ++seed) {
+        SCOPED_TRACE(fmt::format("seed {}", seed));
+        Machine machine(seed);
+        machine.disk.put_durable_file("legacy", bytes);  // no digest kept
+        machine.node.spawn("server", [&] {
+            DiskStore store(machine.node.mount());
+            const auto reader = store.open("legacy");
+            EXPECT_EQ(reader->stored_digest(), std::nullopt);
+            reader->keep_digest(digest_hex(bytes));
+            EXPECT_EQ(store.open("legacy")->stored_digest(), digest_hex(bytes));
+        });
+        EXPECT_EQ(machine.sim.run().status, RunStatus::completed);
+        machine.disk.crash();  // the attribute was never synced
+        const auto files = restart_and_read(machine.disk);
+        EXPECT_EQ(files.at("legacy"), bytes);
+        if (machine.disk.attribute("legacy", "user.ferry.xxh3-128"))
+            ++kept;
+    }
+    EXPECT_GT(kept, 0u);
+    EXPECT_LT(kept, 24u);
+}
+
 TEST(DiskStoreOnSimDisk, AKillAtEveryCallOfAnUploadLeavesNoTemporaryFileAfterRestart) {
     const Bytes old_bytes = random_bytes(100, 3);
     const Bytes new_bytes = random_bytes(200, 4);
@@ -181,9 +242,17 @@ void fail_every_call(int error, bool persist) {
             EXPECT_EQ(ended, Ended::acknowledged);
             break;
         }
+        if (ended == Ended::acknowledged) {
+            // Only the digest could not be kept: the upload goes on without
+            // it, durable, and a GET hashes it.
+            EXPECT_FALSE(persist);
+            EXPECT_FALSE(machine.disk.attribute("f", "user.ferry.xxh3-128"));
+            machine.disk.crash();
+            EXPECT_EQ(restart_and_read(machine.disk).at("f"), new_bytes);
+            continue;
+        }
         // Until the crash, readers see the old version after a failure, the
         // new one after a failed directory sync.
-        ASSERT_NE(ended, Ended::acknowledged);
         const bool visible = ended == Ended::visible_but_not_durable;
         EXPECT_EQ(machine.disk.file("f"), visible ? new_bytes : old_bytes);
         if (!persist) {
