@@ -5,6 +5,8 @@
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <poll.h>
+#include <pthread.h>
+#include <signal.h>
 #include <sys/sendfile.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -25,6 +27,41 @@
 namespace ferry {
 
 namespace {
+
+/// Holds back the SIGPIPE that sendfile(2) raises on a socket that can no
+/// longer send (send has MSG_NOSIGNAL; sendfile has no such flag), so a
+/// program that did not ignore SIGPIPE gets a ConnectionError, not death:
+/// blocked on this thread for the scope, then taken if this scope raised it.
+class SigpipeHeldBack {
+  public:
+    SigpipeHeldBack() {
+        sigemptyset(&sigpipe_);
+        sigaddset(&sigpipe_, SIGPIPE);
+        pthread_sigmask(SIG_BLOCK, &sigpipe_, &old_mask_);
+        was_pending_ = is_pending();
+    }
+    ~SigpipeHeldBack() {
+        if (!was_pending_ && is_pending()) {
+            const timespec now{0, 0};
+            while (sigtimedwait(&sigpipe_, nullptr, &now) < 0 && errno == EINTR) {
+            }
+        }
+        pthread_sigmask(SIG_SETMASK, &old_mask_, nullptr);
+    }
+    SigpipeHeldBack(const SigpipeHeldBack&) = delete;
+    SigpipeHeldBack& operator=(const SigpipeHeldBack&) = delete;
+
+  private:
+    bool is_pending() const {
+        sigset_t pending;
+        sigemptyset(&pending);
+        return sigpending(&pending) == 0 && sigismember(&pending, SIGPIPE) == 1;
+    }
+
+    sigset_t sigpipe_{};
+    sigset_t old_mask_{};
+    bool was_pending_ = false;
+};
 
 std::string error_text(int error) {
     return std::generic_category().message(error);
@@ -200,19 +237,25 @@ std::optional<std::size_t> TcpConnection::do_send_file(const FileReader& file, s
     const Deadline deadline = call_deadline();
     for (;;) {
         auto at = static_cast<off_t>(offset);
-        const ssize_t sent = ::sendfile(fd_, file_fd, &at, bytes);
+        ssize_t sent = 0;
+        int error = 0;
+        {
+            const SigpipeHeldBack held_back;
+            sent = ::sendfile(fd_, file_fd, &at, bytes);
+            error = errno;
+        }
         if (sent > 0)
             return static_cast<std::size_t>(sent);
         if (sent == 0)
             return std::nullopt;  // the file ended early: the caller's read says so
-        if (errno == EINTR)
+        if (error == EINTR)
             continue;
-        if (errno == EAGAIN || errno == EWOULDBLOCK) {
+        if (error == EAGAIN || error == EWOULDBLOCK) {
             wait_ready(POLLOUT, deadline, "sendfile");
             continue;
         }
-        if (errno == EPIPE || errno == ECONNRESET || errno == ENOTCONN || errno == ETIMEDOUT)
-            fail(errno, "sendfile");
+        if (error == EPIPE || error == ECONNRESET || error == ENOTCONN || error == ETIMEDOUT)
+            fail(error, "sendfile");
         // EIO, EINVAL, ENOSYS, ...: the file's side, which read_at reports.
         return std::nullopt;
     }

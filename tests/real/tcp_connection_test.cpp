@@ -8,6 +8,7 @@
 
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <signal.h>
 #include <sys/socket.h>
 
 #include <chrono>
@@ -424,6 +425,27 @@ TEST(TcpConnectionSendFile, APeerThatResetsEndsTheSendWithReset) {
     resetter.join();
     ASSERT_TRUE(error) << "the whole file went into the sockets' buffers";
     EXPECT_EQ(error->kind(), ErrorKind::reset) << error->what();
+}
+
+// sendfile(2), unlike send with MSG_NOSIGNAL, raises SIGPIPE on a socket
+// that can no longer send: a program using ferry::real that did not ignore
+// SIGPIPE (this test's does not) must get a ConnectionError, not die, and be
+// left no pending signal.
+TEST(TcpConnectionSendFile, ASocketThatCanNoLongerSendFailsWithoutASignal) {
+    ASSERT_EQ(signal(SIGPIPE, SIG_DFL), SIG_DFL) << "the test needs SIGPIPE's default: death";
+    const Bytes bytes = random_bytes(4096, 12);
+    OpenedFile file(bytes);
+    auto pair = connected_pair();
+    ASSERT_EQ(::shutdown(pair.server->fd(), SHUT_WR), 0);  // behind the connection's back
+    const auto error =
+        connection_error([&] { (void)pair.server->send_file(*file.reader, 0, bytes.size()); });
+    ASSERT_TRUE(error);
+    EXPECT_EQ(error->kind(), ErrorKind::reset) << error->what();
+    EXPECT_THAT(error->what(), HasSubstr("sendfile"));
+    sigset_t pending;
+    sigemptyset(&pending);
+    ASSERT_EQ(sigpending(&pending), 0);
+    EXPECT_EQ(sigismember(&pending, SIGPIPE), 0) << "a SIGPIPE was left pending";
 }
 
 TEST(TcpConnectionSendFile, DeclinesAFileWithoutADescriptorOrPastItsEnd) {
