@@ -15,16 +15,32 @@
 //                                    or short reads only
 //   BM_ReplayMinimalCase             replaying a shrunk case from its text
 //                                    (target < 1 s)
+//   BM_ExploreJobs/jobs:N            `ferry explore --workload ferry` as the
+//                                    CLI runs it, on N threads: runs per wall
+//                                    second (target: 2 jobs >= 1.8x 1 job)
+//   BM_ExploreTwoProcesses           the same runs as two single-threaded
+//                                    processes side by side (two --shard
+//                                    processes): what the machine gives two
+//                                    independent explorations
+//   BM_SpinCeiling/threads:N         N threads of pure arithmetic, no memory:
+//                                    what the machine gives two cores at all
+//                                    (bench/sim_report.py prints the ratios)
+
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include <benchmark/benchmark.h>
 #include <fmt/core.h>
 
 #include <algorithm>
 #include <bit>
+#include <chrono>
 #include <cstdint>
 #include <stdexcept>
 #include <string>
 #include <string_view>
+#include <thread>
+#include <vector>
 
 #include "ferry/harness/explore.h"
 #include "ferry/harness/run_text.h"
@@ -202,6 +218,95 @@ void BM_ReplayMinimalCase(benchmark::State& state) {
     }
 }
 
+constexpr std::uint64_t jobs_bench_runs = 40'000;
+
+/// `ferry explore --workload ferry --runs R` with the CLI's defaults.
+harness::ExploreOptions cli_ferry_options(std::uint64_t runs) {
+    harness::ExploreOptions options;
+    options.runs = runs;
+    return options;
+}
+
+void BM_ExploreJobs(benchmark::State& state) {
+    harness::ExploreOptions options = cli_ferry_options(jobs_bench_runs);
+    options.jobs = static_cast<std::uint64_t>(state.range(0));
+    const harness::Workload& ferry = workload("ferry");
+    std::uint64_t runs = 0;
+    for (auto _ : state) {
+        const harness::ExploreSummary summary = harness::explore(ferry, options);
+        if (!summary.findings.empty()) {
+            state.SkipWithError("ferry/1 failed a property");
+            return;
+        }
+        runs += summary.runs;
+    }
+    state.counters["runs_per_s"] =
+        benchmark::Counter(static_cast<double>(runs), benchmark::Counter::kIsRate);
+}
+
+/// Runs body in count child processes at once; false if any failed.
+template <typename Body>
+bool in_processes(int count, Body body) {
+    std::vector<pid_t> children;
+    for (int k = 0; k < count; ++k) {
+        const pid_t pid = fork();
+        if (pid == 0)
+            _exit(body(k) ? 0 : 1);
+        children.push_back(pid);
+    }
+    bool all_passed = true;
+    for (const pid_t pid : children) {
+        int status = 0;
+        all_passed = waitpid(pid, &status, 0) == pid && WIFEXITED(status) &&
+                     WEXITSTATUS(status) == 0 && all_passed;
+    }
+    return all_passed;
+}
+
+void BM_ExploreTwoProcesses(benchmark::State& state) {
+    const harness::Workload& ferry = workload("ferry");
+    for (auto _ : state) {
+        const auto start = std::chrono::steady_clock::now();
+        const bool passed = in_processes(2, [&](int shard) {
+            harness::ExploreOptions options = cli_ferry_options(jobs_bench_runs);
+            options.shard_index = static_cast<std::uint64_t>(shard);
+            options.shard_count = 2;
+            return harness::explore(ferry, options).findings.empty();
+        });
+        state.SetIterationTime(
+            std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
+        if (!passed) {
+            state.SkipWithError("a shard failed");
+            return;
+        }
+    }
+    state.counters["runs_per_s"] = benchmark::Counter(
+        static_cast<double>(jobs_bench_runs * state.iterations()), benchmark::Counter::kIsRate);
+}
+
+void BM_SpinCeiling(benchmark::State& state) {
+    const auto threads = static_cast<std::size_t>(state.range(0));
+    constexpr std::uint64_t steps = 200'000'000;
+    for (auto _ : state) {
+        std::vector<std::thread> spinners;
+        for (std::size_t t = 0; t < threads; ++t) {
+            spinners.emplace_back([t] {
+                std::uint64_t x = t + 1;
+                for (std::uint64_t i = 0; i < steps; ++i) {
+                    x ^= x << 13;
+                    x ^= x >> 7;
+                    x ^= x << 17;
+                }
+                benchmark::DoNotOptimize(x);
+            });
+        }
+        for (std::thread& spinner : spinners)
+            spinner.join();
+    }
+    state.counters["steps_per_s"] = benchmark::Counter(
+        static_cast<double>(steps * threads), benchmark::Counter::kIsIterationInvariantRate);
+}
+
 BENCHMARK(BM_ExploreNaiveFindsChapterBugs)->Unit(benchmark::kMillisecond)->Iterations(1);
 BENCHMARK(BM_ExploreFerryAllFaults)->Arg(20'000)->Unit(benchmark::kMillisecond)->Iterations(3);
 BENCHMARK(BM_ExploreFerryCalm)->Arg(20'000)->Unit(benchmark::kMillisecond)->Iterations(3);
@@ -210,6 +315,21 @@ BENCHMARK(BM_ExploreStrategyRunsToFind)
     ->Unit(benchmark::kMillisecond)
     ->Iterations(1);
 BENCHMARK(BM_ReplayMinimalCase)->Unit(benchmark::kMicrosecond);
+BENCHMARK(BM_ExploreJobs)
+    ->ArgName("jobs")
+    ->Arg(1)
+    ->Arg(2)
+    ->Unit(benchmark::kMillisecond)
+    ->Iterations(1)
+    ->UseRealTime();
+BENCHMARK(BM_ExploreTwoProcesses)->Unit(benchmark::kMillisecond)->Iterations(1)->UseManualTime();
+BENCHMARK(BM_SpinCeiling)
+    ->ArgName("threads")
+    ->Arg(1)
+    ->Arg(2)
+    ->Unit(benchmark::kMillisecond)
+    ->Iterations(1)
+    ->UseRealTime();
 
 }  // namespace
 }  // namespace ferry::bench
