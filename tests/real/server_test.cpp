@@ -399,9 +399,14 @@ TEST(Server, ServesTwoHundredFiftySixClientsAtOnce) {
 
 /// Opens a connection that is serving a request: a PUT whose body has
 /// begun and stays unfinished, so the server cannot end it to make room.
+/// A connection the server is serving an upload on: its request line read
+/// (so the server will not end it to make room), its body still to come.
+/// Call with no other connection waiting for a request.
 std::unique_ptr<TcpConnection> busy_upload(RunningServer& running) {
     auto conn = running.connect();
+    EXPECT_TRUE(eventually([&] { return running.server().waiting_for_requests() == 1; }));
     send_all(*conn, "PUT held 1000000\n0123456789");
+    EXPECT_TRUE(eventually([&] { return running.server().waiting_for_requests() == 0; }));
     return conn;
 }
 
