@@ -101,9 +101,9 @@ class Connection {
     /// were taken, at least one unless count is 0, as send() would. None when
     /// it cannot, for this file or at all (the default): the caller then reads
     /// the bytes and send()s them. Throws ConnectionError as send() does.
-    std::optional<std::size_t> send_file(
-        const FileReader& file, std::uint64_t offset, std::uint64_t count,
-        CallSite where = CallSite::current()) {
+    std::optional<std::size_t> send_file(const FileReader& file, std::uint64_t offset,
+                                         std::uint64_t count,
+                                         CallSite where = CallSite::current()) {
         send_site_ = where;
         return do_send_file(file, offset, count);
     }
