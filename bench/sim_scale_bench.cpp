@@ -11,14 +11,24 @@
 // run one N alone, --benchmark_filter=BM_SimScale/10000, for that N's peak;
 // target < 400 MiB).
 //
-// Measured on the 2-core VM (RelWithDebInfo; medians of five; 10,000 is one
-// cold run per process): CPU per client 7.6 us at 100 clients, 26 at 1,000,
-// 34 at 3,000, 57 at 10,000 (0.57 CPU-s; peak RSS 353 MiB); before the
-// timer heap and the text index, 9.1, 51, 122 and 410 us (4.1 CPU-s). Events
-// per client are 62 at every N: what still grows is the cost of an event, as
-// the live fibers' stacks and connections outgrow the caches (1,000) and, at
-// 10,000, first-touch page faults (0.4 of the 0.57 CPU-s is system time).
-// Run warm (--benchmark_min_time=4), 10,000 clients take 42 us each.
+// Measured on the 2-core VM (RelWithDebInfo; medians of five in one run of
+//   build/bench/ferry_bench --benchmark_filter='BM_SimScale/(100|1000|10000)/'
+//       --benchmark_repetitions=5
+// with another build running beside it; 10,000 is one run per repetition, the
+// first of them cold): CPU per client 38 us at 100 clients, 71 at 1,000, 72 at
+// 10,000 (peak RSS 383 MiB); 3,000 (another run) 74. A cold 10,000 alone
+// takes 0.96 CPU-s (0.35 of it system time; 93,000 page faults). Events per
+// client are 72 (PUTS and the one-pass GET). Before the disk counted its
+// files' references, every close, rename, unlink and directory sync scanned
+// or copied the whole directory: 81 us at 100, 1,290 at 1,000, and 10,000
+// did not finish in minutes. What still grows is the cost of an event, and
+// only from 100 to 1,000 (1.9x; 1,000 to 10,000 is 1.03x): perf (cpu-clock
+// only: this VM exposes no cache or TLB counters) finds no function that
+// grows alone; the simulator, protocol and check all take about twice as long
+// per client, as 100 clients' live state (~4 MiB: two 8 KiB stack tops and
+// ~22 KiB of heap each) stops fitting the 2 MiB L2 and 20,000 fibers touched
+// in the scheduler's random order miss in cache and TLB at every switch.
+// (Before the last merges, with 62 events a client: 7.6, 26, 34, 57 us.)
 
 #include <sys/resource.h>
 

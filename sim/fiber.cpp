@@ -3,6 +3,7 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdint>
 #include <map>
 #include <memory>
@@ -26,37 +27,59 @@ std::size_t round_up_to_pages(std::size_t bytes) {
     return (bytes + page - 1) / page * page;
 }
 
+#ifndef MADV_GUARD_INSTALL
+#define MADV_GUARD_INSTALL 102  // Linux 6.13; older C libraries' headers lack it
+#endif
+
+/// Makes the page at guard fault on any access: a guard region that leaves
+/// the mapping whole, or, on a kernel without them, a page of its own with
+/// no access (which splits the mapping).
+void install_guard(void* guard) {
+    if (::madvise(guard, page_bytes(), MADV_GUARD_INSTALL) == 0)
+        return;
+    if (::mprotect(guard, page_bytes(), PROT_NONE) != 0)
+        throw std::bad_alloc();  // no guard: an overflow would write over the next stack
+}
+
 }  // namespace
 
 StackPool::StackPool(std::size_t stack_bytes) : stack_bytes_(round_up_to_pages(stack_bytes)) {}
 
 StackPool::~StackPool() {
-    for (void* top : free_) {
-        auto* base = static_cast<char*>(top) - stack_bytes_ - page_bytes();
-        ::munmap(base, stack_bytes_ + page_bytes());
+    for (const Slab& slab : slabs_)
+        ::munmap(slab.base, slab.bytes);
+}
+
+void StackPool::map_slab() {
+    const std::size_t stride = stack_bytes_ + page_bytes();  // a guard page, then a stack
+    const std::size_t count = next_slab_stacks_;
+    const std::size_t bytes = stride * count;
+    void* base = ::mmap(nullptr, bytes, PROT_READ | PROT_WRITE,
+                        MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+    if (base == MAP_FAILED)
+        throw std::bad_alloc();
+    slabs_.push_back(Slab{base, bytes});
+    next_slab_stacks_ = std::min(2 * count, slab_stacks_max);
+    // Handed out from the slab's start: free_ is a stack, so push the last first.
+    for (std::size_t i = count; i-- > 0;) {
+        char* guard = static_cast<char*>(base) + i * stride;
+        install_guard(guard);
+        free_.push_back(guard + stride);
     }
 }
 
 boost::context::stack_context StackPool::allocate() {
+    if (free_.empty())
+        map_slab();
     boost::context::stack_context stack;
     stack.size = stack_bytes_;
-    if (!free_.empty()) {
-        stack.sp = free_.back();
-        free_.pop_back();
+    stack.sp = free_.back();
+    free_.pop_back();
 #if FERRY_SIM_ASAN
-        // Frames of the fiber that used this stack last may have left
-        // poisoned redzones behind.
-        ASAN_UNPOISON_MEMORY_REGION(static_cast<char*>(stack.sp) - stack_bytes_, stack_bytes_);
+    // Frames of the fiber that used this stack last may have left poisoned
+    // redzones behind.
+    ASAN_UNPOISON_MEMORY_REGION(static_cast<char*>(stack.sp) - stack_bytes_, stack_bytes_);
 #endif
-        return stack;
-    }
-    const std::size_t mapped = stack_bytes_ + page_bytes();
-    void* base =
-        ::mmap(nullptr, mapped, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-    if (base == MAP_FAILED)
-        throw std::bad_alloc();
-    ::mprotect(base, page_bytes(), PROT_NONE);  // the guard page, below the stack
-    stack.sp = static_cast<char*>(base) + mapped;
     return stack;
 }
 

@@ -89,6 +89,7 @@ void SimFilesystem::revoke(MountId mount) {
         Inode& inode = inodes_.at(it->second.inode);
         if (inode.lock_holder == it->first)
             inode.lock_holder = 0;
+        release(it->second.inode);
         dead_handles_.insert(it->first);
         it = handles_.erase(it);
     }
@@ -107,6 +108,7 @@ void SimFilesystem::crash() {
     entries_ = entries;
     durable_entries_ = std::move(entries);
     changes_.clear();
+    entries_diverged_ = false;
     // Each file still named: a prefix of its unsynced bytes, maybe zeros.
     std::set<std::uint64_t> named;
     for (const auto& [name, inode] : entries_)
@@ -115,7 +117,7 @@ void SimFilesystem::crash() {
         lose_unsynced_bytes(inodes_.at(inode));
         lose_unsynced_attributes(inodes_.at(inode));
     }
-    collect_garbage();
+    recount_references();
     ++crashes_;
     sim_.record(TraceKind::fs_crash, 0, Side::client, kept, total - kept);
 }
@@ -145,31 +147,78 @@ void SimFilesystem::lose_unsynced_attributes(Inode& inode) {
     inode.durable_attributes = inode.attributes;
 }
 
-void SimFilesystem::apply(Entries& entries, const Change& change) const {
+void SimFilesystem::apply(Entries& entries, const Change& change) {
     if (!change.from.empty())
         entries.erase(change.from);
     if (!change.to.empty())
         entries[change.to] = change.inode;
 }
 
-void SimFilesystem::collect_garbage() {
-    std::set<std::uint64_t> live;
-    for (const auto& [name, inode] : entries_)
-        live.insert(inode);
-    for (const auto& [name, inode] : durable_entries_)
-        live.insert(inode);
-    for (const Change& change : changes_)
-        live.insert(change.inode);
-    for (const auto& [id, handle] : handles_)
-        live.insert(handle.inode);
-    for (auto it = inodes_.begin(); it != inodes_.end();) {
-        if (live.count(it->first) != 0) {
-            ++it;
-            continue;
-        }
-        used_bytes_ -= it->second.bytes.size();
-        it = inodes_.erase(it);
+void SimFilesystem::apply_durably(const Change& change) {
+    if (!change.from.empty()) {
+        const auto it = durable_entries_.find(change.from);
+        if (it != durable_entries_.end())
+            erase_entry(durable_entries_, it);
     }
+    if (!change.to.empty())
+        set_entry(durable_entries_, change.to, change.inode);
+}
+
+void SimFilesystem::set_entry(Entries& entries, std::string_view name, std::uint64_t inode) {
+    hold(inode);
+    const auto it = entries.find(name);
+    if (it == entries.end()) {
+        entries.emplace(std::string(name), inode);
+        return;
+    }
+    release(it->second);
+    it->second = inode;
+}
+
+void SimFilesystem::erase_entry(Entries& entries, Entries::iterator entry) {
+    release(entry->second);
+    entries.erase(entry);
+}
+
+void SimFilesystem::add_change(Change change) {
+    hold(change.inode);
+    changes_.push_back(std::move(change));
+}
+
+void SimFilesystem::release(std::uint64_t inode) {
+    if (--inodes_.at(inode).references == 0)
+        unreferenced_.push_back(inode);
+}
+
+void SimFilesystem::collect_garbage() {
+    // Ids are never reused, so the order files go in changes nothing.
+    for (const std::uint64_t id : unreferenced_) {
+        const auto it = inodes_.find(id);
+        if (it == inodes_.end() || it->second.references != 0)
+            continue;  // gone already, or referred to again since
+        used_bytes_ -= it->second.bytes.size();
+        inodes_.erase(it);
+    }
+    unreferenced_.clear();
+}
+
+void SimFilesystem::recount_references() {
+    for (auto& [id, inode] : inodes_)
+        inode.references = 0;
+    for (const auto& [name, inode] : entries_)
+        hold(inode);
+    for (const auto& [name, inode] : durable_entries_)
+        hold(inode);
+    for (const Change& change : changes_)
+        hold(change.inode);
+    for (const auto& [id, handle] : handles_)
+        hold(handle.inode);
+    unreferenced_.clear();
+    for (const auto& [id, inode] : inodes_) {
+        if (inode.references == 0)
+            unreferenced_.push_back(id);
+    }
+    collect_garbage();
 }
 
 void SimFilesystem::set_faults(const FsFaults& faults) {
@@ -250,8 +299,8 @@ bool SimFilesystem::wait_for_sync(MountId mount) {
 std::uint64_t SimFilesystem::create(std::string_view name, FsEntryType type) {
     const std::uint64_t id = next_inode_++;
     inodes_[id].type = type;
-    entries_[std::string(name)] = id;
-    changes_.push_back(Change{"", std::string(name), id});
+    set_entry(entries_, name, id);
+    add_change(Change{"", std::string(name), id});
     return id;
 }
 
@@ -281,6 +330,7 @@ FsResult<std::unique_ptr<FsFile>> SimFilesystem::open(MountId mount, std::string
     }
     const std::uint64_t id = next_handle_++;
     handles_[id] = Handle{inode, mount, mode};
+    hold(inode);
     sim_.record(TraceKind::fs_open, 0, Side::client, intern(name), inode);
     return {std::make_unique<SimFsFile>(*this, id), 0};
 }
@@ -323,9 +373,9 @@ int SimFilesystem::rename(MountId mount, std::string_view from, std::string_view
             if (source_is_dir && !target_is_dir)
                 return refused(sim_, FsCall::rename, ENOTDIR);
         }
-        entries_.erase(source);
-        entries_[std::string(to)] = inode;
-        changes_.push_back(Change{std::string(from), std::string(to), inode});
+        erase_entry(entries_, source);
+        set_entry(entries_, to, inode);
+        add_change(Change{std::string(from), std::string(to), inode});
         collect_garbage();
     }
     sim_.record(TraceKind::fs_rename, 0, Side::client, intern(from), intern(to));
@@ -342,8 +392,8 @@ int SimFilesystem::unlink(MountId mount, std::string_view name) {
         return refused(sim_, FsCall::unlink, ENOENT);
     if (inodes_.at(it->second).type == FsEntryType::directory)
         return refused(sim_, FsCall::unlink, EISDIR);
-    changes_.push_back(Change{std::string(name), "", it->second});
-    entries_.erase(it);
+    add_change(Change{std::string(name), "", it->second});
+    erase_entry(entries_, it);
     collect_garbage();
     sim_.record(TraceKind::fs_unlink, 0, Side::client, intern(name));
     return 0;
@@ -354,10 +404,8 @@ int SimFilesystem::sync_directory(MountId mount) {
         return error;
     if (!wait_for_sync(mount))
         return refused(sim_, FsCall::sync_directory, EIO);
-    durable_entries_ = entries_;
     const std::uint64_t changes = changes_.size();
-    changes_.clear();
-    collect_garbage();
+    make_changes_durable();
     sim_.record(TraceKind::fs_sync_dir, 0, Side::client, changes);
     return 0;
 }
@@ -485,6 +533,7 @@ int SimFilesystem::close(std::uint64_t id, bool counted) {
     const std::uint64_t inode = still->second.inode;
     if (inodes_.at(inode).lock_holder == id)
         inodes_.at(inode).lock_holder = 0;
+    release(inode);
     handles_.erase(still);
     collect_garbage();
     sim_.record(TraceKind::fs_close, 0, Side::client, inode);
@@ -554,16 +603,44 @@ void SimFilesystem::put_durable_file(std::string_view name, std::span<const std:
     inode.bytes.assign(bytes.begin(), bytes.end());
     inode.durable_bytes = inode.bytes.size();
     used_bytes_ += inode.bytes.size();
-    entries_[std::string(name)] = id;
-    durable_entries_[std::string(name)] = id;
-    collect_garbage();
+    put_durable_entry(name, id);
 }
 
 void SimFilesystem::put_directory(std::string_view name) {
     const std::uint64_t id = next_inode_++;
     inodes_[id].type = FsEntryType::directory;
-    entries_[std::string(name)] = id;
-    durable_entries_[std::string(name)] = id;
+    put_durable_entry(name, id);
+}
+
+}  // namespace ferry::sim
+
+namespace ferry::sim {
+
+void SimFilesystem::put_durable_entry(std::string_view name, std::uint64_t inode) {
+    // Past the pending changes: replaying them onto the durable entries no
+    // longer gives the readers' (see make_changes_durable).
+    entries_diverged_ = entries_diverged_ || !changes_.empty();
+    set_entry(entries_, name, inode);
+    set_entry(durable_entries_, name, inode);
+    collect_garbage();
+}
+
+void SimFilesystem::make_changes_durable() {
+    if (entries_diverged_) {
+        durable_entries_ = entries_;
+        changes_.clear();
+        entries_diverged_ = false;
+        recount_references();
+        return;
+    }
+    // The readers' entries are the durable ones with the pending changes
+    // applied in order, so applying them is copying entries_, in the time of
+    // the changes rather than of the whole directory.
+    for (const Change& change : changes_)
+        apply_durably(change);
+    for (const Change& change : changes_)
+        release(change.inode);
+    changes_.clear();
     collect_garbage();
 }
 

@@ -149,7 +149,10 @@ class SimFilesystem {
         FsEntryType type = FsEntryType::regular;
         std::vector<std::byte> bytes;  ///< in the page cache
         std::uint64_t durable_bytes = 0;
-        std::uint64_t lock_holder = 0;                               ///< a handle, 0 = unlocked
+        std::uint64_t lock_holder = 0;  ///< a handle, 0 = unlocked
+        /// Names (readers' and durable), pending changes and open files that
+        /// refer to it: at 0 it is garbage.
+        std::uint64_t references = 0;
         std::map<std::string, std::string, std::less<>> attributes;  ///< in the page cache
         std::map<std::string, std::string, std::less<>> durable_attributes;
     };
@@ -196,11 +199,33 @@ class SimFilesystem {
 
     std::uint64_t create(std::string_view name, FsEntryType type);
     FsStat stat_of(std::uint64_t inode) const;
-    void apply(Entries& entries, const Change& change) const;
+    /// Applies change to entries, without counting references (a crash's
+    /// scratch copy).
+    static void apply(Entries& entries, const Change& change);
+    /// The same to durable_entries_, counting references.
+    void apply_durably(const Change& change);
+    /// Names inode name in entries (entries_ or durable_entries_), counting
+    /// references; replaces what name named.
+    void set_entry(Entries& entries, std::string_view name, std::uint64_t inode);
+    void erase_entry(Entries& entries, Entries::iterator entry);
+    void add_change(Change change);
     void lose_unsynced_bytes(Inode& inode);
     void lose_unsynced_attributes(Inode& inode);
-    /// Drops files no name, pending change or open file refers to.
+    /// One reference more or less to inode; at none it is garbage, dropped
+    /// by the next collect_garbage().
+    void hold(std::uint64_t inode) { ++inodes_.at(inode).references; }
+    void release(std::uint64_t inode);
+    /// Drops files no name, pending change or open file refers to: those
+    /// whose references fell to 0 since the last call (a scan of every file
+    /// on each call made a run of N uploads O(N^2)).
     void collect_garbage();
+    /// Counts every file's references afresh and collects (after a crash
+    /// replaces the directory wholesale).
+    void recount_references();
+    /// A durable name, for tests and preloads (put_durable_file).
+    void put_durable_entry(std::string_view name, std::uint64_t inode);
+    /// sync_directory's work: the durable entries become the readers'.
+    void make_changes_durable();
     std::uint64_t intern(std::string_view text);
 
     Simulation& sim_;
@@ -211,9 +236,14 @@ class SimFilesystem {
     Entries entries_;          ///< as readers see them
     Entries durable_entries_;  ///< as of the last sync_directory
     std::vector<Change> changes_;
+    /// A durable name was put while changes were pending: entries_ is then
+    /// no longer durable_entries_ with changes_ applied, and the next
+    /// sync_directory copies it whole.
+    bool entries_diverged_ = false;
     std::map<std::uint64_t, Handle> handles_;  ///< open files
     std::set<std::uint64_t> dead_handles_;     ///< files of revoked mounts
     std::set<MountId> live_mounts_;
+    std::vector<std::uint64_t> unreferenced_;  ///< inodes whose references fell to 0
     std::uint64_t next_inode_ = 1;
     std::uint64_t next_handle_ = 1;
     MountId next_mount_ = 1;

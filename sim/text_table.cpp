@@ -29,26 +29,27 @@ std::size_t TextTable::index_of(std::uint64_t id) const {
     }
     const std::size_t mask = slots_.size() - 1;
     for (std::size_t slot = id & mask;; slot = (slot + 1) & mask) {
-        const std::uint32_t held = slots_[slot];
-        if (held == empty_slot)
+        const Slot& held = slots_[slot];
+        if (held.entry == empty_slot)
             return entries_.size();
-        if (entries_[held - 1].first == id)
-            return held - 1;
+        if (held.id == id)
+            return held.entry - 1;
     }
 }
 
 void TextTable::rebuild(std::size_t slot_count) {
-    slots_.assign(slot_count, empty_slot);
+    slots_.assign(slot_count, Slot{});
     for (std::size_t i = 0; i < entries_.size(); ++i)
         insert_slot(i);
 }
 
 void TextTable::insert_slot(std::size_t entry) {
     const std::size_t mask = slots_.size() - 1;
-    std::size_t slot = entries_[entry].first & mask;
-    while (slots_[slot] != empty_slot)
+    const std::uint64_t id = entries_[entry].first;
+    std::size_t slot = id & mask;
+    while (slots_[slot].entry != empty_slot)
         slot = (slot + 1) & mask;
-    slots_[slot] = static_cast<std::uint32_t>(entry + 1);
+    slots_[slot] = Slot{id, static_cast<std::uint32_t>(entry + 1)};
 }
 
 }  // namespace ferry::sim
