@@ -287,25 +287,30 @@ TextTable draw_preloaded(DecisionSource& source) {
 }
 
 /// The race of a GET that keeps a digest with a PUT that replaces the file:
-/// a GET of a preloaded file (the first, so it hashes the file and keeps its
-/// digest) against an upload of the same size under its name (a digest of
-/// the wrong version would pass for the right one), then GETs that believe
-/// the digest kept. Sometimes a second upload of that size joins the race.
+/// the first operation of one client GETs a preloaded file (the first GET of
+/// it, so it hashes the file and keeps its digest), another's uploads a file
+/// of the same size under its name (a digest of the wrong version would pass
+/// for the right one), and often a second upload of that size races it. They
+/// replace drawn operations rather than add to them: a run's cost is its
+/// operations, and the end of every run checks the digests kept
+/// (SimWorld::finish).
 void draw_digest_race(DecisionSource& source, WorkloadCase& c, const TextTable& files) {
     const std::string name = files[source.choose(files.size())].first;
-    const std::uint64_t size = preloaded_content.size();
-    while (c.clients.size() < 2)
-        c.clients.emplace_back();
-    auto put = [&] { return Operation{"put", {{"name", name}, {"size", size}}, 0}; };
-    std::vector<Operation>& reader = c.clients[0].ops;
-    reader.insert(reader.begin(), named("get", name));
-    reader.push_back(named("get", name));
-    std::vector<Operation>& writer = c.clients[1].ops;
-    writer.insert(writer.begin(), put());
-    writer.push_back(named("get", name));
-    if (c.clients.size() > 2 && source.choose(2) == 0) {
-        std::vector<Operation>& other = c.clients[2].ops;
-        other.insert(other.begin(), put());
+    const Operation put{
+        "put", {{"name", name}, {"size", std::uint64_t{preloaded_content.size()}}}, 0};
+    if (c.clients.size() < 2)
+        c.clients.push_back(ClientPlan{{}, {put}});
+    c.clients[0].ops.front() = named("get", name);
+    c.clients[1].ops.front() = put;
+    if (source.choose(2) == 0) {  // a second upload of that size races the first
+        const bool third = c.clients.size() > 2;
+        std::vector<Operation>& ops = c.clients[third ? 2 : 0].ops;
+        const std::size_t at = third ? 0 : 1;
+        if (ops.size() > at) {
+            ops[at] = put;
+        } else {
+            ops.push_back(put);
+        }
     }
 }
 
