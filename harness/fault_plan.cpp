@@ -529,6 +529,43 @@ const Declaration<Latency> slow_sync_knob{
             return out;
         }};
 
+const Declaration<Latency> slow_disk_knob{
+    .name = "slow_disk",
+    .syntax = "MIN..MAX (ms)",
+    .description =
+        "each call to the server's filesystem (open, read, write, attributes, rename, listing, "
+        "...) takes this long in virtual time, drawn per call, before it takes effect: other "
+        "clients' requests run between a request's store calls",
+    .calm = Latency{0, 0},
+    .get =
+        [](const FaultPlan& p) {
+            return Latency{p.disk.call_latency_ms_min, p.disk.call_latency_ms_max};
+        },
+    .set =
+        [](FaultPlan& p, const Latency& v) {
+            p.disk.call_latency_ms_min = v.min_ms;
+            p.disk.call_latency_ms_max = v.max_ms;
+        },
+    .draw =
+        [](DecisionSource& s, const Bounds&) {
+            // Up to a network latency's worth, so that one request's calls
+            // land between another's. No more: an upload of a byte a frame
+            // makes thousands of writes, and a disk that takes several
+            // seconds over them times its clients out, as a real one would.
+            return Latency{0, s.between(1, 2)};
+        },
+    .words =
+        [](const Latency& v) {
+            return fmt::format("a filesystem call takes {}..{} ms", v.min_ms, v.max_ms);
+        },
+    .simpler =
+        [](const Latency& v) {
+            std::vector<Latency> out;
+            if (v.min_ms > 0 || v.max_ms > 1)
+                out.push_back(Latency{0, 1});
+            return out;
+        }};
+
 std::string crash_words(const Crash& v) {
     const std::string when =
         v->after_bytes ? fmt::format("once it has received {} bytes", *v->after_bytes)
@@ -594,7 +631,8 @@ std::vector<FaultKnob> build_table() {
             make_knob(refused_knob),       make_knob(corrupt_knob),
             make_knob(disk_full_knob),     make_knob(store_io_knob),
             make_knob(disk_errors_knob),   make_knob(short_file_reads_knob),
-            make_knob(slow_sync_knob),     make_knob(crash_knob)};
+            make_knob(slow_sync_knob),     make_knob(slow_disk_knob),
+            make_knob(crash_knob)};
 }
 
 }  // namespace

@@ -5,6 +5,7 @@
 #include <fmt/core.h>
 
 #include "ferry/harness/value_text.h"
+#include "ferry/protocol/digest.h"
 #include "ferry/protocol/names.h"
 #include "ferry/protocol/store.h"
 #include "ferry/sim/sim_connection.h"
@@ -261,6 +262,8 @@ std::optional<Failure> SimWorld::finish() {
         if (is_valid_name(name))
             files_at_end_->emplace_back(name, std::string(as_text(*disk_.file(name))));
     }
+    // Reported once the store is open again: the model reads it after this.
+    std::optional<Failure> kept_digest = check_kept_digests("as the run left it");
     node_.crash();  // the power goes after every run: no clean shutdown
     store_.reset();
     alive_ = false;
@@ -275,6 +278,31 @@ std::optional<Failure> SimWorld::finish() {
                        fmt::format("{} is still on the server's disk after a power loss and a "
                                    "restart's cleanup",
                                    after.front())};
+    }
+    if (kept_digest)
+        return kept_digest;
+    return check_kept_digests("after a power loss");
+}
+
+std::optional<Failure> SimWorld::check_kept_digests(std::string_view when) const {
+    // A digest kept with a file is what a GET sends without hashing: one
+    // that a reader would take (DiskStore::kept_digest) must describe the
+    // file's bytes, whatever raced or crashed. (A temporary file's may not:
+    // a crash can keep its digest and lose its bytes; nobody reads it.)
+    for (const std::string& name : disk_.names()) {
+        if (!is_valid_name(name))
+            continue;
+        const auto value = disk_.attribute(name, DiskStore::digest_attribute_name());
+        const auto bytes = value ? disk_.file(name) : std::nullopt;
+        if (!bytes)
+            continue;
+        const auto kept = DiskStore::kept_digest(*value, bytes->size());
+        if (!kept || *kept == digest_hex(*bytes))
+            continue;
+        return Failure{FailureKind::wrong_data, "kept digest of other bytes",
+                       fmt::format("{} ({} bytes) on the server's disk {} keeps the digest {}, "
+                                   "but its bytes hash to {}",
+                                   name, bytes->size(), when, *kept, digest_hex(*bytes))};
     }
     return std::nullopt;
 }

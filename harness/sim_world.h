@@ -82,6 +82,9 @@ class SimWorld final : public World {
     sim::FsFaults disk_faults() const;
     bool on_server_machine() const;
     std::vector<std::string> temporary_files() const;
+    /// A file whose kept digest a reader would take but which describes
+    /// other bytes, as a failure; when says at which point of the end.
+    std::optional<Failure> check_kept_digests(std::string_view when) const;
 
     sim::Simulation& sim_;
     FaultPlan faults_;

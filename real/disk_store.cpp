@@ -260,6 +260,15 @@ bool DiskStore::is_lock_name(std::string_view name) {
     return name.starts_with(lock_prefix);
 }
 
+std::string_view DiskStore::digest_attribute_name() {
+    return digest_attribute;
+}
+
+std::optional<std::string> DiskStore::kept_digest(std::string_view attribute_value,
+                                                  std::uint64_t size_bytes) {
+    return parse_digest_attribute(attribute_value, size_bytes);
+}
+
 DiskStore::DiskStore(const std::filesystem::path& root) : DiskStore(open_posix_root(root)) {}
 
 DiskStore::DiskStore(std::unique_ptr<Filesystem> filesystem) : fs_(std::move(filesystem)) {

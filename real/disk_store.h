@@ -39,6 +39,7 @@
 #include <cstdint>
 #include <filesystem>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -70,6 +71,12 @@ class DiskStore : public Store {
     /// The names DiskStore gives its own files, for tests and checkers.
     static bool is_temporary_name(std::string_view name);
     static bool is_lock_name(std::string_view name);
+    /// The extended attribute a file's digest is kept in, and the digest a
+    /// value of it gives a reader of a file of size_bytes (none: not a
+    /// digest, or one of another size, which readers ignore), for checkers.
+    static std::string_view digest_attribute_name();
+    static std::optional<std::string> kept_digest(std::string_view attribute_value,
+                                                  std::uint64_t size_bytes);
 
   private:
     void acquire_instance();

@@ -114,6 +114,13 @@ struct FsFaults {
     /// inside a process); 0 = they take no time.
     std::uint64_t sync_latency_ms_min = 0;
     std::uint64_t sync_latency_ms_max = 0;
+    /// Every call (but a file's close when its handle goes) first takes this
+    /// long in virtual time, drawn per call from [min, max]: other processes
+    /// run between a process's calls, and between its calls and the time
+    /// they take effect (only inside a process; a sync takes its sync
+    /// latency on top); 0 = calls take no time, and nothing is drawn.
+    std::uint64_t call_latency_ms_min = 0;
+    std::uint64_t call_latency_ms_max = 0;
 };
 
 /// The server's machine dies once: when it has received after_bytes over

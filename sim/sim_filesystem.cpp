@@ -294,6 +294,24 @@ bool SimFilesystem::wait_for_sync(MountId mount) {
     return live_mounts_.count(mount) != 0;  // not if its machine died meanwhile
 }
 
+void SimFilesystem::take_call_time(MountId mount) {
+    if (faults_.call_latency_ms_max == 0 || sim_.current_process_id() == 0 ||
+        live_mounts_.count(mount) == 0)
+        return;
+    const std::uint64_t ms =
+        sim_.decisions().between(faults_.call_latency_ms_min, faults_.call_latency_ms_max);
+    if (ms > 0)
+        (void)sim_.take_time(std::chrono::milliseconds(ms));
+}
+
+void SimFilesystem::take_file_call_time(std::uint64_t handle) {
+    if (faults_.call_latency_ms_max == 0)
+        return;
+    const auto it = handles_.find(handle);
+    if (it != handles_.end())
+        take_call_time(it->second.mount);
+}
+
 // --- directory calls ---
 
 std::uint64_t SimFilesystem::create(std::string_view name, FsEntryType type) {
@@ -311,6 +329,7 @@ FsStat SimFilesystem::stat_of(std::uint64_t inode) const {
 
 FsResult<std::unique_ptr<FsFile>> SimFilesystem::open(MountId mount, std::string_view name,
                                                       FsOpenMode mode) {
+    take_call_time(mount);
     if (const int error = begin_call(FsCall::open, mount))
         return {nullptr, error};
     if (!is_one_path_component(name))
@@ -336,6 +355,7 @@ FsResult<std::unique_ptr<FsFile>> SimFilesystem::open(MountId mount, std::string
 }
 
 FsResult<FsStat> SimFilesystem::stat(MountId mount, std::string_view name) {
+    take_call_time(mount);
     if (const int error = begin_call(FsCall::stat, mount))
         return {{}, error};
     if (!is_one_path_component(name))
@@ -348,6 +368,7 @@ FsResult<FsStat> SimFilesystem::stat(MountId mount, std::string_view name) {
 }
 
 FsResult<std::vector<std::string>> SimFilesystem::list(MountId mount) {
+    take_call_time(mount);
     if (const int error = begin_call(FsCall::list, mount))
         return {{}, error};
     sim_.record(TraceKind::fs_list, 0, Side::client, entries_.size());
@@ -355,6 +376,7 @@ FsResult<std::vector<std::string>> SimFilesystem::list(MountId mount) {
 }
 
 int SimFilesystem::rename(MountId mount, std::string_view from, std::string_view to) {
+    take_call_time(mount);
     if (const int error = begin_call(FsCall::rename, mount))
         return error;
     if (!is_one_path_component(from) || !is_one_path_component(to))
@@ -383,6 +405,7 @@ int SimFilesystem::rename(MountId mount, std::string_view from, std::string_view
 }
 
 int SimFilesystem::unlink(MountId mount, std::string_view name) {
+    take_call_time(mount);
     if (const int error = begin_call(FsCall::unlink, mount))
         return error;
     if (!is_one_path_component(name))
@@ -400,6 +423,7 @@ int SimFilesystem::unlink(MountId mount, std::string_view name) {
 }
 
 int SimFilesystem::sync_directory(MountId mount) {
+    take_call_time(mount);
     if (const int error = begin_call(FsCall::sync_directory, mount))
         return error;
     if (!wait_for_sync(mount))
@@ -423,6 +447,7 @@ const SimFilesystem::Handle* SimFilesystem::handle(std::uint64_t id, int& error)
 }
 
 FsResult<std::size_t> SimFilesystem::write(std::uint64_t id, std::span<const std::byte> bytes) {
+    take_file_call_time(id);
     int error = 0;
     const Handle* open_file = handle(id, error);
     if (open_file == nullptr)
@@ -451,6 +476,7 @@ FsResult<std::size_t> SimFilesystem::write(std::uint64_t id, std::span<const std
 
 FsResult<std::size_t> SimFilesystem::read_at(std::uint64_t id, std::uint64_t offset,
                                              std::span<std::byte> buffer) {
+    take_file_call_time(id);
     int error = 0;
     const Handle* open_file = handle(id, error);
     if (open_file == nullptr)
@@ -473,6 +499,7 @@ FsResult<std::size_t> SimFilesystem::read_at(std::uint64_t id, std::uint64_t off
 }
 
 int SimFilesystem::sync(std::uint64_t id) {
+    take_file_call_time(id);
     int error = 0;
     const Handle* open_file = handle(id, error);
     if (open_file == nullptr)
@@ -492,6 +519,7 @@ int SimFilesystem::sync(std::uint64_t id) {
 }
 
 FsResult<FsStat> SimFilesystem::stat_handle(std::uint64_t id) {
+    take_file_call_time(id);
     int error = 0;
     const Handle* open_file = handle(id, error);
     if (open_file == nullptr)
@@ -503,6 +531,7 @@ FsResult<FsStat> SimFilesystem::stat_handle(std::uint64_t id) {
 }
 
 int SimFilesystem::try_lock(std::uint64_t id) {
+    take_file_call_time(id);
     int error = 0;
     const Handle* open_file = handle(id, error);
     if (open_file == nullptr)
@@ -518,6 +547,8 @@ int SimFilesystem::try_lock(std::uint64_t id) {
 }
 
 int SimFilesystem::close(std::uint64_t id, bool counted) {
+    if (counted)
+        take_file_call_time(id);
     if (dead_handles_.erase(id) != 0)
         return counted ? refused(sim_, FsCall::close, EIO) : EIO;
     const auto it = handles_.find(id);
@@ -541,6 +572,7 @@ int SimFilesystem::close(std::uint64_t id, bool counted) {
 }
 
 FsResult<std::string> SimFilesystem::get_attribute(std::uint64_t id, std::string_view key) {
+    take_file_call_time(id);
     int error = 0;
     const Handle* open_file = handle(id, error);
     if (open_file == nullptr)
@@ -556,6 +588,7 @@ FsResult<std::string> SimFilesystem::get_attribute(std::uint64_t id, std::string
 }
 
 int SimFilesystem::set_attribute(std::uint64_t id, std::string_view key, std::string_view value) {
+    take_file_call_time(id);
     int error = 0;
     const Handle* open_file = handle(id, error);
     if (open_file == nullptr)

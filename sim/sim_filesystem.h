@@ -51,6 +51,15 @@
 // short write, then ENOSPC); a crash at the Nth call; syncs that take virtual
 // time. Every call, failure and crash goes into the simulation's trace.
 //
+// Time. With a call latency (FsFaults::call_latency_ms_*) every call takes
+// virtual time before it takes effect, drawn per call from the
+// DecisionSource (option 0: the least): the calling process waits and others
+// run, so a store's sequence of calls (hash a file, then keep its digest;
+// write, rename) interleaves with other processes' as on a real disk, and a
+// replay of the recorded choices interleaves them the same way. The wait
+// never throws (Simulation::take_time): it may come in a destructor's
+// cleanup.
+//
 // Not thread-safe (nothing in a simulation is); it must outlive its mounts
 // and their files.
 
@@ -177,6 +186,11 @@ class SimFilesystem {
     int fail(FsCall call, int error);
     /// A sync's time, if it takes any; then whether mount survived it.
     bool wait_for_sync(MountId mount);
+    /// A call's time through a live mount, if calls take any (drawn). It
+    /// never throws: a process killed meanwhile finds its mount revoked.
+    void take_call_time(MountId mount);
+    /// The same for a call on an open file.
+    void take_file_call_time(std::uint64_t handle);
 
     FsResult<std::unique_ptr<FsFile>> open(MountId mount, std::string_view name, FsOpenMode mode);
     FsResult<FsStat> stat(MountId mount, std::string_view name);

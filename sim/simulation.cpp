@@ -224,8 +224,14 @@ void Simulation::block(WaitQueue* queue, Deadline wake_at, const WaitInfo& info)
     Process& process = *current_;
     if (process.cancelled)
         unwind(process);
+    if (!wait_in(process, queue, wake_at, info))
+        throw ProcessCancelled{};
+}
+
+bool Simulation::wait_in(Process& process, WaitQueue* queue, Deadline wake_at,
+                         const WaitInfo& info) {
     if (wake_at && *wake_at <= now_)
-        return;
+        return true;
     ++process.wait_generation;
     process.state = Process::State::blocked;
     process.wait = info;
@@ -245,8 +251,7 @@ void Simulation::block(WaitQueue* queue, Deadline wake_at, const WaitInfo& info)
             recording->end_block(interval, static_cast<std::uint64_t>(now_.since_epoch.count()));
     }
     process.wait = WaitInfo{};
-    if (process.cancelled)
-        throw ProcessCancelled{};
+    return !process.cancelled;
 }
 
 void Simulation::unwind(Process& process) {
@@ -314,6 +319,18 @@ void Simulation::delay(Duration duration) {
     record(TraceKind::delay, 0, Side::client, static_cast<std::uint64_t>(duration.count()));
     while (now_ < until)
         block(nullptr, until, WaitInfo{"delay"});
+}
+
+bool Simulation::take_time(Duration duration) {
+    if (current_ == nullptr || current_->cancelled)
+        return false;
+    const Instant until = now_ + duration;
+    record(TraceKind::delay, 0, Side::client, static_cast<std::uint64_t>(duration.count()));
+    while (now_ < until) {
+        if (!wait_in(*current_, nullptr, until, WaitInfo{"delay"}))
+            return false;
+    }
+    return true;
 }
 
 GroupId Simulation::new_group(std::string_view name) {

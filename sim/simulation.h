@@ -215,6 +215,13 @@ class Simulation final : public Clock, public AnnotationSink {
 
     /// Waits for duration of virtual time.
     void delay(Duration duration);
+    /// Waits for duration of virtual time, like delay(), but never throws:
+    /// for a simulated call that takes time inside code that must not throw
+    /// (a destructor, a noexcept cleanup). Returns false, at once or as soon
+    /// as it is woken, when the process is cancelled (killed, or the run torn
+    /// down): it then unwinds at its next blocking call. False outside any
+    /// process too, without waiting.
+    bool take_time(Duration duration);
     /// Adds a note of the caller's own to the trace (an annotation), by the
     /// running process if any. While run() runs processes, protocol code
     /// reaches this through ferry::annotate() (protocol/annotation.h).
@@ -266,6 +273,9 @@ class Simulation final : public Clock, public AnnotationSink {
     };
 
     void wake(Process& process, std::uint64_t generation);
+    /// block() for a process not cancelled: false when it was cancelled
+    /// while it waited.
+    bool wait_in(Process& process, WaitQueue* queue, Deadline wake_at, const WaitInfo& info);
     /// Throws ProcessCancelled in a cancelled process; a killed one first
     /// lets the killed processes spawned after it unwind.
     [[noreturn]] void unwind(Process& process);

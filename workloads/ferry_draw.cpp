@@ -18,6 +18,8 @@ using sim::DecisionSource;
 
 /// Names clients share, so they collide.
 constexpr std::array<std::string_view, 3> shared_names = {"a.bin", "b.txt", "c"};
+/// What a file the server has before the run holds.
+constexpr std::string_view preloaded_content = "preloaded";
 
 /// The length of a checked PUT line for a.bin with a body of size bytes:
 /// "PUT a.bin <size> <32-digit digest> ~<8-digit check>\n".
@@ -267,10 +269,49 @@ void draw_limits(DecisionSource& source, WorkloadCase& c) {
         c.settings.push_back(
             {"header_timeout_ms", std::min(idle_ms, header[source.choose(header.size())])});
     }
-    if (source.choose(8) == 0)
-        c.settings.push_back({"files", TextTable{{"b.txt", "preloaded"}}});
     if (source.choose(5) == 0)
         c.settings.push_back({"old_server", true});  // streamed puts fall back to PUT
+}
+
+/// Files on the server before the run, put there by other means: the store
+/// keeps no digest for them, so the first GET of each hashes it and keeps one.
+TextTable draw_preloaded(DecisionSource& source) {
+    TextTable files;
+    for (const std::string_view name : shared_names) {
+        if (source.choose(2) == 0)
+            files.emplace_back(std::string(name), std::string(preloaded_content));
+    }
+    if (files.empty())
+        files.emplace_back(std::string(shared_names[1]), std::string(preloaded_content));
+    return files;
+}
+
+/// The race of a GET that keeps a digest with a PUT that replaces the file:
+/// the first operation of one client GETs a preloaded file (the first GET of
+/// it, so it hashes the file and keeps its digest), another's uploads a file
+/// of the same size under its name (a digest of the wrong version would pass
+/// for the right one), and often a second upload of that size races it. They
+/// replace drawn operations rather than add to them: a run's cost is its
+/// operations, and the end of every run checks the digests kept
+/// (SimWorld::finish).
+void draw_digest_race(DecisionSource& source, WorkloadCase& c, const TextTable& files) {
+    const std::string name = files[source.choose(files.size())].first;
+    const Operation put{
+        "put", {{"name", name}, {"size", std::uint64_t{preloaded_content.size()}}}, 0};
+    if (c.clients.size() < 2)
+        c.clients.push_back(ClientPlan{{}, {put}});
+    c.clients[0].ops.front() = named("get", name);
+    c.clients[1].ops.front() = put;
+    if (source.choose(2) == 0) {  // a second upload of that size races the first
+        const bool third = c.clients.size() > 2;
+        std::vector<Operation>& ops = c.clients[third ? 2 : 0].ops;
+        const std::size_t at = third ? 0 : 1;
+        if (ops.size() > at) {
+            ops[at] = put;
+        } else {
+            ops.push_back(put);
+        }
+    }
 }
 
 }  // namespace
@@ -321,6 +362,12 @@ WorkloadCase draw_ferry_case(DecisionSource& source, const DrawOptions& options)
     const std::uint64_t clients = source.between(1, 3);
     for (std::uint64_t i = 0; i < clients; ++i)
         c.clients.push_back(draw_client(source, edges, options.size_max));
+    if (source.choose(4) == 0) {
+        const TextTable files = draw_preloaded(source);
+        if (source.choose(2) == 0)
+            draw_digest_race(source, c, files);
+        c.settings.push_back({"files", files});
+    }
     draw_limits(source, c);
     return c;
 }

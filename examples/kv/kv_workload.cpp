@@ -267,7 +267,7 @@ class KvWorkload final : public Workload {
         // that it has no check of its own.
         KnobSet set = all_knobs();
         for (const char* knob : {"disk_full", "store_io", "disk_errors", "short_file_reads",
-                                 "slow_sync", "crash", "corrupt"})
+                                 "slow_sync", "slow_disk", "crash", "corrupt"})
             set &= ~(KnobSet{1} << (find_fault_knob(knob) - fault_knobs().data()));
         return set;
     }
