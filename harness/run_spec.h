@@ -15,6 +15,7 @@
 #include "ferry/harness/failure.h"
 #include "ferry/harness/fault_plan.h"
 #include "ferry/harness/history.h"
+#include "ferry/harness/stored_files.h"
 #include "ferry/harness/workload_case.h"
 #include "ferry/protocol/clock.h"
 #include "ferry/sim/simulation.h"
@@ -43,7 +44,8 @@ struct RunResult {
     /// None: the run passed its workload's model.
     std::optional<Failure> failure;
     std::vector<OpRecord> history;
-    std::optional<TextTable> files;  ///< the server's files afterwards, if the workload has any
+    std::optional<StoredContents>
+        files;  ///< the server's files afterwards, if the workload has any
     /// For a deadlock or a spent budget: who was stuck where, in words.
     std::string stuck_report;
     sim::DeadlockReport deadlock;  ///< the simulator's, with the wait-for cycle

@@ -542,7 +542,7 @@ void judge_files(const Expectation& expect, const RunResult& result, Verdict& ve
         verdict.reasons.push_back(std::move(reason));
     };
     const auto& expected = *expect.files;
-    const TextTable files = result.files.value_or(TextTable{});
+    const StoredContents files = result.files.value_or(StoredContents{});
     for (const auto& [name, content] : files) {
         const auto it = expected.find(name);
         if (it == expected.end()) {
@@ -553,7 +553,7 @@ void judge_files(const Expectation& expect, const RunResult& result, Verdict& ve
         if (it->second.size && *it->second.size != content.size())
             fail(fmt::format("{} has {} bytes, expected {}", name, content.size(),
                              *it->second.size));
-        if (it->second.content && *it->second.content != content)
+        if (it->second.content && !(sim::CompactBytes(*it->second.content) == content))
             fail(fmt::format("{} does not hold the expected content", name));
     }
     for (const auto& entry : expected) {

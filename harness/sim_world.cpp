@@ -260,7 +260,7 @@ std::optional<Failure> SimWorld::finish() {
     files_at_end_.emplace();
     for (const std::string& name : disk_.names()) {
         if (is_valid_name(name))
-            files_at_end_->emplace_back(name, std::string(as_text(*disk_.file(name))));
+            files_at_end_->emplace_back(name, *disk_.file_content(name));
     }
     // Reported once the store is open again: the model reads it after this.
     std::optional<Failure> kept_digest = check_kept_digests("as the run left it");
@@ -293,16 +293,16 @@ std::optional<Failure> SimWorld::check_kept_digests(std::string_view when) const
         if (!is_valid_name(name))
             continue;
         const auto value = disk_.attribute(name, DiskStore::digest_attribute_name());
-        const auto bytes = value ? disk_.file(name) : std::nullopt;
+        const auto bytes = value ? disk_.file_content(name) : std::nullopt;
         if (!bytes)
             continue;
         const auto kept = DiskStore::kept_digest(*value, bytes->size());
-        if (!kept || *kept == digest_hex(*bytes))
+        if (!kept || *kept == sim::digest_of(*bytes))
             continue;
         return Failure{FailureKind::wrong_data, "kept digest of other bytes",
                        fmt::format("{} ({} bytes) on the server's disk {} keeps the digest {}, "
                                    "but its bytes hash to {}",
-                                   name, bytes->size(), when, *kept, digest_hex(*bytes))};
+                                   name, bytes->size(), when, *kept, sim::digest_of(*bytes))};
     }
     return std::nullopt;
 }

@@ -56,7 +56,7 @@ class SimWorld final : public World {
     std::uint64_t seed() const override { return seed_; }
     std::string_view backend() const override { return "sim"; }
     std::vector<Instant> power_losses() const override { return power_losses_; }
-    std::optional<TextTable> files_at_end() const override { return files_at_end_; }
+    std::optional<StoredContents> files_at_end() const override { return files_at_end_; }
 
     /// After sim.run(): unwinds every process, checks for leftovers, cuts
     /// the power and opens the store again (see above). A leftover is a
@@ -101,7 +101,7 @@ class SimWorld final : public World {
     bool alive_ = false;          ///< a boot has its store open and has not died
     std::uint64_t received_ = 0;  ///< by the server's machine, for the crash
     std::vector<Instant> power_losses_;
-    std::optional<TextTable> files_at_end_;
+    std::optional<StoredContents> files_at_end_;
     std::vector<SimListenerAdapter*> listeners_;  ///< live ones, owned by processes
     std::size_t clients_running_ = 0;
 };

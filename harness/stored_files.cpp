@@ -1,24 +1,34 @@
 #include "ferry/harness/stored_files.h"
 
+#include <algorithm>
+#include <vector>
+
 namespace ferry::harness {
+
+StoredContents read_stored_contents(Store& store) {
+    StoredContents files;
+    std::vector<std::byte> buffer;
+    for (const auto& info : store.list()) {
+        auto reader = store.open(info.name);
+        buffer.resize(static_cast<std::size_t>(
+            std::clamp<std::uint64_t>(reader->size_bytes(), buffer.size(), 64 * 1024)));
+        sim::CompactBytes content;
+        for (std::uint64_t offset = 0; offset < reader->size_bytes();) {
+            const std::size_t got = reader->read_at(offset, buffer);
+            if (got == 0)
+                break;
+            content.append(std::span(buffer).first(got));
+            offset += got;
+        }
+        files.emplace_back(info.name, std::move(content));
+    }
+    return files;
+}
 
 TextTable read_stored_files(Store& store) {
     TextTable files;
-    for (const auto& info : store.list()) {
-        auto reader = store.open(info.name);
-        std::string content(reader->size_bytes(), '\0');
-        std::uint64_t offset = 0;
-        while (offset < content.size()) {
-            const std::size_t got = reader->read_at(
-                offset, std::span(reinterpret_cast<std::byte*>(content.data()) + offset,
-                                  content.size() - offset));
-            if (got == 0)
-                break;
-            offset += got;
-        }
-        content.resize(offset);
-        files.emplace_back(info.name, std::move(content));
-    }
+    for (auto& [name, content] : read_stored_contents(store))
+        files.emplace_back(name, content.to_string());
     return files;
 }
 

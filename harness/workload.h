@@ -41,7 +41,7 @@ class WorkloadRun {
     virtual std::optional<Failure> check(const FaultPlan& faults, bool finished) = 0;
     /// The server's files afterwards, for a scenario's [expect] files; none
     /// for a workload that keeps no files.
-    virtual std::optional<TextTable> files() { return std::nullopt; }
+    virtual std::optional<StoredContents> files() { return std::nullopt; }
 };
 
 class Workload {

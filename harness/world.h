@@ -13,6 +13,7 @@
 #include <variant>
 #include <vector>
 
+#include "ferry/harness/stored_files.h"
 #include "ferry/harness/workload_case.h"
 #include "ferry/protocol/clock.h"
 #include "ferry/protocol/connection.h"
@@ -64,7 +65,7 @@ class World : public TaskRunner {
     virtual std::vector<Instant> power_losses() const { return {}; }
     /// The server's files (every valid name) as the run left them, before
     /// the power loss at the end of a simulated run; none on real sockets.
-    virtual std::optional<TextTable> files_at_end() const { return std::nullopt; }
+    virtual std::optional<StoredContents> files_at_end() const { return std::nullopt; }
     /// Puts a file in the store before the run, past its faults.
     virtual void preload_file(const std::string& name, std::string_view content) = 0;
     /// Waits for duration of the world's time. Only from a process.

@@ -128,14 +128,11 @@ void SimFilesystem::lose_unsynced_bytes(Inode& inode) {
         DecisionSource& decisions = sim_.decisions();
         const std::uint64_t survive = decisions.choose(size - inode.durable_bytes + 1);
         const std::uint64_t new_size = inode.durable_bytes + survive;
-        if (survive > 0) {
-            // Allocated and sized, never written: they read back as zeros.
-            const std::uint64_t zeros = decisions.choose(survive + 1);
-            std::fill(inode.bytes.begin() + static_cast<std::ptrdiff_t>(new_size - zeros),
-                      inode.bytes.begin() + static_cast<std::ptrdiff_t>(new_size), std::byte{0});
-        }
+        // Allocated and sized, never written: the last zeros read back as zeros.
+        const std::uint64_t zeros = survive > 0 ? decisions.choose(survive + 1) : 0;
         used_bytes_ -= size - new_size;
-        inode.bytes.resize(new_size);
+        inode.bytes.truncate(new_size - zeros);
+        inode.bytes.append_zeros(zeros);
     }
     inode.durable_bytes = inode.bytes.size();
     inode.lock_holder = 0;
@@ -446,13 +443,23 @@ const SimFilesystem::Handle* SimFilesystem::handle(std::uint64_t id, int& error)
     return nullptr;
 }
 
-FsResult<std::size_t> SimFilesystem::write(std::uint64_t id, std::span<const std::byte> bytes) {
+const SimFilesystem::Handle* SimFilesystem::start_file_call(std::uint64_t id, FsCall call,
+                                                            int& error) {
     take_file_call_time(id);
-    int error = 0;
     const Handle* open_file = handle(id, error);
+    if (open_file == nullptr) {
+        error = refused(sim_, call, error);
+        return nullptr;
+    }
+    if ((error = begin_call(call, open_file->mount)) != 0)
+        return nullptr;
+    return open_file;
+}
+
+FsResult<std::size_t> SimFilesystem::write(std::uint64_t id, std::span<const std::byte> bytes) {
+    int error = 0;
+    const Handle* open_file = start_file_call(id, FsCall::write, error);
     if (open_file == nullptr)
-        return {0, refused(sim_, FsCall::write, error)};
-    if ((error = begin_call(FsCall::write, open_file->mount)) != 0)
         return {0, error};
     if (open_file->mode == FsOpenMode::read)
         return {0, refused(sim_, FsCall::write, EBADF)};
@@ -467,8 +474,7 @@ FsResult<std::size_t> SimFilesystem::write(std::uint64_t id, std::span<const std
         taken = static_cast<std::size_t>(std::min<std::uint64_t>(taken, free));
     }
     Inode& inode = inodes_.at(open_file->inode);
-    inode.bytes.insert(inode.bytes.end(), bytes.begin(),
-                       bytes.begin() + static_cast<std::ptrdiff_t>(taken));
+    inode.bytes.append(bytes.first(taken));
     used_bytes_ += taken;
     sim_.record(TraceKind::fs_write, 0, Side::client, open_file->inode, taken);
     return {taken, 0};
@@ -476,16 +482,13 @@ FsResult<std::size_t> SimFilesystem::write(std::uint64_t id, std::span<const std
 
 FsResult<std::size_t> SimFilesystem::read_at(std::uint64_t id, std::uint64_t offset,
                                              std::span<std::byte> buffer) {
-    take_file_call_time(id);
     int error = 0;
-    const Handle* open_file = handle(id, error);
+    const Handle* open_file = start_file_call(id, FsCall::read, error);
     if (open_file == nullptr)
-        return {0, refused(sim_, FsCall::read, error)};
-    if ((error = begin_call(FsCall::read, open_file->mount)) != 0)
         return {0, error};
     if (open_file->mode == FsOpenMode::create_new)
         return {0, refused(sim_, FsCall::read, EBADF)};
-    const std::vector<std::byte>& bytes = inodes_.at(open_file->inode).bytes;
+    const CompactBytes& bytes = inodes_.at(open_file->inode).bytes;
     if (offset >= bytes.size())
         return {0, 0};
     std::size_t got =
@@ -493,18 +496,15 @@ FsResult<std::size_t> SimFilesystem::read_at(std::uint64_t id, std::uint64_t off
     DecisionSource& decisions = sim_.decisions();
     if (got > 1 && decisions.chance(faults_.short_reads))
         got = static_cast<std::size_t>(decisions.between(1, got - 1));
-    std::memcpy(buffer.data(), bytes.data() + offset, got);
+    bytes.read(offset, buffer.first(got));
     sim_.record(TraceKind::fs_read, 0, Side::client, open_file->inode, got);
     return {got, 0};
 }
 
 int SimFilesystem::sync(std::uint64_t id) {
-    take_file_call_time(id);
     int error = 0;
-    const Handle* open_file = handle(id, error);
+    const Handle* open_file = start_file_call(id, FsCall::sync, error);
     if (open_file == nullptr)
-        return refused(sim_, FsCall::sync, error);
-    if ((error = begin_call(FsCall::sync, open_file->mount)) != 0)
         return error;
     if (!wait_for_sync(open_file->mount))
         return refused(sim_, FsCall::sync, EIO);
@@ -519,24 +519,18 @@ int SimFilesystem::sync(std::uint64_t id) {
 }
 
 FsResult<FsStat> SimFilesystem::stat_handle(std::uint64_t id) {
-    take_file_call_time(id);
     int error = 0;
-    const Handle* open_file = handle(id, error);
+    const Handle* open_file = start_file_call(id, FsCall::stat, error);
     if (open_file == nullptr)
-        return {{}, refused(sim_, FsCall::stat, error)};
-    if ((error = begin_call(FsCall::stat, open_file->mount)) != 0)
         return {{}, error};
     sim_.record(TraceKind::fs_stat, 0, Side::client, 0, open_file->inode);
     return {stat_of(open_file->inode), 0};
 }
 
 int SimFilesystem::try_lock(std::uint64_t id) {
-    take_file_call_time(id);
     int error = 0;
-    const Handle* open_file = handle(id, error);
+    const Handle* open_file = start_file_call(id, FsCall::lock, error);
     if (open_file == nullptr)
-        return refused(sim_, FsCall::lock, error);
-    if ((error = begin_call(FsCall::lock, open_file->mount)) != 0)
         return error;
     Inode& inode = inodes_.at(open_file->inode);
     if (inode.lock_holder != 0 && inode.lock_holder != id)
@@ -572,12 +566,9 @@ int SimFilesystem::close(std::uint64_t id, bool counted) {
 }
 
 FsResult<std::string> SimFilesystem::get_attribute(std::uint64_t id, std::string_view key) {
-    take_file_call_time(id);
     int error = 0;
-    const Handle* open_file = handle(id, error);
+    const Handle* open_file = start_file_call(id, FsCall::get_attribute, error);
     if (open_file == nullptr)
-        return {{}, refused(sim_, FsCall::get_attribute, error)};
-    if ((error = begin_call(FsCall::get_attribute, open_file->mount)) != 0)
         return {{}, error};
     const Inode& inode = inodes_.at(open_file->inode);
     const auto it = inode.attributes.find(key);
@@ -588,12 +579,9 @@ FsResult<std::string> SimFilesystem::get_attribute(std::uint64_t id, std::string
 }
 
 int SimFilesystem::set_attribute(std::uint64_t id, std::string_view key, std::string_view value) {
-    take_file_call_time(id);
     int error = 0;
-    const Handle* open_file = handle(id, error);
+    const Handle* open_file = start_file_call(id, FsCall::set_attribute, error);
     if (open_file == nullptr)
-        return refused(sim_, FsCall::set_attribute, error);
-    if ((error = begin_call(FsCall::set_attribute, open_file->mount)) != 0)
         return error;
     Inode& inode = inodes_.at(open_file->inode);
     inode.attributes[std::string(key)] = std::string(value);
@@ -615,6 +603,13 @@ std::optional<std::vector<std::byte>> SimFilesystem::file(std::string_view name)
     const auto it = entries_.find(name);
     if (it == entries_.end() || inodes_.at(it->second).type != FsEntryType::regular)
         return std::nullopt;
+    return inodes_.at(it->second).bytes.to_vector();
+}
+
+std::optional<CompactBytes> SimFilesystem::file_content(std::string_view name) const {
+    const auto it = entries_.find(name);
+    if (it == entries_.end() || inodes_.at(it->second).type != FsEntryType::regular)
+        return std::nullopt;
     return inodes_.at(it->second).bytes;
 }
 
@@ -633,7 +628,7 @@ std::optional<std::string> SimFilesystem::attribute(std::string_view name,
 void SimFilesystem::put_durable_file(std::string_view name, std::span<const std::byte> bytes) {
     const std::uint64_t id = next_inode_++;
     Inode& inode = inodes_[id];
-    inode.bytes.assign(bytes.begin(), bytes.end());
+    inode.bytes = CompactBytes(bytes);
     inode.durable_bytes = inode.bytes.size();
     used_bytes_ += inode.bytes.size();
     put_durable_entry(name, id);

@@ -75,6 +75,7 @@
 #include <vector>
 
 #include "ferry/protocol/filesystem.h"
+#include "ferry/sim/compact_bytes.h"
 #include "ferry/sim/faults.h"
 
 namespace ferry::sim {
@@ -132,6 +133,8 @@ class SimFilesystem {
     std::vector<std::string> names() const;
     /// A regular file's bytes as readers see them now; none if no such file.
     std::optional<std::vector<std::byte>> file(std::string_view name) const;
+    /// The same, as the disk holds them: a generated payload as its stream.
+    std::optional<CompactBytes> file_content(std::string_view name) const;
     /// The value of a regular file's attribute key as readers see it now;
     /// none if no such file or attribute.
     std::optional<std::string> attribute(std::string_view name, std::string_view key) const;
@@ -156,7 +159,7 @@ class SimFilesystem {
 
     struct Inode {
         FsEntryType type = FsEntryType::regular;
-        std::vector<std::byte> bytes;  ///< in the page cache
+        CompactBytes bytes;  ///< in the page cache
         std::uint64_t durable_bytes = 0;
         std::uint64_t lock_holder = 0;  ///< a handle, 0 = unlocked
         /// Names (readers' and durable), pending changes and open files that
@@ -201,6 +204,9 @@ class SimFilesystem {
 
     // Calls on an open file (SimFsFile), by handle.
     const Handle* handle(std::uint64_t id, int& error) const;
+    /// A call on open file id begins: its time passes, then the handle, or
+    /// none with error set (recorded as refused or failed, as begin_call does).
+    const Handle* start_file_call(std::uint64_t id, FsCall call, int& error);
     FsResult<std::size_t> write(std::uint64_t handle, std::span<const std::byte> bytes);
     FsResult<std::size_t> read_at(std::uint64_t handle, std::uint64_t offset,
                                   std::span<std::byte> buffer);

@@ -1,5 +1,6 @@
 #include "ferry/workloads/ferry_clients.h"
 
+#include <algorithm>
 #include <array>
 #include <memory>
 #include <stdexcept>
@@ -9,9 +10,10 @@
 
 #include "ferry/harness/op_status.h"
 #include "ferry/protocol/buffered_reader.h"
+#include "ferry/protocol/digest.h"
 #include "ferry/protocol/ferry_client.h"
 #include "ferry/protocol/ferry_wire.h"
-#include "ferry/protocol/span_reader.h"
+#include "ferry/sim/compact_bytes_reader.h"
 
 namespace ferry::workloads {
 
@@ -20,10 +22,11 @@ namespace {
 using harness::OpEnd;
 using harness::OpStatus;
 
-class StringSink : public ByteSink {
+/// Keeps what a GET receives, a generated payload as its stream.
+class CompactSink : public ByteSink {
   public:
-    void write(std::span<const std::byte> bytes) override { text.append(as_text(bytes)); }
-    std::string text;
+    void write(std::span<const std::byte> piece) override { bytes.append(piece); }
+    sim::CompactBytes bytes;
 };
 
 /// An expected ERR is the step done; an OK where an ERR was expected is not.
@@ -56,14 +59,14 @@ OpEnd end_for_reply(const std::string& line, bool checked) {
 }
 
 /// An OK to a PUT must acknowledge the size and digest sent.
-OpEnd checked_ack(const OpEnd& ok, std::string_view content) {
+OpEnd checked_ack(const OpEnd& ok, const FerryOp& op) {
     const auto reply = parse_checked_reply(ok.detail);
     const auto* acked = reply ? std::get_if<OkReply>(&*reply) : nullptr;
-    if (acked && acked->number == content.size() && acked->digest == digest_hex(content))
+    if (acked && acked->number == op.content.size() && acked->digest == op.content_digest)
         return ok;
     return {OpStatus::corrupted, 0,
             fmt::format("the server acknowledged {:?} for {} bytes with digest {}", ok.detail,
-                        content.size(), digest_hex(content))};
+                        op.content.size(), op.content_digest)};
 }
 
 /// The request line, whole or a byte at a time with gaps of the world's time.
@@ -150,16 +153,20 @@ OpEnd read_get_reply(BufferedReader& reader, bool checked, FerryOpResult& result
     if (!ok->digest)
         return {OpStatus::protocol_error, 0,
                 fmt::format("GET answered without a digest: {:?}", line)};
-    std::string body(ok->number, '\0');
-    std::size_t got = 0;
-    while (got < body.size()) {
-        const std::size_t n =
-            reader.recv(std::as_writable_bytes(std::span(body.data() + got, body.size() - got)));
+    sim::CompactBytes body;
+    Digest digest;
+    std::vector<std::byte> piece(
+        static_cast<std::size_t>(std::min<std::uint64_t>(ok->number, 64 * 1024)));
+    while (body.size() < ok->number) {
+        const std::size_t want = static_cast<std::size_t>(
+            std::min<std::uint64_t>(piece.size(), ok->number - body.size()));
+        const std::size_t n = reader.recv(std::span(piece).first(want));
         if (n == 0)
-            return {OpStatus::cut, 0, fmt::format("the body ended after {} bytes", got)};
-        got += n;
+            return {OpStatus::cut, 0, fmt::format("the body ended after {} bytes", body.size())};
+        body.append(std::span(piece).first(n));
+        digest.update(std::span(piece).first(n));
     }
-    if (digest_hex(body) != *ok->digest)
+    if (digest.hex() != *ok->digest)
         return {OpStatus::corrupted, 0, "the body does not match its digest"};
     result.got = std::move(body);
     return {};
@@ -303,11 +310,11 @@ OpEnd SequentialClient::perform(const FerryOp& op, FerryOpResult& result) {
                 BufferedReader reader(conn);
                 return read_get_reply(reader, false, result);
             }
-            StringSink sink;
+            CompactSink sink;
             GetOutcome outcome = client().try_get(op.name, sink);
             if (const auto* refusal = std::get_if<Refusal>(&outcome))
                 return {OpStatus::refused, refusal->code, refusal->line};
-            result.got = std::move(sink.text);
+            result.got = std::move(sink.bytes);
             return {};
         }
         case FerryOp::Verb::dir: {
@@ -327,7 +334,7 @@ OpEnd SequentialClient::perform(const FerryOp& op, FerryOpResult& result) {
 }
 
 OpEnd SequentialClient::put(const FerryOp& op) {
-    const SpanReader file(as_bytes(op.content));
+    const sim::CompactBytesReader file(op.content);
     PutOutcome outcome = op.streamed ? put_file(client(), op.name, file,
                                                 [this]() -> FerryClient& { return reconnect(); })
                                      : client().try_put(op.name, file);
@@ -354,8 +361,7 @@ bool SequentialClient::send_dishonest_put(const FerryOp& op) {
         if (op.streamed)
             send_all(conn, op.stream_body());
         else
-            send_all(conn,
-                     std::string_view(op.content).substr(0, op.cut.value_or(op.content.size())));
+            send_all(conn, op.content.prefix(op.cut.value_or(op.content.size())).to_string());
         if (op.cut)
             return true;
         if (!op.junk.empty())
@@ -377,7 +383,7 @@ OpEnd SequentialClient::dishonest_put(const FerryOp& op, FerryOpResult& result) 
         return {OpStatus::ok, 0, fmt::format("abandoned after {} bytes of the body", *op.cut)};
     OpEnd end = raw(op);
     if (end.status == OpStatus::ok && !op.flip_digest && !op.declare)
-        end = checked_ack(end, op.content);
+        end = checked_ack(end, op);
     if (end.status == OpStatus::ok && !op.junk.empty()) {
         // The junk line went unchecked: so does its answer.
         const auto line = recv_line(connection(), header_line_bytes_max);
@@ -461,7 +467,7 @@ void PipelinedClient::write(std::size_t i) {
     sent_[i] = true;
     send_all(*conn_, op.request_line());
     if (op.verb == FerryOp::Verb::put)
-        send_all(*conn_, op.streamed ? op.stream_body() : op.content);
+        send_all(*conn_, op.streamed ? op.stream_body() : op.content.to_string());
 }
 
 void PipelinedClient::run_reader() {
@@ -512,7 +518,7 @@ OpEnd PipelinedClient::read_reply(const FerryOp& op, FerryOpResult& result) {
                 return {OpStatus::cut, 0, "the server closed without a reply"};
             const OpEnd end = end_for_reply(*line, op.verb != FerryOp::Verb::raw);
             return end.status == OpStatus::ok && op.verb == FerryOp::Verb::put
-                       ? checked_ack(end, op.content)
+                       ? checked_ack(end, op)
                        : end;
         }
     }

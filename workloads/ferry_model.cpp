@@ -53,7 +53,7 @@ namespace {
 
 /// One PUT (or the preloaded file) that may have set a name's content.
 struct Write {
-    const std::string* content = nullptr;
+    const sim::CompactBytes* content = nullptr;
     bool preload = false;
     Instant invoked;               ///< for a preload, the run's start
     std::optional<Instant> acked;  ///< when the client got its OK
@@ -72,7 +72,7 @@ class Model {
 
     const std::vector<FerryStep>& steps() const { return steps_; }
     std::optional<Failure> check_reads() const;
-    std::optional<Failure> check_files(const harness::TextTable& stored) const;
+    std::optional<Failure> check_files(const harness::StoredContents& stored) const;
 
   private:
     void index_writes();
@@ -92,19 +92,23 @@ class Model {
     std::optional<Failure> check_get(const FerryStep& step) const;
     std::optional<Failure> check_dir(const FerryStep& step) const;
     std::optional<Failure> wrong_content(const FerryStep* step, const std::string& name,
-                                         const std::string& content, std::string_view what) const;
+                                         const sim::CompactBytes& content,
+                                         std::string_view what) const;
 
     const FerryRunState& state_;
     std::vector<FerryStep> steps_;
     harness::ErrorCauses active_;
     std::vector<Instant> power_losses_;
     std::map<std::string, std::vector<Write>, std::less<>> writes_;
-    std::map<std::string, std::vector<const std::string*>, std::less<>> refused_;
+    std::map<std::string, std::vector<const sim::CompactBytes*>, std::less<>> refused_;
+    std::map<std::string, sim::CompactBytes, std::less<>> preloaded_;
 };
 
 void Model::index_writes() {
-    for (const auto& [name, content] : state_.settings.files)
-        writes_[name].push_back(Write{&content, true, Instant{}, Instant{}});
+    for (const auto& [name, content] : state_.settings.files) {
+        const auto [it, fresh] = preloaded_.insert_or_assign(name, sim::CompactBytes(content));
+        writes_[name].push_back(Write{&it->second, true, Instant{}, Instant{}});
+    }
     for (const FerryStep& step : steps_) {
         if (step.op->verb != FerryOp::Verb::put)
             continue;
@@ -185,12 +189,12 @@ namespace {
 /// Why content under name is not allowed: a refused upload kept, an old
 /// upload come back, or bytes no upload of that name sent.
 std::optional<Failure> Model::wrong_content(const FerryStep* step, const std::string& name,
-                                            const std::string& content,
+                                            const sim::CompactBytes& content,
                                             std::string_view what) const {
     const std::string who = step ? harness::describe_op(*step->record) + ": " : "";
     const auto refused = refused_.find(name);
     if (refused != refused_.end()) {
-        for (const std::string* r : refused->second) {
+        for (const sim::CompactBytes* r : refused->second) {
             if (*r == content) {
                 return Failure{FailureKind::kept_refused, fmt::format("{} a refused upload", what),
                                fmt::format("{}{} {} ({} bytes), an upload the server refused "
@@ -288,7 +292,7 @@ std::optional<Failure> Model::check_reads() const {
     return std::nullopt;
 }
 
-std::optional<Failure> Model::check_files(const harness::TextTable& stored) const {
+std::optional<Failure> Model::check_files(const harness::StoredContents& stored) const {
     for (const auto& [name, content] : stored) {
         const auto writes = writes_.find(name);
         bool allowed = false;
@@ -319,13 +323,13 @@ std::optional<Failure> Model::check_files(const harness::TextTable& stored) cons
 }  // namespace
 
 std::optional<Failure> check_ferry_run(const FerryRunState& state,
-                                       const std::vector<harness::TextTable>& stored,
+                                       const std::vector<harness::StoredContents>& stored,
                                        const harness::FaultPlan& faults, bool finished) {
     const std::vector<OpRecord> records = state.history.records();
     const Model model(state, records, faults);
     if (auto failure = model.check_reads())
         return failure;
-    for (const harness::TextTable& files : stored) {
+    for (const harness::StoredContents& files : stored) {
         if (auto failure = model.check_files(files))
             return failure;
     }

@@ -23,7 +23,7 @@ namespace ferry::workloads {
 /// stored: the server's files at each point the model checks them (as the
 /// run left them; after a power loss and a restart).
 std::optional<harness::Failure> check_ferry_run(const FerryRunState& state,
-                                                const std::vector<harness::TextTable>& stored,
+                                                const std::vector<harness::StoredContents>& stored,
                                                 const harness::FaultPlan& faults, bool finished);
 
 }  // namespace ferry::workloads

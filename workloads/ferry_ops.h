@@ -12,6 +12,7 @@
 
 #include "ferry/harness/workload_case.h"
 #include "ferry/protocol/clock.h"
+#include "ferry/sim/compact_bytes.h"
 
 namespace ferry::workloads {
 
@@ -19,7 +20,8 @@ struct FerryOp {
     enum class Verb { put, get, dir, raw };
     Verb verb = Verb::dir;
     std::string name;                         ///< put, get
-    std::string content;                      ///< put: the bytes of the file
+    sim::CompactBytes content;                ///< put: the bytes of the file
+    std::string content_digest;               ///< put: their digest, 32 hex digits
     std::optional<int> expect_error;          ///< the ERR code the step must get
     std::optional<unsigned> flip_digest;      ///< put: this hex digit of the digest is wrong
     std::optional<std::uint64_t> declare;     ///< put: the size the line declares

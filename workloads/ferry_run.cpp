@@ -85,15 +85,15 @@ void FerryRun::start() {
 }
 
 std::optional<harness::Failure> FerryRun::check(const harness::FaultPlan& faults, bool finished) {
-    std::vector<harness::TextTable> stored;
+    std::vector<harness::StoredContents> stored;
     if (auto at_end = state_.world.files_at_end())
         stored.push_back(std::move(*at_end));
-    stored.push_back(harness::read_stored_files(state_.world.store()));
+    stored.push_back(harness::read_stored_contents(state_.world.store()));
     return check_ferry_run(state_, stored, faults, finished);
 }
 
-std::optional<harness::TextTable> FerryRun::files() {
-    return harness::read_stored_files(state_.world.store());
+std::optional<harness::StoredContents> FerryRun::files() {
+    return harness::read_stored_contents(state_.world.store());
 }
 
 }  // namespace ferry::workloads

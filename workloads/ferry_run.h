@@ -20,7 +20,7 @@ class FerryRun final : public harness::WorkloadRun {
 
     const harness::History& history() const override { return state_.history; }
     std::optional<harness::Failure> check(const harness::FaultPlan& faults, bool finished) override;
-    std::optional<harness::TextTable> files() override;
+    std::optional<harness::StoredContents> files() override;
 
   private:
     void preload();

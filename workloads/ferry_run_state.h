@@ -15,6 +15,7 @@
 #include "ferry/harness/world.h"
 #include "ferry/protocol/accept_loop.h"
 #include "ferry/protocol/store.h"
+#include "ferry/sim/compact_bytes.h"
 #include "ferry/workloads/ferry_ops.h"
 
 namespace ferry::workloads {
@@ -37,7 +38,7 @@ struct FerrySettings {
 /// What an operation got back, beside its OpRecord.
 struct FerryOpResult {
     std::optional<std::size_t> record;             ///< its history record, once invoked
-    std::optional<std::string> got;                ///< GET: the bytes received
+    std::optional<sim::CompactBytes> got;          ///< GET: the bytes received
     std::optional<std::vector<FileInfo>> listing;  ///< DIR
     /// PUT with junk: how the junk line was answered (refused 400 is right).
     std::optional<std::pair<harness::OpStatus, int>> junk_reply;

@@ -77,7 +77,7 @@ class NaiveRun final : public WorkloadRun {
 
     const History& history() const override { return history_; }
     std::optional<Failure> check(const FaultPlan& faults, bool finished) override;
-    std::optional<TextTable> files() override { return read_stored_files(world_.store()); }
+    std::optional<StoredContents> files() override { return read_stored_contents(world_.store()); }
 
   private:
     void run_client(std::size_t client);

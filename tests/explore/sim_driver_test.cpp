@@ -53,9 +53,9 @@ const harness::OpRecord& the_put(const RunResult& result) {
 
 /// The bytes of name among the server's files; none if it has no such file.
 std::optional<std::string> stored(const RunResult& result, std::string_view name) {
-    for (const auto& [file, content] : result.files.value_or(harness::TextTable{})) {
+    for (const auto& [file, content] : result.files.value_or(harness::StoredContents{})) {
         if (file == name)
-            return content;
+            return content.to_string();
     }
     return std::nullopt;
 }
