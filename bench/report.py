@@ -5,10 +5,12 @@ does, in one table, each side measured in the same process, back to back:
   ferry put / raw loopback into a file    target >= 0.95
   ferry put with PUT / raw into a file    the form before PUTS (two reads)
   ferry get / raw loopback from a file    target >= 0.95
+  ferry get / raw from a file, hashing    the same work: the receiver checks
   ferry put / raw loopback, memory only   (the ceiling: nothing written)
   simulated 256 MiB / raw loopback        the simulator against the real thing
 
-then the server's peak RSS during a 1 GiB upload, its RSS per idle and per
+then a simulated 1 GiB upload and download (time and peak RSS), the
+server's peak RSS during a real 1 GiB upload, its RSS per idle and per
 active connection, and ferry serve under 300
 slow clients (a fresh client's put + get, 1,000 uploads verified).
 
@@ -32,6 +34,8 @@ RATIOS = [
      "BM_RawLoopbackIntoFile256MiB"),
     ("ferry get / raw loopback from a file", 0.95, "BM_RealGet256MiB",
      "BM_RawLoopbackFromFile256MiB"),
+    ("ferry get / raw from a file, hashing", None, "BM_RealGet256MiB",
+     "BM_RawLoopbackFromFileHashed256MiB"),
     ("ferry put with PUT (before PUTS) / raw", None, "BM_RealPutClassic256MiB",
      "BM_RawLoopbackIntoFile256MiB"),
     ("ferry put / raw loopback, memory only", None, "BM_RealPut256MiB", "BM_RawLoopback256MiB"),
@@ -119,6 +123,9 @@ def main():
     sim_ratio = sim_bulk_ratio(args.bench, args.rounds)
     print(f"medians of {args.rounds} rounds, wall-clock throughput")
     print_ratio_table(rates, sim_ratio)
+    for result in run(args.bench, "^BM_SimBulk1GiB").values():
+        print(f"simulated 1 GiB PUTS and GET: {wall_seconds(result) * 1000:.0f} ms, "
+              f"peak RSS {result['peak_rss_mib']:.1f} MiB (target < 64)")
     for result in run(args.bench, "BM_ServerPeakRss1GiB").values():
         print(f"server peak RSS during a 1 GiB upload: {result['server_peak_rss_MiB']:.1f} MiB")
     for result in run(args.bench, "BM_ServerRssPerConnection").values():

@@ -10,6 +10,9 @@
 //     the bytes), the form clients used before PUTS.
 //   BM_RealGet256MiB against BM_RawLoopbackFromFile256MiB: a download of a
 //     file on that filesystem to a receiver that keeps nothing.
+//   BM_RawLoopbackFromFileHashed256MiB: the same download with the receiver
+//     hashing what it gets, as a download that verifies its bytes must (ferry
+//     get checks the digest of every byte it receives).
 //   BM_RawLoopback256MiB: memory to memory, writing nothing: this machine's
 //     loopback, the ceiling of both.
 //
@@ -292,32 +295,54 @@ void BM_RawLoopbackIntoFile256MiB(benchmark::State& state) {
         });
 }
 
-/// What ferry get does at the least: a file on that filesystem sent over
-/// loopback (sendfile) to a receiver that keeps nothing.
-void BM_RawLoopbackFromFile256MiB(benchmark::State& state) {
+/// A file on that filesystem sent over loopback with sendfile, as ferry get's
+/// server sends it.
+void send_file_over(int fd, const std::filesystem::path& path) {
+    const int file = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+    if (file < 0)
+        fail("open");
+    off_t offset = 0;
+    while (static_cast<std::size_t>(offset) < payload_bytes) {
+        const ssize_t n =
+            ::sendfile(fd, file, &offset, payload_bytes - static_cast<std::size_t>(offset));
+        if (n <= 0 && errno != EINTR)
+            fail("sendfile");
+    }
+    ::close(file);
+}
+
+/// Downloads of a file on the store's filesystem, sent with sendfile, to
+/// receive(fd, chunk_bytes), which returns the bytes it received.
+template <typename Receive>
+void raw_downloads(benchmark::State& state, Receive receive) {
     const auto chunk_bytes = static_cast<std::size_t>(state.range(0));
     ScratchDir dir;
     const std::filesystem::path path = dir.path() / "raw-from.bin";
     write_payload(path);
     raw_transfers(
-        state,
-        [&](int fd) {
-            const int file = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-            if (file < 0)
-                fail("open");
-            off_t offset = 0;
-            while (static_cast<std::size_t>(offset) < payload_bytes) {
-                const ssize_t n =
-                    ::sendfile(fd, file, &offset, payload_bytes - static_cast<std::size_t>(offset));
-                if (n <= 0 && errno != EINTR)
-                    fail("sendfile");
-            }
-            ::close(file);
-        },
-        [&](int fd) {
-            return receive_all(fd, chunk_bytes,
-                               [](auto piece) { benchmark::DoNotOptimize(piece.data()); });
-        });
+        state, [&](int fd) { send_file_over(fd, path); },
+        [&](int fd) { return receive(fd, chunk_bytes); });
+}
+
+/// What ferry get does at the least: a file on that filesystem sent over
+/// loopback (sendfile) to a receiver that keeps nothing.
+void BM_RawLoopbackFromFile256MiB(benchmark::State& state) {
+    raw_downloads(state, [](int fd, std::size_t chunk_bytes) {
+        return receive_all(fd, chunk_bytes,
+                           [](auto piece) { benchmark::DoNotOptimize(piece.data()); });
+    });
+}
+
+/// The same with the receiver checking what it got, as any download that
+/// verifies its bytes must: it hashes them (ferry's digest, XXH3-128).
+void BM_RawLoopbackFromFileHashed256MiB(benchmark::State& state) {
+    raw_downloads(state, [](int fd, std::size_t chunk_bytes) {
+        Digest digest;
+        const std::uint64_t received =
+            receive_all(fd, chunk_bytes, [&](auto piece) { digest.update(piece); });
+        benchmark::DoNotOptimize(digest.hex());
+        return received;
+    });
 }
 
 /// ferry get of a 256 MiB file the server's DiskStore holds (on tmpfs), into
@@ -405,6 +430,7 @@ BENCHMARK(BM_RawLoopback256MiB)->Apply(chunk_sizes);
 BENCHMARK(BM_RawLoopbackIntoFile256MiB)->Apply(chunk_sizes);
 BENCHMARK(BM_RealGet256MiB)->Apply(chunk_sizes);
 BENCHMARK(BM_RawLoopbackFromFile256MiB)->Apply(chunk_sizes);
+BENCHMARK(BM_RawLoopbackFromFileHashed256MiB)->Apply(chunk_sizes);
 BENCHMARK(BM_RealPut256MiBNullStore)->Apply(chunk_sizes);
 BENCHMARK(BM_TmpfsWrite256MiB)->Apply(chunk_sizes);
 BENCHMARK(BM_DigestPass256MiB)->Apply(chunk_sizes);
