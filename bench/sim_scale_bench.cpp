@@ -11,24 +11,30 @@
 // run one N alone, --benchmark_filter=BM_SimScale/10000, for that N's peak;
 // target < 400 MiB).
 //
+//   BM_SimScaleInWaves/N the same N clients in waves of 100: client i waits
+//                   i / 100 virtual seconds before its put, so about 100 are
+//                   live at once. The simulator's structures (timers, trace,
+//                   disk, model) hold all N; only the live working set is
+//                   that of 100 clients. Set beside BM_SimScale, it tells the
+//                   simulator's own growth from the cache's.
+//
 // Measured on the 2-core VM (RelWithDebInfo; medians of five in one run of
-//   build/bench/ferry_bench --benchmark_filter='BM_SimScale/(100|1000|10000)/'
+//   build/bench/ferry_bench --benchmark_filter='BM_SimScale(InWaves)?/(100|1000|10000)/'
 //       --benchmark_repetitions=5
-// with another build running beside it; 10,000 is one run per repetition, the
-// first of them cold): CPU per client 38 us at 100 clients, 71 at 1,000, 72 at
-// 10,000 (peak RSS 383 MiB); 3,000 (another run) 74. A cold 10,000 alone
-// takes 0.96 CPU-s (0.35 of it system time; 93,000 page faults). Events per
-// client are 72 (PUTS and the one-pass GET). Before the disk counted its
-// files' references, every close, rename, unlink and directory sync scanned
-// or copied the whole directory: 81 us at 100, 1,290 at 1,000, and 10,000
-// did not finish in minutes. What still grows is the cost of an event, and
-// only from 100 to 1,000 (1.9x; 1,000 to 10,000 is 1.03x): perf (cpu-clock
-// only: this VM exposes no cache or TLB counters) finds no function that
-// grows alone; the simulator, protocol and check all take about twice as long
-// per client, as 100 clients' live state (~4 MiB: two 8 KiB stack tops and
-// ~22 KiB of heap each) stops fitting the 2 MiB L2 and 20,000 fibers touched
-// in the scheduler's random order miss in cache and TLB at every switch.
-// (Before the last merges, with 62 events a client: 7.6, 26, 34, 57 us.)
+// ): all at once, CPU per client 38 us at 100 clients, 61 at 1,000 and 76 at
+// 10,000 (2.0x), peak RSS 327 MiB at 10,000; in waves 29, 37 and 48 us
+// (1.7x; 1.35x in another run). The machine's speed swings by 1.5x from
+// minute to minute, so only ratios within one run mean anything. Events per
+// client are 72 at every N: the work does not grow. What does is the cost of
+// an event once thousands of clients are live at once: perf (cpu-clock only,
+// this VM exposes no cache or TLB counters) finds no function that grows
+// alone; the simulator, the protocol and the check all slow down together as
+// the live state (~33 KiB a client: two fibers' stack tops, their
+// connections and buffers) outgrows the 2 MiB L2, and the scheduler's random
+// choice of the next fiber misses in cache and TLB at every switch.
+// Before the disk counted its files' references, every close, rename, unlink
+// and directory sync scanned the whole directory: 81 us at 100 clients, 1,290
+// at 1,000, and 10,000 did not finish in minutes.
 
 #include <sys/resource.h>
 
@@ -64,16 +70,29 @@ harness::RunSpec clients_put_and_get(std::size_t clients) {
     return spec;
 }
 
+/// The same clients in waves of wave_size: client i's put waits (i / wave_size)
+/// virtual seconds, long after the wave before it has finished, so about
+/// wave_size clients are live at once however many there are in all. The
+/// work and the simulator's data structures are those of
+/// clients_put_and_get(clients); only the live state is that of wave_size.
+harness::RunSpec clients_in_waves(std::size_t clients, std::size_t wave_size) {
+    harness::RunSpec spec = clients_put_and_get(clients);
+    for (std::size_t i = 0; i < clients; ++i) {
+        const std::uint64_t pause_ms = static_cast<std::uint64_t>(i / wave_size) * 1000;
+        if (pause_ms > 0)
+            harness::set_param(spec.work.clients[i].ops.front().params, "pause_ms", pause_ms);
+    }
+    return spec;
+}
+
 double peak_rss_mib() {
     rusage usage{};
     getrusage(RUSAGE_SELF, &usage);
     return static_cast<double>(usage.ru_maxrss) / 1024.0;  // ru_maxrss is in KiB
 }
 
-void BM_SimScale(benchmark::State& state) {
-    const auto clients = static_cast<std::size_t>(state.range(0));
+void run_and_count(benchmark::State& state, const harness::RunSpec& spec, std::size_t clients) {
     const harness::Workload& ferry = scale_workload();
-    const harness::RunSpec spec = clients_put_and_get(clients);
     harness::SimDriverOptions options;
     options.full_report = false;  // as exploration runs it: no copy of every file
     std::uint64_t events = 0;
@@ -96,10 +115,27 @@ void BM_SimScale(benchmark::State& state) {
     state.counters["peak_rss_mib"] = peak_rss_mib();
 }
 
+void BM_SimScale(benchmark::State& state) {
+    const auto clients = static_cast<std::size_t>(state.range(0));
+    run_and_count(state, clients_put_and_get(clients), clients);
+}
+
+void BM_SimScaleInWaves(benchmark::State& state) {
+    const auto clients = static_cast<std::size_t>(state.range(0));
+    run_and_count(state, clients_in_waves(clients, 100), clients);
+}
+
 BENCHMARK(BM_SimScale)
     ->Arg(100)
     ->Arg(1000)
     ->Arg(3000)
+    ->Arg(10000)
+    ->Unit(benchmark::kMillisecond)
+    ->MeasureProcessCPUTime();
+
+BENCHMARK(BM_SimScaleInWaves)
+    ->Arg(100)
+    ->Arg(1000)
     ->Arg(10000)
     ->Unit(benchmark::kMillisecond)
     ->MeasureProcessCPUTime();
