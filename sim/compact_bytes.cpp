@@ -12,8 +12,9 @@ namespace ferry::sim {
 
 namespace {
 
-/// x86-64 gets an AVX2 clone of the generator, chosen at load time where the
-/// CPU has it (the same bytes either way).
+/// x86-64 gets AVX-512 and AVX2 clones of the generator, chosen at load time
+/// by what the CPU has (the same bytes either way; AVX-512 has the 64-bit
+/// multiply the mix needs).
 #if defined(__x86_64__)
 #define FERRY_AVX2_CLONE __attribute__((target_clones("arch=x86-64-v4", "avx2", "default")))
 #else
@@ -242,6 +243,11 @@ void CompactBytes::truncate(std::uint64_t size) {
         runs_.resize(keep);
     }
     size_ = size;
+    if (size_ == 0) {
+        *this = CompactBytes();  // what comes next may be another stream
+    } else if (size_ < 16 && !state_) {
+        looked_for_stream_ = false;  // the first 16 bytes may yet name a stream
+    }
 }
 
 CompactBytes CompactBytes::prefix(std::uint64_t size) const {

@@ -11,6 +11,7 @@
 // write, a literal file) are kept as they are, so nothing is lost: only the
 // representation changes, never what read() returns.
 
+#include <algorithm>
 #include <cstddef>
 #include <cstdint>
 #include <optional>

@@ -155,8 +155,11 @@ OpEnd read_get_reply(BufferedReader& reader, bool checked, FerryOpResult& result
                 fmt::format("GET answered without a digest: {:?}", line)};
     sim::CompactBytes body;
     Digest digest;
+    // Asks for up to 1 MiB a recv, more than any receive window the faults
+    // draw, so the simulated recv takes what it would take into the whole
+    // body (the same choices), without holding a large body whole.
     std::vector<std::byte> piece(
-        static_cast<std::size_t>(std::min<std::uint64_t>(ok->number, 64 * 1024)));
+        static_cast<std::size_t>(std::min<std::uint64_t>(ok->number, 1024 * 1024)));
     while (body.size() < ok->number) {
         const std::size_t want = static_cast<std::size_t>(
             std::min<std::uint64_t>(piece.size(), ok->number - body.size()));

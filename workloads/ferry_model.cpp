@@ -70,6 +70,10 @@ class Model {
         index_writes();
     }
 
+    // Writes point into preloaded_: a copy would point into the original's.
+    Model(const Model&) = delete;
+    Model& operator=(const Model&) = delete;
+
     const std::vector<FerryStep>& steps() const { return steps_; }
     std::optional<Failure> check_reads() const;
     std::optional<Failure> check_files(const harness::StoredContents& stored) const;

@@ -112,6 +112,63 @@ TEST(CompactBytes, TruncateAndZerosKeepWhatReadReturns) {
     EXPECT_EQ(compact.literal_bytes(), 0u);
 }
 
+/// One random edit of compact and of plain alike: the stream where it goes
+/// on, the stream or another at a wrong position, literal bytes, zeros or a
+/// truncation.
+void random_edit(PrngDecisions& prng, CompactBytes& compact, std::vector<std::byte>& plain) {
+    const std::size_t n = prng.choose(3) == 0 ? prng.between(1, 20) : prng.between(1, 3000);
+    std::vector<std::byte> bytes(n);
+    switch (prng.choose(6)) {
+        case 0:
+        case 1:
+            fill_generated(11, plain.size(), bytes);  // the stream, going on
+            break;
+        case 2:
+            fill_generated(prng.choose(2) == 0 ? 11 : 12, prng.choose(5000), bytes);
+            break;
+        case 3:
+            for (std::byte& b : bytes)
+                b = static_cast<std::byte>(prng.choose(256));
+            break;
+        case 4:
+            compact.append_zeros(n);
+            plain.resize(plain.size() + n, std::byte{0});
+            return;
+        case 5: {
+            const std::size_t size = prng.choose(plain.size() + 1);
+            compact.truncate(size);
+            plain.resize(size);
+            return;
+        }
+    }
+    compact.append(bytes);
+    plain.insert(plain.end(), bytes.begin(), bytes.end());
+}
+
+TEST(CompactBytes, AnyEditsReadBackAsPlainBytesWould) {
+    for (std::uint64_t seed = 1; seed <= 300; ++seed) {
+        PrngDecisions prng(seed);
+        CompactBytes compact;
+        std::vector<std::byte> plain;
+        for (int step = 0; step < 30; ++step) {
+            random_edit(prng, compact, plain);
+            ASSERT_EQ(compact.size(), plain.size()) << "seed " << seed << " step " << step;
+        }
+        ASSERT_EQ(compact.to_vector(), plain) << "seed " << seed;
+        const std::uint64_t at = prng.choose(plain.size() + 1);
+        std::vector<std::byte> window(prng.between(1, 5000));
+        const std::size_t got = compact.read(at, window);
+        ASSERT_EQ(got, std::min<std::size_t>(window.size(), plain.size() - at)) << "seed " << seed;
+        ASSERT_TRUE(std::equal(window.begin(), window.begin() + static_cast<std::ptrdiff_t>(got),
+                               plain.begin() + static_cast<std::ptrdiff_t>(at)))
+            << "seed " << seed;
+        // Equal to the same bytes however they are held, and to nothing else.
+        ASSERT_EQ(compact, CompactBytes(plain)) << "seed " << seed;
+        const CompactBytes stream = CompactBytes::generated(11, plain.size());
+        ASSERT_EQ(compact == stream, plain == stream.to_vector()) << "seed " << seed;
+    }
+}
+
 TEST(CompactBytes, AGigabyteOfStreamCostsNoMemory) {
     CompactBytes compact;
     std::vector<std::byte> piece(64 * 1024);
