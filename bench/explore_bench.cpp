@@ -24,7 +24,17 @@
 //                                    independent explorations
 //   BM_SpinCeiling/threads:N         N threads of pure arithmetic, no memory:
 //                                    what the machine gives two cores at all
-//                                    (bench/sim_report.py prints the ratios)
+//   BM_MemoryCeiling/threads:N       N threads each chasing pointers through
+//                                    a private 8 MiB (past L2, within L3):
+//                                    what it gives two threads that wait on
+//                                    memory
+//   BM_CopyCeiling/threads:N         N threads each copying a private 1 MiB
+//                                    buffer (within L2) over and over: what it
+//                                    gives two threads that move bytes, as a
+//                                    simulation's segments, buffers and
+//                                    allocations do
+//                                    (bench/sim_report.py --scaling prints
+//                                    the ratios)
 
 #include <sys/wait.h>
 #include <unistd.h>
@@ -36,15 +46,18 @@
 #include <bit>
 #include <chrono>
 #include <cstdint>
+#include <cstring>
 #include <stdexcept>
 #include <string>
 #include <string_view>
 #include <thread>
+#include <utility>
 #include <vector>
 
 #include "ferry/harness/explore.h"
 #include "ferry/harness/run_text.h"
 #include "ferry/harness/sim_driver.h"
+#include "ferry/sim/decisions.h"
 #include "ferry/workloads/builtin.h"
 
 namespace ferry::bench {
@@ -307,6 +320,70 @@ void BM_SpinCeiling(benchmark::State& state) {
         static_cast<double>(steps * threads), benchmark::Counter::kIsIterationInvariantRate);
 }
 
+/// A cycle through all of slots visiting them in an order drawn from seed:
+/// next[i] is the slot after i.
+std::vector<std::uint32_t> random_cycle(std::size_t slots, std::uint64_t seed) {
+    std::vector<std::uint32_t> order(slots);
+    for (std::size_t i = 0; i < slots; ++i)
+        order[i] = static_cast<std::uint32_t>(i);
+    sim::PrngDecisions prng(seed);
+    for (std::size_t i = slots - 1; i > 0; --i)
+        std::swap(order[i], order[prng.choose(i + 1)]);
+    std::vector<std::uint32_t> next(slots);
+    for (std::size_t i = 0; i < slots; ++i)
+        next[order[i]] = order[(i + 1) % slots];
+    return next;
+}
+
+void BM_MemoryCeiling(benchmark::State& state) {
+    const auto threads = static_cast<std::size_t>(state.range(0));
+    constexpr std::size_t slots = 8 * 1024 * 1024 / sizeof(std::uint32_t);
+    constexpr std::uint64_t steps = 20'000'000;
+    std::vector<std::vector<std::uint32_t>> cycles;
+    for (std::size_t t = 0; t < threads; ++t)
+        cycles.push_back(random_cycle(slots, t + 1));
+    for (auto _ : state) {
+        std::vector<std::thread> chasers;
+        for (std::size_t t = 0; t < threads; ++t) {
+            chasers.emplace_back([&cycle = cycles[t]] {
+                std::uint32_t at = 0;
+                for (std::uint64_t i = 0; i < steps; ++i)
+                    at = cycle[at];
+                benchmark::DoNotOptimize(at);
+            });
+        }
+        for (std::thread& chaser : chasers)
+            chaser.join();
+    }
+    state.counters["loads_per_s"] = benchmark::Counter(
+        static_cast<double>(steps * threads), benchmark::Counter::kIsIterationInvariantRate);
+}
+
+void BM_CopyCeiling(benchmark::State& state) {
+    const auto threads = static_cast<std::size_t>(state.range(0));
+    constexpr std::size_t buffer_bytes = 1024 * 1024;
+    constexpr std::size_t copies = 2048;
+    for (auto _ : state) {
+        std::vector<std::thread> copiers;
+        for (std::size_t t = 0; t < threads; ++t) {
+            copiers.emplace_back([] {
+                std::vector<char> from(buffer_bytes, 1);
+                std::vector<char> to(buffer_bytes);
+                for (std::size_t i = 0; i < copies; ++i) {
+                    std::memcpy(to.data(), from.data(), buffer_bytes);
+                    from[i % buffer_bytes] = to[(i * 7) % buffer_bytes];
+                }
+                benchmark::DoNotOptimize(to.data());
+            });
+        }
+        for (std::thread& copier : copiers)
+            copier.join();
+    }
+    state.counters["bytes_per_s"] =
+        benchmark::Counter(static_cast<double>(buffer_bytes * copies * threads),
+                           benchmark::Counter::kIsIterationInvariantRate);
+}
+
 BENCHMARK(BM_ExploreNaiveFindsChapterBugs)->Unit(benchmark::kMillisecond)->Iterations(1);
 BENCHMARK(BM_ExploreFerryAllFaults)->Arg(20'000)->Unit(benchmark::kMillisecond)->Iterations(3);
 BENCHMARK(BM_ExploreFerryCalm)->Arg(20'000)->Unit(benchmark::kMillisecond)->Iterations(3);
@@ -324,6 +401,20 @@ BENCHMARK(BM_ExploreJobs)
     ->UseRealTime();
 BENCHMARK(BM_ExploreTwoProcesses)->Unit(benchmark::kMillisecond)->Iterations(1)->UseManualTime();
 BENCHMARK(BM_SpinCeiling)
+    ->ArgName("threads")
+    ->Arg(1)
+    ->Arg(2)
+    ->Unit(benchmark::kMillisecond)
+    ->Iterations(1)
+    ->UseRealTime();
+BENCHMARK(BM_MemoryCeiling)
+    ->ArgName("threads")
+    ->Arg(1)
+    ->Arg(2)
+    ->Unit(benchmark::kMillisecond)
+    ->Iterations(1)
+    ->UseRealTime();
+BENCHMARK(BM_CopyCeiling)
     ->ArgName("threads")
     ->Arg(1)
     ->Arg(2)

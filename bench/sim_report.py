@@ -6,9 +6,12 @@ explorer's (issue 5), each pair measured in one run of ferry_bench:
     it is than BM_RealLoopbackPut2KiB (target >= 20);
   - BM_SimBulk256MiB against BM_RawLoopback256MiB/65536 (target >= 1);
   - BM_SimStall300s wall time (target < 50 ms);
-  - BM_ExploreFerryAllFaults runs/s (target >= 50,000).
+  - BM_ExploreFerryAllFaults runs/s (target >= 50,000);
+  - with --scaling, what a second core gives: `ferry explore --jobs 2`
+    against --jobs 1 (target >= 1.8), two single-job processes side by side,
+    and the machine's ceilings for arithmetic, memory latency and copying.
 
-    bench/sim_report.py BUILD_DIR/bench/ferry_bench [--rounds N]
+    bench/sim_report.py BUILD_DIR/bench/ferry_bench [--rounds N] [--scaling]
 
 This machine's speed swings from minute to minute, and the two sides of a
 ratio swing independently, so it runs N rounds (one process each, the pair
@@ -48,11 +51,40 @@ def find(results, prefix):
     raise KeyError(prefix)
 
 
+SCALING = [
+    # (label, benchmark prefix, counter): two against one, in one process run
+    ("explore --jobs 2 / --jobs 1", "BM_ExploreJobs/jobs:", "runs_per_s"),
+    ("arithmetic, 2 threads / 1", "BM_SpinCeiling/threads:", "steps_per_s"),
+    ("pointer chasing, 2 threads / 1", "BM_MemoryCeiling/threads:", "loads_per_s"),
+    ("copying in L2, 2 threads / 1", "BM_CopyCeiling/threads:", "bytes_per_s"),
+]
+
+
+def print_scaling(bench, rounds):
+    ratios = {label: [] for label, _, _ in SCALING}
+    ratios["two processes / --jobs 1"] = []
+    for _ in range(rounds):
+        results = run(bench, "^BM_ExploreJobs|^BM_ExploreTwoProcesses|Ceiling")
+        for label, prefix, counter in SCALING:
+            one = find(results, prefix + "1")[counter]
+            ratios[label].append(find(results, prefix + "2")[counter] / one)
+            if prefix == "BM_ExploreJobs/jobs:":
+                two = find(results, "BM_ExploreTwoProcesses")["runs_per_s"]
+                ratios["two processes / --jobs 1"].append(two / one)
+    print(f"a second core, median of {rounds} rounds (lowest in brackets):")
+    for label, values in ratios.items():
+        print(f"  {label:<32} {statistics.median(values):>6.2f} ({min(values):.2f})")
+
+
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("bench")
     parser.add_argument("--rounds", type=int, default=5)
+    parser.add_argument("--scaling", action="store_true")
     args = parser.parse_args()
+    if args.scaling:
+        print_scaling(args.bench, args.rounds)
+        return
 
     rows = []
     for round_number in range(1, args.rounds + 1):
