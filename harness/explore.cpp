@@ -40,7 +40,8 @@ RunSpec explore_case(const Workload& workload, const ExploreOptions& options,
         return spec;
     }
     spec.work = workload.draw(rng, options.draw);
-    const FaultDrawBounds bounds{options.draw.chunk_bytes, workload.bytes_in_play(spec.work)};
+    const FaultDrawBounds bounds{options.draw.chunk_bytes, workload.bytes_in_play(spec.work),
+                                 options.draw.size_max};
     spec.faults = draw_fault_plan(rng, options.faults & workload.relevant_knobs(), bounds);
     return spec;
 }

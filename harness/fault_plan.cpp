@@ -547,12 +547,18 @@ const Declaration<Latency> slow_disk_knob{
             p.disk.call_latency_ms_max = v.max_ms;
         },
     .draw =
-        [](DecisionSource& s, const Bounds&) {
+        [](DecisionSource& s, const Bounds& b) {
             // Up to a network latency's worth, so that one request's calls
-            // land between another's. No more: an upload of a byte a frame
-            // makes thousands of writes, and a disk that takes several
-            // seconds over them times its clients out, as a real one would.
-            return Latency{0, s.between(1, 2)};
+            // land between another's. No more: a request makes up to a
+            // call per byte of its payload (an upload of a byte a frame, a
+            // read cut to a byte), and their waits add up; a disk that takes
+            // longer than the clients' timeouts over them times them out, as
+            // a real one would, with no bug to find. So the waits of the
+            // largest payload's calls stay within 10 s, a third of them.
+            const std::uint64_t max = s.between(1, 2);
+            if (b.op_bytes_max == 0)
+                return Latency{0, max};
+            return Latency{0, std::min<std::uint64_t>(max, 10'000 / (b.op_bytes_max + 64))};
         },
     .words =
         [](const Latency& v) {

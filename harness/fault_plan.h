@@ -35,6 +35,9 @@ struct FaultDrawBounds {
     /// About the most bytes one connection moves in the run: where byte
     /// offsets (a reset, a stall) can strike, and what a disk must hold.
     std::uint64_t bytes_in_play = 0;
+    /// The largest payload one operation may move (0 = not known): a request
+    /// may make a disk call per byte of it (one-byte frames, short reads).
+    std::uint64_t op_bytes_max = 0;
 };
 
 /// Why an operation may fail under a fault, for the rule of which errors

@@ -94,9 +94,10 @@ inline rc::Gen<harness::RunSpec> gen_run(std::string_view workload_name, harness
         spec.workload = name;
         RapidcheckDecisions picks;
         spec.work = workload.draw(picks, draw);
-        spec.faults = *gen_faults(
-            enabled & workload.relevant_knobs(),
-            harness::FaultDrawBounds{draw.chunk_bytes, workload.bytes_in_play(spec.work)});
+        spec.faults =
+            *gen_faults(enabled & workload.relevant_knobs(),
+                        harness::FaultDrawBounds{draw.chunk_bytes,
+                                                 workload.bytes_in_play(spec.work), draw.size_max});
         spec.seed = *rc::gen::inRange<std::uint64_t>(1, 1 << 20);
         spec.choices = (*gen_schedule()).choices;
         return spec;

@@ -4,12 +4,14 @@
 // keeping the digest of a file without one, an upload of the same size
 // replacing it).
 
+#include <algorithm>
 #include <set>
 #include <stdexcept>
 #include <string>
 
 #include <gtest/gtest.h>
 
+#include "ferry/harness/fault_plan.h"
 #include "ferry/harness/run_text.h"
 #include "ferry/harness/sim_driver.h"
 #include "ferry/harness/workload_case.h"
@@ -37,6 +39,30 @@ RunSpec race_spec(std::uint64_t seed) {
 
 RunResult run(const RunSpec& spec, std::vector<std::uint64_t>* record = nullptr) {
     return harness::run_on_sim(workloads::builtin_workload("ferry"), spec, {.record = record});
+}
+
+/// The most each call waits in slow_disk plans drawn with these bounds; 0
+/// when none of 300 draws had it on.
+std::uint64_t drawn_slow_disk_max(std::uint64_t op_bytes_max) {
+    const harness::KnobSet slow_disk_only = *harness::parse_knob_list("slow_disk");
+    std::uint64_t most = 0;
+    for (std::uint64_t seed = 1; seed <= 300; ++seed) {
+        sim::PrngDecisions prng(seed);
+        const harness::FaultPlan plan = harness::draw_fault_plan(
+            prng, slow_disk_only, harness::FaultDrawBounds{1024, op_bytes_max, op_bytes_max});
+        most = std::max<std::uint64_t>(most, plan.disk.call_latency_ms_max);
+    }
+    return most;
+}
+
+// A request makes up to a disk call per byte of its payload; were the waits
+// of all of them to pass the clients' 30 s timeout, explore would report the
+// timeout no fault explains (it did, with --size-max 300000 and an upload
+// a byte a frame).
+TEST(SlowDisk, TheDrawnWaitsOfTheLargestPayloadsCallsStayWellWithinTheTimeouts) {
+    EXPECT_EQ(drawn_slow_disk_max(4096), 2u);  // explore's default size-max: as before
+    EXPECT_LE(drawn_slow_disk_max(20'000) * (20'000 + 64), 10'000u);
+    EXPECT_EQ(drawn_slow_disk_max(300'000), 0u);  // too large for any wait: off
 }
 
 TEST(SlowDisk, TheRaceInterleavesDifferentlyAcrossSeedsAndEachReplaysExactly) {
