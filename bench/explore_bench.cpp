@@ -400,27 +400,15 @@ BENCHMARK(BM_ExploreJobs)
     ->Iterations(1)
     ->UseRealTime();
 BENCHMARK(BM_ExploreTwoProcesses)->Unit(benchmark::kMillisecond)->Iterations(1)->UseManualTime();
-BENCHMARK(BM_SpinCeiling)
-    ->ArgName("threads")
-    ->Arg(1)
-    ->Arg(2)
-    ->Unit(benchmark::kMillisecond)
-    ->Iterations(1)
-    ->UseRealTime();
-BENCHMARK(BM_MemoryCeiling)
-    ->ArgName("threads")
-    ->Arg(1)
-    ->Arg(2)
-    ->Unit(benchmark::kMillisecond)
-    ->Iterations(1)
-    ->UseRealTime();
-BENCHMARK(BM_CopyCeiling)
-    ->ArgName("threads")
-    ->Arg(1)
-    ->Arg(2)
-    ->Unit(benchmark::kMillisecond)
-    ->Iterations(1)
-    ->UseRealTime();
+/// One thread, then two, timed once each on the wall clock.
+void one_then_two_threads(benchmark::internal::Benchmark* bench) {
+    bench->ArgName("threads")->Arg(1)->Arg(2);
+    bench->Unit(benchmark::kMillisecond)->Iterations(1)->UseRealTime();
+}
+
+BENCHMARK(BM_SpinCeiling)->Apply(one_then_two_threads);
+BENCHMARK(BM_MemoryCeiling)->Apply(one_then_two_threads);
+BENCHMARK(BM_CopyCeiling)->Apply(one_then_two_threads);
 
 }  // namespace
 }  // namespace ferry::bench
