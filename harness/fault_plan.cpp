@@ -233,18 +233,25 @@ const Declaration<Buffers> buffers_knob{
             p.network.segment_bytes_max = v.segment_bytes_max;
         },
     .draw =
-        [](DecisionSource& s, const Bounds&) {
+        [](DecisionSource& s, const Bounds& b) {
             // From smaller than a header line to the default. A 16-byte window
             // or segment makes a 4 KiB run ten times longer, so the tiny sizes
             // are one pick in five or seven.
             static constexpr std::uint64_t buffer_sizes[] = {16,   64,        512,       1024,
                                                              4096, 64 * 1024, 256 * 1024};
             static constexpr std::uint64_t segment_sizes[] = {16, 100, 536, 1460, 64 * 1024};
-            Buffers b;
-            b.send_buffer_bytes = buffer_sizes[s.choose(std::size(buffer_sizes))];
-            b.receive_window_bytes = buffer_sizes[s.choose(std::size(buffer_sizes))];
-            b.segment_bytes_max = segment_sizes[s.choose(std::size(segment_sizes))];
-            return b;
+            // No smaller than a 256th of the largest payload (16 bytes for
+            // 4 KiB): a window moves its bytes once a round trip, and a
+            // payload a thousand times the window takes longer than the
+            // run's time budget with nothing wrong.
+            const std::uint64_t least = std::min<std::uint64_t>(b.op_bytes_max / 256, 64 * 1024);
+            Buffers v;
+            v.send_buffer_bytes = std::max(least, buffer_sizes[s.choose(std::size(buffer_sizes))]);
+            v.receive_window_bytes =
+                std::max(least, buffer_sizes[s.choose(std::size(buffer_sizes))]);
+            v.segment_bytes_max =
+                std::max(least, segment_sizes[s.choose(std::size(segment_sizes))]);
+            return v;
         },
     .words =
         [](const Buffers& v) {

@@ -65,6 +65,21 @@ TEST(SlowDisk, TheDrawnWaitsOfTheLargestPayloadsCallsStayWellWithinTheTimeouts) 
     EXPECT_EQ(drawn_slow_disk_max(300'000), 0u);  // too large for any wait: off
 }
 
+// Likewise a window or segment a thousand times smaller than the payload
+// takes longer than the run's time budget (it did: a 16-byte window, 147 KiB).
+TEST(FaultDraws, BuffersAreNoSmallerThanA256thOfTheLargestPayload) {
+    const harness::KnobSet buffers_only = *harness::parse_knob_list("buffers");
+    for (const std::uint64_t op_bytes_max : {4096u, 300'000u}) {
+        for (std::uint64_t seed = 1; seed <= 100; ++seed) {
+            sim::PrngDecisions prng(seed);
+            const harness::FaultPlan plan = harness::draw_fault_plan(
+                prng, buffers_only, harness::FaultDrawBounds{1024, op_bytes_max, op_bytes_max});
+            EXPECT_GE(plan.network.receive_window_bytes, op_bytes_max / 256);
+            EXPECT_GE(plan.network.segment_bytes_max, op_bytes_max / 256);
+        }
+    }
+}
+
 TEST(SlowDisk, TheRaceInterleavesDifferentlyAcrossSeedsAndEachReplaysExactly) {
     std::set<std::uint64_t> digests;
     for (std::uint64_t seed = 1; seed <= 30; ++seed) {
