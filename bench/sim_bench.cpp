@@ -10,7 +10,8 @@
 //                           BM_RawLoopback256MiB/65536 (bench/report.py).
 //                           The whole run is timed: generating the payload
 //                           from the seed and the model's check of the
-//                           stored file count too
+//                           stored file count too. Each iteration has a seed,
+//                           and so a payload, of its own
 //   BM_SimBulk1GiB          a simulated 1 GiB PUTS (as ferry put sends it)
 //                           and GET; peak_rss_mib is the process's peak, so
 //                           run it alone for its figure (target < 64 MiB:
@@ -119,6 +120,7 @@ void BM_SimBulk256MiB(benchmark::State& state) {
     harness::RunSpec spec = simple_put(size_bytes);
     harness::set_param(spec.work.settings, "chunk_size", std::uint64_t{64 * 1024});
     for (auto _ : state) {
+        ++spec.seed;  // a payload of its own: no digest known from the last iteration
         const harness::RunResult result = harness::run_on_sim(ferry, spec);
         if (!result.passed() || stored_size(result) != size_bytes)
             state.SkipWithError(failure_text(result).c_str());
@@ -140,6 +142,7 @@ void BM_SimBulk1GiB(benchmark::State& state) {
              "put", {{"name", std::string("big.bin")}, {"size", size_bytes}, {"streamed", true}}},
          harness::Operation{"get", {{"name", std::string("big.bin")}}}}});
     for (auto _ : state) {
+        ++spec.seed;  // a payload of its own: no digest known from the last iteration
         const harness::RunResult result = harness::run_on_sim(ferry, spec);
         if (!result.passed())
             state.SkipWithError(failure_text(result).c_str());

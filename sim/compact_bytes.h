@@ -61,6 +61,10 @@ class CompactBytes {
 
     friend bool operator==(const CompactBytes& a, const CompactBytes& b);
 
+    /// The state of the stream these bytes are the start of, when they are
+    /// exactly that: one generated range from the stream's first byte.
+    std::optional<std::uint64_t> whole_stream_state() const;
+
   private:
     enum class Kind : std::uint8_t { literal, generated, zeros };
     struct Run {

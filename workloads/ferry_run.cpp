@@ -89,10 +89,13 @@ std::optional<harness::Failure> FerryRun::check(const harness::FaultPlan& faults
     if (auto at_end = state_.world.files_at_end())
         stored.push_back(std::move(*at_end));
     stored.push_back(harness::read_stored_contents(state_.world.store()));
+    checked_files_ = stored.back();  // runs of a stream: a copy costs a few words a file
     return check_ferry_run(state_, stored, faults, finished);
 }
 
 std::optional<harness::StoredContents> FerryRun::files() {
+    if (checked_files_)
+        return checked_files_;
     return harness::read_stored_contents(state_.world.store());
 }
 

@@ -4,6 +4,7 @@
 // and the case's clients. check() is the model (ferry_model.h).
 
 #include <memory>
+#include <optional>
 #include <vector>
 
 #include "ferry/harness/workload.h"
@@ -26,6 +27,9 @@ class FerryRun final : public harness::WorkloadRun {
     void preload();
 
     FerryRunState state_;
+    /// The store's files as check() read them: files() returns them rather
+    /// than reading the store a second time (the run is over by then).
+    std::optional<harness::StoredContents> checked_files_;
     std::size_t slot_count_;
     std::vector<std::unique_ptr<ConnectionSlots>> slots_;  ///< one per boot
     FerryServerConfig server_config_;

@@ -1,11 +1,13 @@
 #include "ferry/sim/compact_bytes.h"
 
+#include <algorithm>
 #include <cstring>
 #include <string>
 #include <vector>
 
 #include <gtest/gtest.h>
 
+#include "ferry/protocol/digest.h"
 #include "ferry/sim/decisions.h"
 
 namespace ferry::sim {
@@ -179,6 +181,30 @@ TEST(CompactBytes, AGigabyteOfStreamCostsNoMemory) {
     EXPECT_EQ(compact.literal_bytes(), 0u);
     const CompactBytes gigabyte = CompactBytes::generated(42, 1ULL << 30);
     EXPECT_EQ(gigabyte.prefix(compact.size()), compact);
+}
+
+TEST(CompactBytes, ADigestIsOfTheBytesHeldWhetherOrNotItWasKnown) {
+    // Large enough for digest_of to remember whole streams' digests.
+    constexpr std::size_t size = 200 * 1024;
+    const std::vector<std::byte> plain = stream_bytes(7, size);
+    const std::string expected = digest_hex(plain);
+    EXPECT_EQ(digest_of(CompactBytes::generated(7, size)), expected);
+    EXPECT_EQ(digest_of(appended_in_pieces(plain, 1)), expected) << "the same bytes, held again";
+    // The same stream, other lengths or another start: other digests.
+    EXPECT_EQ(digest_of(CompactBytes::generated(7, size - 1)),
+              digest_hex(std::span(plain).first(size - 1)));
+    CompactBytes edited = CompactBytes::generated(7, size);
+    edited.truncate(size - 8);
+    edited.append_zeros(8);
+    std::vector<std::byte> edited_plain = plain;
+    std::fill(edited_plain.end() - 8, edited_plain.end(), std::byte{0});
+    EXPECT_EQ(digest_of(edited), digest_hex(edited_plain));
+    EXPECT_EQ(digest_of(CompactBytes::generated(8, size)), digest_hex(stream_bytes(8, size)));
+    // Many streams through the cache, then the first again.
+    for (std::uint64_t state = 100; state < 120; ++state)
+        EXPECT_EQ(digest_of(CompactBytes::generated(state, size)),
+                  digest_hex(stream_bytes(state, size)));
+    EXPECT_EQ(digest_of(CompactBytes::generated(7, size)), expected);
 }
 
 }  // namespace
