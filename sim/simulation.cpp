@@ -275,23 +275,26 @@ void Simulation::unwind(Process& process) {
 std::size_t Simulation::next_runnable_index() {
     if (killed_unfinished_ != 0) {
         // A killed process dies before anything else happens, newest first.
-        std::size_t newest = runnable_.size();
-        for (std::size_t i = 0; i < runnable_.size(); ++i) {
-            if (runnable_[i]->killed &&
-                (newest == runnable_.size() || runnable_[i]->id > runnable_[newest]->id)) {
-                newest = i;
+        // (A scan, but only while a killed process is unwinding: rare.)
+        std::optional<std::size_t> newest;
+        ProcessId newest_id = 0;
+        std::size_t index = 0;
+        runnable_.for_each([&](const Process* p) {
+            if (p->killed && (!newest || p->id > newest_id)) {
+                newest = index;
+                newest_id = p->id;
             }
-        }
-        if (newest != runnable_.size())
-            return newest;
+            ++index;
+        });
+        if (newest)
+            return *newest;
     }
     if (runnable_.size() < 2)
         return 0;
     if (!decisions_->reads_process_ids())
         return decisions_->choose(runnable_.size());
     runnable_ids_.clear();
-    for (const Process* p : runnable_)
-        runnable_ids_.push_back(p->id);
+    runnable_.for_each([&](const Process* p) { runnable_ids_.push_back(p->id); });
     return decisions_->choose_process(
         std::span<const ProcessId>(runnable_ids_.data(), runnable_ids_.size()));
 }
@@ -414,8 +417,7 @@ SimResult Simulation::run() {
         }
         if (!runnable_.empty()) {
             const std::size_t index = next_runnable_index();
-            Process* process = runnable_[index];
-            runnable_.erase(runnable_.begin() + static_cast<std::ptrdiff_t>(index));
+            Process* process = runnable_.take(index);
             switch_to(*process);
             continue;
         }
@@ -575,8 +577,7 @@ void Simulation::stop_processes() {
         }
     }
     while (!runnable_.empty()) {
-        Process* process = runnable_.front();
-        runnable_.erase(runnable_.begin());
+        Process* process = runnable_.take(0);
         if (process->state == Process::State::finished)
             continue;
         process->cancelled = true;

@@ -5,6 +5,8 @@
 //   simulation.h      Simulation: virtual clock, event queue, fibers, the
 //                     scheduler, deadlock and time-budget detection (this file)
 //   timer_heap.h      TimerHeap: blocked processes' deadlines, earliest first
+//   indexed_queue.h   IndexedQueue: the run queue, its i-th process taken in
+//                     O(log n)
 //   decisions.h       DecisionSource: the one door for every nondeterministic
 //                     choice; PrngDecisions (xoshiro256**), RecordedDecisions
 //   fiber.h           stack pool and AddressSanitizer switch annotations
@@ -43,6 +45,7 @@
 #include "ferry/protocol/clock.h"
 #include "ferry/sim/decisions.h"
 #include "ferry/sim/faults.h"
+#include "ferry/sim/indexed_queue.h"
 #include "ferry/sim/timer_heap.h"
 #include "ferry/sim/trace.h"
 
@@ -303,7 +306,7 @@ class Simulation final : public Clock, public AnnotationSink {
 
     SmallVector<std::unique_ptr<Process>, 4> processes_;  ///< index = id - 1
     std::vector<std::string> group_names_;                ///< index = group - 1
-    SmallVector<Process*, 8> runnable_;
+    IndexedQueue<Process*> runnable_;                     ///< in the order they became runnable
     SmallVector<ProcessId, 4> runnable_ids_;  ///< scratch for DecisionSource::choose_process
     Process* current_ = nullptr;
     ProcessId current_id_ = 0;  ///< current_'s id, 0 when none runs
