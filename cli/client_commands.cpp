@@ -331,8 +331,11 @@ int run_get(const GetOptions& options) {
         fmt::format("get {} from {}", options.name, format_host_port(*address));
     // Interrupted, a download removes its part file; a killed one's is
     // reclaimed here, by the next download of the same target.
+    const DownloadTarget resolved = resolve_download_target(target);
+    target = resolved.path;
+    const bool write_through = !to_stdout && resolved.write_through;
     std::unique_ptr<RemoveOnInterrupt> interrupt;
-    if (!to_stdout) {
+    if (!to_stdout && !write_through) {
         interrupt = std::make_unique<RemoveOnInterrupt>();
         if (const std::size_t reclaimed = reclaim_abandoned_parts(target)) {
             fmt::print(stderr, "ferry: removed {} abandoned partial download{} of {}\n", reclaimed,
@@ -348,6 +351,20 @@ int run_get(const GetOptions& options) {
             client.get(options.name, sink, progress.callback());
             progress.finish();
             conn->close();
+            return;
+        }
+        if (write_through) {
+            struct ClosedAtEnd {
+                int fd;
+                ~ClosedAtEnd() { ::close(fd); }
+            } const out{open_write_through(target)};
+            FdSink sink(out.fd);
+            const TransferResult result = client.get(options.name, sink, progress.callback());
+            progress.finish();
+            conn->close();
+            // To standard error: the target may be standard output.
+            fmt::print(stderr, "get {} to {}: {} bytes, digest {}\n", options.name, target.string(),
+                       result.size_bytes, result.digest);
             return;
         }
         AtomicFileSink sink(target, interrupt.get());
@@ -451,7 +468,10 @@ void add_client_commands(CLI::App& app, ExitStatus& status) {
     get_command->footer(
         "The file is written beside its target under a temporary name (.NAME.ferry-part-XXXXXX)\n"
         "and renamed into place only once its digest checks out: a failed or interrupted\n"
-        "download leaves nothing and never replaces an existing file. Part files of a killed\n"
+        "download leaves nothing and never replaces an existing file. A download that\n"
+        "succeeds replaces an existing file of that name, keeping its permissions; through a\n"
+        "symbolic link, it replaces the file the link names. A device, FIFO or socket (such\n"
+        "as /dev/null) is written into as the bytes arrive. Part files of a killed\n"
         "download (kill -9) are removed by the next get of the same target.\n"
         "Examples:\n"
         "  ferry get notes.txt                 write ./notes.txt\n"

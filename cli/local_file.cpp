@@ -141,6 +141,29 @@ std::size_t reclaim_abandoned_parts(const std::filesystem::path& target) {
     return removed;
 }
 
+DownloadTarget resolve_download_target(const std::filesystem::path& path) {
+    struct stat followed {};
+    if (::stat(path.c_str(), &followed) != 0)
+        return DownloadTarget{path, false};  // nothing there yet: a new file
+    if (!S_ISREG(followed.st_mode) && !S_ISDIR(followed.st_mode))
+        return DownloadTarget{path, true};
+    struct stat named {};
+    if (::lstat(path.c_str(), &named) == 0 && S_ISLNK(named.st_mode)) {
+        std::error_code error;
+        const std::filesystem::path resolved = std::filesystem::canonical(path, error);
+        if (!error)
+            return DownloadTarget{resolved, false};
+    }
+    return DownloadTarget{path, false};
+}
+
+int open_write_through(const std::filesystem::path& path) {
+    const int fd = ::open(path.c_str(), O_WRONLY | O_CLOEXEC);
+    if (fd < 0)
+        throw InputError(fmt::format("cannot write {}: {}", path.string(), errno_text(errno)));
+    return fd;
+}
+
 AtomicFileSink::AtomicFileSink(std::filesystem::path target, RemoveOnInterrupt* interrupt)
     : target_(std::move(target)), interrupt_(interrupt) {
     std::filesystem::path directory = target_.parent_path();
@@ -156,10 +179,16 @@ AtomicFileSink::AtomicFileSink(std::filesystem::path target, RemoveOnInterrupt* 
         throw InputError(
             fmt::format("cannot write {}: its part file keeps disappearing", target_.string()));
     }
-    // mkostemp creates the file 0600; give it the mode a new file would get.
-    const mode_t mask = ::umask(0);
-    ::umask(mask);
-    ::fchmod(fd_, 0666 & ~mask);
+    // mkostemp creates the file 0600; give it the mode of the file it
+    // replaces, or the one a new file would get.
+    struct stat replaced {};
+    if (::stat(target_.c_str(), &replaced) == 0 && S_ISREG(replaced.st_mode)) {
+        ::fchmod(fd_, replaced.st_mode & 07777);
+    } else {
+        const mode_t mask = ::umask(0);
+        ::umask(mask);
+        ::fchmod(fd_, 0666 & ~mask);
+    }
 }
 
 bool AtomicFileSink::try_create(const std::filesystem::path& directory) {

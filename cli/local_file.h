@@ -45,12 +45,27 @@ class LocalFileReader : public FileReader {
 
 class RemoveOnInterrupt;
 
+/// Where a download to path goes. A regular file (new, or replaced) is
+/// written through a part file and a rename (AtomicFileSink); a symbolic link
+/// to one keeps the link and replaces the file it names. What cannot be
+/// replaced (a device such as /dev/null, a FIFO, a socket, /dev/stdout) is
+/// written straight into, as it arrives (write_through).
+struct DownloadTarget {
+    std::filesystem::path path;
+    bool write_through = false;
+};
+DownloadTarget resolve_download_target(const std::filesystem::path& path);
+
+/// Opens a target to write straight into (DownloadTarget::write_through);
+/// throws InputError naming it when it cannot be opened.
+int open_write_through(const std::filesystem::path& path);
+
 /// Writes a download to a temporary file beside target (a part file,
 /// ".NAME.ferry-part-XXXXXX") and renames it over target only on commit(), so
 /// a failed or corrupted download leaves no file and never replaces an
-/// existing one. The part file is locked (flock) for as long as the sink
-/// owns it, so reclaim_abandoned_parts can tell it from one whose process
-/// was killed.
+/// existing one. A replaced file's permission bits carry over to the new one
+/// (hard links to the old file keep the old bytes). The part file is locked (flock) for as long as
+/// the sink owns it, so reclaim_abandoned_parts can tell it from one whose process was killed.
 class AtomicFileSink : public ByteSink {
   public:
     /// Creates the temporary file; throws InputError when target's directory

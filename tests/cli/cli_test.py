@@ -9,6 +9,7 @@ CLI would refuse to send something.
 import os
 import re
 import signal
+import stat
 import shutil
 import select
 import socket
@@ -255,6 +256,50 @@ def case_corrupt_download_leaves_nothing(ferry):
                 check(os.listdir(work) == ["hello.txt"], f"left behind: {os.listdir(work)}")
             finally:
                 fake.close()
+
+
+def case_get_into_special_targets(ferry):
+    """What is at -o decides how a download is written: a FIFO or a device
+    (/dev/null) is written into and stays what it was; a symbolic link keeps
+    pointing where it did, at the replaced file; a replaced file keeps its
+    permission bits."""
+    with TempDir() as root, TempDir() as work:
+        source = os.path.join(work, "a.bin")
+        write_random(source, 5000, seed=3)
+        with Server(ferry, root) as server:
+            expect_exit(run(client(ferry, server, "put", source, "--as", "a.bin")), EXIT_OK)
+            fifo = os.path.join(work, "fifo")
+            os.mkfifo(fifo)
+            received = []
+            reader = threading.Thread(target=lambda: received.append(open(fifo, "rb").read()),
+                                      daemon=True)
+            reader.start()
+            expect_exit(run(client(ferry, server, "get", "a.bin", "-o", fifo)), EXIT_OK)
+            reader.join(10)
+            if reader.is_alive():  # nobody wrote into the FIFO: let the reader go
+                os.close(os.open(fifo, os.O_WRONLY | os.O_NONBLOCK))
+            with open(source, "rb") as original:
+                check(received == [original.read()], "the FIFO's reader did not get the file")
+            check(stat.S_ISFIFO(os.lstat(fifo).st_mode), "the FIFO was replaced")
+            device = os.path.join(work, "null")
+            if os.getuid() == 0:
+                os.mknod(device, 0o666 | stat.S_IFCHR, os.makedev(1, 3))
+            else:
+                os.symlink("/dev/null", device)
+            expect_exit(run(client(ferry, server, "get", "a.bin", "-o", device)), EXIT_OK)
+            check(stat.S_ISCHR(os.stat(device).st_mode), "the device was replaced")
+            kept = os.path.join(work, "kept.txt")
+            with open(kept, "wb") as out:
+                out.write(b"old")
+            os.chmod(kept, 0o640)
+            link = os.path.join(work, "link")
+            os.symlink("kept.txt", link)
+            expect_exit(run(client(ferry, server, "get", "a.bin", "-o", link)), EXIT_OK)
+            check(os.path.islink(link) and os.readlink(link) == "kept.txt",
+                  "the symbolic link was replaced")
+            check(same_bytes(source, kept), "the file the link names was not replaced")
+            check(stat.S_IMODE(os.stat(kept).st_mode) == 0o640,
+                  f"the replaced file's mode is {oct(stat.S_IMODE(os.stat(kept).st_mode))}")
 
 
 # A hostile server's refusal: clear the screen, retitle the window, ring the
