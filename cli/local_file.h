@@ -64,8 +64,9 @@ int open_write_through(const std::filesystem::path& path);
 /// ".NAME.ferry-part-XXXXXX") and renames it over target only on commit(), so
 /// a failed or corrupted download leaves no file and never replaces an
 /// existing one. A replaced file's permission bits carry over to the new one
-/// (hard links to the old file keep the old bytes). The part file is locked (flock) for as long as
-/// the sink owns it, so reclaim_abandoned_parts can tell it from one whose process was killed.
+/// (hard links to the old file keep the old bytes). The part file is locked
+/// (flock) for as long as the sink owns it, so reclaim_abandoned_parts can
+/// tell it from one whose process was killed.
 class AtomicFileSink : public ByteSink {
   public:
     /// Creates the temporary file; throws InputError when target's directory
