@@ -28,7 +28,13 @@ extern "C" void on_interrupt(int signal_number) {
     ::_exit(128 + signal_number);
 }
 
+/// Handles signal_number, unless it is ignored: a signal ignored on entry
+/// (nohup's SIGHUP, SIGINT of a shell's background job) stays ignored, as
+/// the caller asked.
 void install(int signal_number, struct sigaction& old) {
+    ::sigaction(signal_number, nullptr, &old);
+    if (old.sa_handler == SIG_IGN)
+        return;
     struct sigaction action {};
     action.sa_handler = on_interrupt;
     sigemptyset(&action.sa_mask);

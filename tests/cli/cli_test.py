@@ -371,12 +371,16 @@ def part_files(directory, target="hello.txt"):
     return [n for n in os.listdir(directory) if pattern.fullmatch(n)]
 
 
-def start_stalled_get(ferry, address, target, known=()):
+def start_stalled_get(ferry, address, target, known=(), ignoring=()):
     """A `ferry get` into target, stalled mid-body: returns the process once
-    its part file (one not in known) holds the first bytes."""
+    its part file (one not in known) holds the first bytes. It starts with
+    the signals in ignoring ignored, as nohup or a shell's & would."""
+    def ignore():
+        for sig in ignoring:
+            signal.signal(sig, signal.SIG_IGN)
     process = subprocess.Popen([ferry, "get", "hello.txt", "-o", target, "--server", address,
                                 "--timeout-ms", "60000"],
-                               stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, preexec_fn=ignore)
     directory = os.path.dirname(target)
     deadline = time.monotonic() + 20
     while time.monotonic() < deadline:
@@ -416,6 +420,28 @@ def case_interrupted_get_removes_its_part_file(ferry):
                     check(kept.read() == b"old", "an interrupted get touched the target")
             finally:
                 fake.close()
+    # Started with SIGHUP and SIGINT ignored (nohup, a script's background
+    # job), the get goes on through them; SIGTERM still ends it.
+    with TempDir() as work:
+        target = os.path.join(work, "hello.txt")
+        fake = FakeServer(STALLING_GET, hold=True)
+        process = None
+        try:
+            process = start_stalled_get(ferry, fake.address, target,
+                                        ignoring=(signal.SIGHUP, signal.SIGINT))
+            process.send_signal(signal.SIGHUP)
+            process.send_signal(signal.SIGINT)
+            time.sleep(0.3)
+            check(process.poll() is None,
+                  f"a get ignoring SIGHUP and SIGINT ended on them: exit {process.returncode}")
+            process.send_signal(signal.SIGTERM)
+            process.communicate(timeout=10)
+            check(process.returncode == 143, f"SIGTERM: exit {process.returncode}")
+            check(os.listdir(work) == [], f"left behind: {os.listdir(work)}")
+        finally:
+            if process is not None and process.poll() is None:
+                process.kill()
+            fake.close()
 
 
 def case_killed_get_is_reclaimed(ferry):
