@@ -39,6 +39,12 @@ std::string seeds_text(const harness::ScenarioResult& r) {
 void print_result(const harness::ScenarioResult& r, bool color) {
     const char* mark = r.passed ? (color ? "\033[32mPASS\033[0m" : "PASS")
                                 : (color ? "\033[31mFAIL\033[0m" : "FAIL");
+    if (r.skipped) {
+        fmt::print("{}  {:<4}  {}  {}\n", color ? "\033[33mSKIP\033[0m" : "SKIP",
+                   harness::to_string(r.backend), r.path.string(), *r.skipped);
+        std::fflush(stdout);
+        return;
+    }
     if (r.bad_file) {
         fmt::print("{}  file  {}  (cannot be read)\n      {}\n", mark, r.path.string(),
                    r.reasons.empty() ? "" : r.reasons.front());
@@ -124,10 +130,11 @@ int run(const ScenarioRunOptions& options) {
 
     std::size_t passed = 0;
     std::size_t failed = 0;
+    std::size_t skipped = 0;
     bool bad_file = false;
     std::chrono::milliseconds wall{0};
     for (const auto& r : results) {
-        (r.passed ? passed : failed) += 1;
+        (r.skipped ? skipped : r.passed ? passed : failed) += 1;
         wall += r.wall;
         bad_file |= r.bad_file;
     }
@@ -140,7 +147,10 @@ int run(const ScenarioRunOptions& options) {
         }
     }
     fmt::print("\n{} scenario runs in {} ms of scenario time\n", results.size(), wall.count());
-    fmt::print("{} passed, {} failed\n", passed, failed);
+    if (skipped == 0)
+        fmt::print("{} passed, {} failed\n", passed, failed);
+    else
+        fmt::print("{} passed, {} failed, {} skipped\n", passed, failed, skipped);
     if (bad_file)
         return exit_usage;
     return failed == 0 ? exit_ok : exit_failed;
@@ -178,7 +188,7 @@ void add_scenario_command(CLI::App& app, ExitStatus& status) {
         "Examples:\n"
         "  ferry scenario run scenarios/\n"
         "  ferry scenario run scenarios/ --backend both --junit results.xml\n"
-        "  ferry scenario run scenarios/naive-exactly-one-chunk.toml --backend sim --seed 3\n"
+        "  ferry scenario run scenarios/chapter/naive-exactly-one-chunk-deadlocks.toml --seed 3\n"
         "  ferry scenario run scenarios/chapter --trace-dir views/   # pictures of each failure");
     run_cmd->callback([options, &status] { status.code = run(*options); });
 }

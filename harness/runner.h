@@ -55,6 +55,9 @@ struct ScenarioResult {
     std::string reproduce;
     /// "views: A.svg A.pcap A.perfetto.json" of the failing seed, when written.
     std::string views;
+    /// Why it did not run (passed stays true): a backend the scenario does
+    /// not list, forced by --backend, that cannot inject one of its faults.
+    std::optional<std::string> skipped;
 };
 
 /// Runs one parsed scenario on one backend.

@@ -897,6 +897,17 @@ def case_scenario_exit_codes(ferry):
         result = expect_exit(run([ferry, "scenario", "run", typo]), EXIT_USAGE)
         check(b"typo.toml:3:1: unknown fault \"short_read\"" in result.stdout, describe(result))
         expect_exit(run([ferry, "scenario", "run", os.path.join(work, "missing")]), EXIT_USAGE)
+        # Forced onto real sockets, a scenario whose fault only the simulator
+        # injects is skipped (and says why), not failed for want of it.
+        sim_only = write("sim_only.toml", 'name = "a failing fsync"\nworkload = "ferry"\n'
+                         '[faults]\nstore_io = { fail = "sync_directory", at = 1 }\n'
+                         '[[client]]\nsteps = [{ put = "a", content = "x", '
+                         'expect_error = 500 }]\n')
+        result = expect_exit(run([ferry, "scenario", "run", sim_only, "--backend", "both",
+                                  "--junit", junit]), EXIT_OK)
+        check(b"1 passed, 0 failed, 1 skipped" in result.stdout, describe(result))
+        check(b"real sockets do not inject store_io" in result.stdout, describe(result))
+        check(b"<skipped" in open(junit, "rb").read(), "no <skipped> in the JUnit file")
 
 
 def case_explore_shards_merge_like_one_process(ferry):
