@@ -18,6 +18,7 @@
 #include "cli/commands.h"
 #include "cli/interrupt.h"
 #include "cli/local_file.h"
+#include "cli/number_checks.h"
 #include "cli/progress.h"
 #include "ferry/protocol/ferry_client.h"
 #include "ferry/protocol/naive.h"
@@ -51,7 +52,7 @@ void add_client_options(CLI::App& command, ClientOptions& options) {
     command
         .add_option("--timeout-ms", options.timeout_ms,
                     "Give up when connecting, or any single wait for the server, takes longer")
-        ->check(CLI::PositiveNumber)
+        ->check(whole_number_at_least(1))
         ->capture_default_str();
 }
 
@@ -428,7 +429,7 @@ void add_put_command(CLI::App& app, ExitStatus& status) {
         ->add_option("--chunk-size", put->client.chunk_bytes,
                      "Bytes per send and file read (naive: the chapter's CHUNK_SIZE, default "
                      "1024; ferry: default 262144)")
-        ->check(CLI::PositiveNumber);
+        ->check(whole_number_at_least(1));
     put_command->footer(
         "Examples:\n"
         "  ferry put notes.txt                       store notes.txt on 127.0.0.1:6789\n"
@@ -464,7 +465,7 @@ void add_client_commands(CLI::App& app, ExitStatus& status) {
     add_protocol_option(*get_command, get->client, "ferry (naive cannot download)");
     get_command
         ->add_option("--chunk-size", get->client.chunk_bytes, "Bytes per recv and file write")
-        ->check(CLI::PositiveNumber);
+        ->check(whole_number_at_least(1));
     get_command->footer(
         "The file is written beside its target under a temporary name (.NAME.ferry-part-XXXXXX)\n"
         "and renamed into place only once its digest checks out: a failed or interrupted\n"

@@ -7,7 +7,9 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cerrno>
 #include <cstdio>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <memory>
@@ -209,6 +211,19 @@ void write_results(const std::string& path, const harness::ExploreSummary& summa
     fmt::print("results: {} ({} explore merge {} ...)\n", path, harness::command_name(), path);
 }
 
+/// Fails at once, not after hours of exploring, when path cannot be
+/// written; leaves nothing behind that was not there.
+void check_writable(const std::string& path) {
+    std::error_code ec;
+    const bool existed = std::filesystem::exists(path, ec);
+    std::ofstream probe(path, std::ios::out | std::ios::app);
+    if (!probe)
+        throw UsageError(fmt::format("--results: cannot write {}: {}", path, std::strerror(errno)));
+    probe.close();
+    if (!existed)
+        std::filesystem::remove(path, ec);
+}
+
 int run_explore(const ExploreCommandOptions& o) {
     if (o.replay)
         return run_replay(*o.replay);
@@ -224,6 +239,8 @@ int run_explore(const ExploreCommandOptions& o) {
         if (ec)
             throw UsageError(fmt::format("cannot create {}: {}", *o.save_failures, ec.message()));
     }
+    if (o.results)
+        check_writable(*o.results);
     ProgressLine line;
     int code = exit_ok;
     const harness::ExploreSummary summary = harness::explore(

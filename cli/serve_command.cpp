@@ -20,6 +20,7 @@
 #include <fmt/core.h>
 
 #include "cli/commands.h"
+#include "cli/number_checks.h"
 #include "ferry/real/disk_store.h"
 #include "ferry/real/server.h"
 #include "ferry/real/steady_clock.h"
@@ -244,7 +245,7 @@ void add_limit_options(CLI::App& serve_app, ServeOptions& options) {
         ->add_option("--max-connections", options.max_connections,
                      "Clients served at once; when all are taken, a new client takes the slot "
                      "of the one that has waited longest for a request, or gets ERR 503")
-        ->check(CLI::PositiveNumber)
+        ->check(whole_number_at_least(1))
         ->capture_default_str();
     serve
         ->add_option("--max-per-address", options.max_per_address,
@@ -258,17 +259,17 @@ void add_limit_options(CLI::App& serve_app, ServeOptions& options) {
     serve
         ->add_option("--min-rate-window-ms", options.min_rate_window_ms,
                      "The window of --min-rate-bytes")
-        ->check(CLI::PositiveNumber)
+        ->check(whole_number_at_least(1))
         ->capture_default_str();
     serve
         ->add_option("--header-timeout-ms", options.header_timeout_ms,
                      "A request line must arrive whole within this (ERR 408)")
-        ->check(CLI::PositiveNumber)
+        ->check(whole_number_at_least(1))
         ->capture_default_str();
     serve
         ->add_option("--idle-timeout-ms", options.idle_timeout_ms,
                      "Close a connection that moves nothing for this long")
-        ->check(CLI::PositiveNumber)
+        ->check(whole_number_at_least(1))
         ->capture_default_str();
 }
 
@@ -295,7 +296,7 @@ void add_serve_command(CLI::App& app, ExitStatus& status) {
         ->add_option("--chunk-size", options->chunk_bytes,
                      "Bytes per recv (naive: the chapter's CHUNK_SIZE, default 1024; ferry: also "
                      "per file write and read, default 65536)")
-        ->check(CLI::PositiveNumber);
+        ->check(whole_number_at_least(1));
     serve
         ->add_option("--max-bytes", options->max_file_bytes,
                      "Refuse larger uploads with ERR 413 (0 = no limit)")
@@ -308,7 +309,7 @@ void add_serve_command(CLI::App& app, ExitStatus& status) {
         ->add_option("--shutdown-grace-ms", options->shutdown_grace_ms,
                      "On SIGTERM or SIGINT, let transfers in flight finish for up to this long "
                      "(new requests get ERR 503); a second signal, or 0, stops at once")
-        ->check(CLI::NonNegativeNumber)
+        ->check(whole_number_at_least(0))
         ->capture_default_str();
     serve->footer(
         "The first line on standard output is exactly 'listening on HOST:PORT' (the port the\n"

@@ -15,6 +15,7 @@
 
 #include "cli/commands.h"
 #include "cli/fault_flags.h"
+#include "cli/number_checks.h"
 #include "cli/run_report.h"
 #include "cli/workloads.h"
 #include "ferry/harness/command_name.h"
@@ -218,9 +219,11 @@ void add_sim_command(CLI::App& app, ExitStatus& status) {
                     fmt::format("Which workload: {}", known_workloads().names()))
         ->capture_default_str();
     auto* size = sim->add_option("--size", options->size_bytes,
-                                 "Bytes the workload's one client moves (generated from the seed)");
+                                 "Bytes the workload's one client moves (generated from the seed)")
+                     ->check(whole_number_at_least(0));
     sim->add_option("--chunk-size", options->chunk_bytes,
-                    "The protocol's chunk (naive: CHUNK_SIZE, 1024; ferry: bytes per recv, 65536)");
+                    "The protocol's chunk (naive: CHUNK_SIZE, 1024; ferry: bytes per recv, 65536)")
+        ->check(whole_number_at_least(1));
     auto* run = sim->add_option("--run", options->run_text,
                                 "A whole run in its text form, as a failure prints it");
     run->excludes(size);

@@ -1,10 +1,14 @@
 #include "ferry/tool/tool.h"
 
+#include <algorithm>
 #include <exception>
 #include <filesystem>
 #include <stdexcept>
+#include <string>
+#include <vector>
 
 #include <fmt/core.h>
+#include <fmt/format.h>
 
 #include "cli/commands.h"
 #include "cli/workloads.h"
@@ -44,6 +48,16 @@ int run(int argc, char** argv, const AddWorkloads& add_workloads) {
     app.set_version_flag("--version", "ferry " FERRY_VERSION);
     cli::ExitStatus status;
     add_commands(app, status);
+    std::vector<std::string> names;
+    for (const CLI::App* command : app.get_subcommands({}))
+        names.push_back(command->get_name());
+    if (argc > 1 && argv[1][0] != '-' &&
+        std::find(names.begin(), names.end(), argv[1]) == names.end()) {
+        // CLI11 would only say that a subcommand is required.
+        fmt::print(stderr, "ferry: '{}' is not a command; the commands are {} (ferry --help)\n",
+                   argv[1], fmt::join(names, ", "));
+        return cli::exit_usage;
+    }
     try {
         app.parse(argc, argv);
     } catch (const CLI::CallForHelp& e) {

@@ -153,6 +153,18 @@ def case_exit_codes(ferry):
         expect_exit(run([ferry, "put", source, "--server", "no-port-here"]), EXIT_USAGE)
         expect_exit(run([ferry, "serve", "--root", os.path.join(work, "missing")]), EXIT_USAGE)
         expect_exit(run([ferry, "serve", "--port", "70000"]), EXIT_USAGE)
+        # Numbers out of range are named in words, not against a 309-digit bound.
+        for command, words in ((["dir", "--timeout-ms", "0"], b"'0' is less than 1"),
+                               (["dir", "--timeout-ms", "abc"], b"'abc' is not a whole number"),
+                               (["sim", "--size", "-1"], b"'-1' is not a whole number"),
+                               (["sim", "--size", "99999999999999999999"], b"is too large")):
+            result = expect_exit(run([ferry, *command]), EXIT_USAGE)
+            check(words in result.stdout + result.stderr, describe(result))
+        # An unwritable --results fails before exploring, not after.
+        result = expect_exit(run([ferry, "explore", "--workload", "naive", "--runs", "100000000",
+                                  "--results", os.path.join(work, "missing", "r.json")]),
+                             EXIT_USAGE)
+        check(b"cannot write" in result.stderr, describe(result))
         with Server(ferry, root) as server:
             # A local file that does not exist, or is a directory.
             result = expect_exit(
