@@ -216,6 +216,12 @@ int run_put(const PutOptions& options) {
                        "(the server picks upload-1, upload-2, ...)\n");
             return exit_usage;
         }
+        if (options.file == "-") {
+            fmt::print(stderr,
+                       "ferry: put -: the chapter's protocol (naive) uploads files only; use "
+                       "ferry/1 (the default) to upload standard input\n");
+            return exit_usage;
+        }
         return run_naive_put(options, *address);
     }
 
@@ -395,9 +401,12 @@ int run_dir(const ClientOptions& options) {
         FerryClient client(*conn);
         const std::vector<FileInfo> files = client.dir();
         conn->close();
+        // Sizes aligned for a reader at a terminal; one space for a script
+        // (ferry dir | cut -d' ' -f2).
         std::size_t width = 1;
-        for (const FileInfo& file : files) {
-            width = std::max(width, std::to_string(file.size_bytes).size());
+        if (::isatty(STDOUT_FILENO) == 1) {
+            for (const FileInfo& file : files)
+                width = std::max(width, std::to_string(file.size_bytes).size());
         }
         for (const FileInfo& file : files) {
             // The client takes only valid names from a listing; escaped all

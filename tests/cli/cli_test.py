@@ -48,6 +48,9 @@ def roundtrip(ferry, sizes):
             expected = sorted([str(size), f"file-{size}.bin"] for size in sizes)
             expected.sort(key=lambda entry: entry[1])
             check(lines == expected, f"dir listed {lines}, expected {expected}")
+            plain = listing.stdout.decode().splitlines()
+            check(all(line == " ".join(words) for line, words in zip(plain, lines)),
+                  f"dir into a pipe should print '<size> <name>' with one space: {plain}")
             leftovers = [n for n in os.listdir(work) if n.startswith(".")]
             check(not leftovers, f"temporary files left beside downloads: {leftovers}")
 
