@@ -176,8 +176,12 @@ std::optional<ExploreResults> merge_results(const std::vector<ExploreResults>& s
         merged.findings.push_back(f);
     std::sort(merged.findings.begin(), merged.findings.end(),
               [](const auto& a, const auto& b) { return a.global_run < b.global_run; });
-    if (!merged.keep_going && merged.findings.size() > 1)
-        merged.findings.resize(1);  // one process stops at its first failure
+    if (!merged.keep_going && !merged.findings.empty()) {
+        // One process stops at its first failure: it ran the runs up to it.
+        // (Each shard ran all of its own up to its first, so none is missing.)
+        merged.findings.resize(1);
+        merged.runs = std::min(merged.runs, merged.findings.front().global_run + 1);
+    }
     return merged;
 }
 

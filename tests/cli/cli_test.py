@@ -958,6 +958,17 @@ def case_explore_shards_merge_like_one_process(ferry):
             with open(os.path.join(single, name), "rb") as a, \
                     open(os.path.join(merged, name), "rb") as b:
                 check(a.read() == b.read(), f"{name} differs")
+        # Without --keep-going, one process stops at its first failure; so
+        # does the merge, with the same run count.
+        stopping = [a for a in args if a != "--keep-going"]
+        one = expect_exit(run([ferry, *stopping]), EXIT_FAILED)
+        first = re.search(rb"\n(\d+) runs in ", one.stdout)
+        check(first is not None, describe(one))
+        for k in (1, 2):
+            run([ferry, *stopping, "--shard", f"{k}/2", "--results", files[k - 1]])
+        together = expect_exit(run([ferry, "explore", "merge", *files[:2]]), EXIT_FAILED)
+        check(first.group(1) + b" runs from 2 shards" in together.stdout,
+              f"{describe(one)}\n{describe(together)}")
         # Shards of another exploration do not merge.
         other = os.path.join(work, "other.json")
         run([ferry, *args[:-4], "--seed", "2", "--jobs", "1", "--shard", "1/3", "--results", other])
