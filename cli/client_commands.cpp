@@ -113,7 +113,11 @@ std::optional<HostPort> parse_server(const std::string& command, const std::stri
     try {
         return parse_host_port(server);
     } catch (const std::invalid_argument& e) {
-        fmt::print(stderr, "ferry: {}: bad --server '{}': {}\n", command, server, e.what());
+        const char* source = std::getenv("FERRY_SERVER") != nullptr &&
+                                     server == std::getenv("FERRY_SERVER")
+                                 ? "FERRY_SERVER"
+                                 : "--server";
+        fmt::print(stderr, "ferry: {}: bad {} '{}': {}\n", command, source, server, e.what());
         return std::nullopt;
     }
 }

@@ -154,6 +154,11 @@ harness::ExploreOptions make_options(const ExploreCommandOptions& o,
     if (!faults)
         throw UsageError(fmt::format("--faults: {}", error));
     options.faults = *faults & workload.relevant_knobs();
+    if (const harness::KnobSet unused = *faults & ~options.faults;
+        unused != 0 && o.faults != "all" && o.faults != "benign") {
+        fmt::print(stderr, "ferry explore: the {} workload has no use for {}: left out\n",
+                   workload.name(), harness::knob_list_text(unused));
+    }
     if (o.shard)
         parse_shard(*o.shard, options);
     if (o.jobs && *o.jobs == 0)

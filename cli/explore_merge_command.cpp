@@ -115,8 +115,9 @@ int run_merge(const MergeOptions& o) {
             std::string list;
             for (const std::uint64_t k : missing)
                 list += fmt::format("{}{}", list.empty() ? "" : ", ", k);
-            fmt::print(stderr, "ferry explore merge: warning: shards {} of {} are missing\n", list,
-                       shards.front().shard_count);
+            fmt::print(stderr, "ferry explore merge: warning: shard{} {} of {} {} missing\n",
+                       missing.size() == 1 ? "" : "s", list, shards.front().shard_count,
+                       missing.size() == 1 ? "is" : "are");
         }
         if (o.save_failures) {
             std::error_code ec;

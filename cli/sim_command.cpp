@@ -214,7 +214,7 @@ void add_sim_command(CLI::App& app, ExitStatus& status) {
     CLI::App* sim = app.add_subcommand(
         "sim",
         "Run one workload (the real protocol code) on the simulated network; exit 0 passed, 1 "
-        "failed, 3 deadlock, 4 time budget exceeded");
+        "failed, 2 usage error, 3 deadlock, 4 time budget exceeded");
     sim->add_option("--workload,--protocol", options->workload,
                     fmt::format("Which workload: {}", known_workloads().names()))
         ->capture_default_str();
