@@ -54,7 +54,12 @@ LocalFileReader::LocalFileReader(const std::filesystem::path& path) : path_(path
     }
     if (!S_ISREG(info.st_mode)) {
         ::close(fd_);
-        throw InputError(fmt::format("cannot send {}: not a regular file", path.string()));
+        const bool stream =
+            S_ISFIFO(info.st_mode) || S_ISCHR(info.st_mode) || S_ISSOCK(info.st_mode);
+        throw InputError(fmt::format("cannot send {}: not a regular file{}", path.string(),
+                                     stream ? "; to upload a pipe or a device, read it from "
+                                              "standard input: ferry put - --as NAME < ..."
+                                            : ""));
     }
     size_bytes_ = static_cast<std::uint64_t>(info.st_size);
     // The file is read once from start to end (twice for ferry/1: digest,

@@ -161,6 +161,10 @@ int run(const ScenarioRunOptions& options) {
 void add_scenario_command(CLI::App& app, ExitStatus& status) {
     auto* scenario = app.add_subcommand("scenario", "Run scenario files (see docs/scenarios.md)");
     scenario->require_subcommand(1);
+    scenario->footer(
+        "Examples:\n"
+        "  ferry scenario run scenarios/                   every file, on the backends each lists\n"
+        "  ferry scenario run scenarios/ --backend both    on the simulator and real sockets");
     auto options = std::make_shared<ScenarioRunOptions>();
     auto* run_cmd = scenario->add_subcommand(
         "run", "Run scenario files on the simulator and/or real sockets on 127.0.0.1");

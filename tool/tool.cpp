@@ -45,6 +45,12 @@ int run(int argc, char** argv, const AddWorkloads& add_workloads) {
         "ferry: a file-transfer client and server, and the deterministic network simulator "
         "that proves them correct"};
     app.require_subcommand(1);
+    app.footer(
+        "Examples:\n"
+        "  ferry serve --root /srv/files --port 7000\n"
+        "  ferry put notes.txt --server 127.0.0.1:7000\n"
+        "  ferry explore --workload ferry --time-s 20\n"
+        "Each command has --help of its own (ferry put --help); docs/ has the rest.");
     app.set_version_flag("--version", "ferry " FERRY_VERSION);
     cli::ExitStatus status;
     add_commands(app, status);
