@@ -113,10 +113,10 @@ std::optional<HostPort> parse_server(const std::string& command, const std::stri
     try {
         return parse_host_port(server);
     } catch (const std::invalid_argument& e) {
-        const char* source = std::getenv("FERRY_SERVER") != nullptr &&
-                                     server == std::getenv("FERRY_SERVER")
-                                 ? "FERRY_SERVER"
-                                 : "--server";
+        const char* source =
+            std::getenv("FERRY_SERVER") != nullptr && server == std::getenv("FERRY_SERVER")
+                ? "FERRY_SERVER"
+                : "--server";
         fmt::print(stderr, "ferry: {}: bad {} '{}': {}\n", command, source, server, e.what());
         return std::nullopt;
     }
@@ -315,6 +315,41 @@ struct GetOptions {
     std::string output;
 };
 
+/// Where ferry get NAME -o OUTPUT writes: OUTPUT (NAME when empty), NAME
+/// inside it when it is a directory, resolved by resolve_download_target;
+/// standard output for "-".
+DownloadTarget download_target(const GetOptions& options) {
+    if (options.output == "-")
+        return DownloadTarget{"-", true};
+    std::filesystem::path target = options.output.empty() ? options.name : options.output;
+    std::error_code error;
+    if (std::filesystem::is_directory(target, error))
+        target /= options.name;
+    return resolve_download_target(target);
+}
+
+/// Downloads name straight into target: standard output, a device, a FIFO.
+void get_through(FerryClient& client, Connection& conn, const std::string& name,
+                 const DownloadTarget& target, ProgressReporter& progress) {
+    const bool to_stdout = target.path == "-";
+    struct ClosedAtEnd {
+        int fd;
+        bool owned;
+        ~ClosedAtEnd() {
+            if (owned)
+                ::close(fd);
+        }
+    } const out{to_stdout ? STDOUT_FILENO : open_write_through(target.path), !to_stdout};
+    FdSink sink(out.fd);
+    const TransferResult result = client.get(name, sink, progress.callback());
+    progress.finish();
+    conn.close();
+    if (!to_stdout) {  // to standard error: the target may be standard output
+        fmt::print(stderr, "get {} to {}: {} bytes, digest {}\n", name, target.path.string(),
+                   result.size_bytes, result.digest);
+    }
+}
+
 int run_get(const GetOptions& options) {
     if (options.client.protocol == "naive") {
         fmt::print(stderr,
@@ -330,60 +365,34 @@ int run_get(const GetOptions& options) {
                    name_rules());
         return exit_usage;
     }
-    const bool to_stdout = options.output == "-";
-    std::filesystem::path target = options.output.empty() ? options.name : options.output;
-    if (!to_stdout) {
-        std::error_code error;
-        if (std::filesystem::is_directory(target, error))
-            target /= options.name;
-    }
+    const DownloadTarget target = download_target(options);
     const std::size_t chunk_bytes = options.client.chunk_bytes.value_or(ferry_chunk_bytes_default);
     const std::string operation =
         fmt::format("get {} from {}", options.name, format_host_port(*address));
     // Interrupted, a download removes its part file; a killed one's is
     // reclaimed here, by the next download of the same target.
-    const DownloadTarget resolved = resolve_download_target(target);
-    target = resolved.path;
-    const bool write_through = !to_stdout && resolved.write_through;
     std::unique_ptr<RemoveOnInterrupt> interrupt;
-    if (!to_stdout && !write_through) {
+    if (!target.write_through) {
         interrupt = std::make_unique<RemoveOnInterrupt>();
-        if (const std::size_t reclaimed = reclaim_abandoned_parts(target)) {
+        if (const std::size_t reclaimed = reclaim_abandoned_parts(target.path)) {
             fmt::print(stderr, "ferry: removed {} abandoned partial download{} of {}\n", reclaimed,
-                       reclaimed == 1 ? "" : "s", target.string());
+                       reclaimed == 1 ? "" : "s", target.path.string());
         }
     }
     return run_reporting(operation, [&] {
         auto conn = connect(*address, options.client);
         FerryClient client(*conn, chunk_bytes);
         ProgressReporter progress("get " + options.name);
-        if (to_stdout) {
-            FdSink sink(STDOUT_FILENO);
-            client.get(options.name, sink, progress.callback());
-            progress.finish();
-            conn->close();
+        if (target.write_through) {
+            get_through(client, *conn, options.name, target, progress);
             return;
         }
-        if (write_through) {
-            struct ClosedAtEnd {
-                int fd;
-                ~ClosedAtEnd() { ::close(fd); }
-            } const out{open_write_through(target)};
-            FdSink sink(out.fd);
-            const TransferResult result = client.get(options.name, sink, progress.callback());
-            progress.finish();
-            conn->close();
-            // To standard error: the target may be standard output.
-            fmt::print(stderr, "get {} to {}: {} bytes, digest {}\n", options.name, target.string(),
-                       result.size_bytes, result.digest);
-            return;
-        }
-        AtomicFileSink sink(target, interrupt.get());
+        AtomicFileSink sink(target.path, interrupt.get());
         const TransferResult result = client.get(options.name, sink, progress.callback());
         progress.finish();
         conn->close();
         sink.commit();
-        fmt::print("get {} to {}: {} bytes, digest {}\n", options.name, target.string(),
+        fmt::print("get {} to {}: {} bytes, digest {}\n", options.name, target.path.string(),
                    result.size_bytes, result.digest);
     });
 }

@@ -4,6 +4,8 @@
 
 #include <unistd.h>
 
+#include <algorithm>
+#include <chrono>
 #include <cstdio>
 #include <optional>
 #include <string>
@@ -34,6 +36,24 @@ std::string seeds_text(const harness::ScenarioResult& r) {
     if (r.seed_first == r.seed_last)
         return fmt::format("seed {}", r.seed_first);
     return fmt::format("seeds {}..{}", r.seed_first, r.seed_last);
+}
+
+/// Prints how many runs passed, failed and were skipped; true if any failed.
+bool print_summary(const std::vector<harness::ScenarioResult>& results) {
+    std::size_t passed = 0;
+    std::size_t failed = 0;
+    std::size_t skipped = 0;
+    std::chrono::milliseconds wall{0};
+    for (const auto& r : results) {
+        (r.skipped ? skipped : r.passed ? passed : failed) += 1;
+        wall += r.wall;
+    }
+    fmt::print("\n{} scenario runs in {} ms of scenario time\n", results.size(), wall.count());
+    if (skipped == 0)
+        fmt::print("{} passed, {} failed\n", passed, failed);
+    else
+        fmt::print("{} passed, {} failed, {} skipped\n", passed, failed, skipped);
+    return failed != 0;
 }
 
 void print_result(const harness::ScenarioResult& r, bool color) {
@@ -128,16 +148,9 @@ int run(const ScenarioRunOptions& options) {
     const auto results = harness::run_scenario_files(
         files, known_workloads(), runner, [&](const auto& r) { print_result(r, color); });
 
-    std::size_t passed = 0;
-    std::size_t failed = 0;
-    std::size_t skipped = 0;
-    bool bad_file = false;
-    std::chrono::milliseconds wall{0};
-    for (const auto& r : results) {
-        (r.skipped ? skipped : r.passed ? passed : failed) += 1;
-        wall += r.wall;
-        bad_file |= r.bad_file;
-    }
+    const bool failed = print_summary(results);
+    const bool bad_file = std::any_of(results.begin(), results.end(),
+                                      [](const harness::ScenarioResult& r) { return r.bad_file; });
     if (options.junit) {
         try {
             harness::write_junit(*options.junit, results);
@@ -146,14 +159,9 @@ int run(const ScenarioRunOptions& options) {
             return exit_usage;
         }
     }
-    fmt::print("\n{} scenario runs in {} ms of scenario time\n", results.size(), wall.count());
-    if (skipped == 0)
-        fmt::print("{} passed, {} failed\n", passed, failed);
-    else
-        fmt::print("{} passed, {} failed, {} skipped\n", passed, failed, skipped);
     if (bad_file)
         return exit_usage;
-    return failed == 0 ? exit_ok : exit_failed;
+    return failed ? exit_failed : exit_ok;
 }
 
 }  // namespace
