@@ -322,8 +322,8 @@ void add_serve_command(CLI::App& app, ExitStatus& status) {
         "SIGTERM or SIGINT stops accepting and lets transfers in flight finish within\n"
         "--shutdown-grace-ms (new requests on open connections get ERR 503, idle ones are\n"
         "closed); a second signal stops at once.\n"
-        "Exit codes: 0 stopped by a signal, 1 cannot listen or the served directory was removed, 2\n"
-        "usage error or missing root.");
+        "Exit codes: 0 stopped by a signal, 1 cannot listen or the served directory was\n"
+        "removed, 2 usage error or missing root.");
     serve->callback([options, &status] { status.code = run_serve(*options); });
 }
 
