@@ -57,16 +57,17 @@ class IndexedQueue {
     /// move up one place.
     T take(std::size_t index) {
         assert(index < live_);
-        --live_;
         if (!indexed_) {
             T value = std::move(dense_[index]);
             dense_.erase(dense_.begin() + static_cast<std::ptrdiff_t>(index));
+            --live_;
             return value;
         }
         const std::size_t slot = slot_of(index);
         T value = std::move(*slots_[slot]);
         slots_[slot].reset();
         add(slot, -1);
+        --live_;
         if (live_ == 0) {  // back to the cheap form
             indexed_ = false;
             used_ = 0;
