@@ -1,5 +1,7 @@
 #include "ferry/workloads/ferry_run.h"
 
+#include <utility>
+
 #include "ferry/harness/stored_files.h"
 #include "ferry/protocol/ferry_server.h"
 #include "ferry/workloads/ferry_clients.h"
@@ -89,8 +91,9 @@ std::optional<harness::Failure> FerryRun::check(const harness::FaultPlan& faults
     if (auto at_end = state_.world.files_at_end())
         stored.push_back(std::move(*at_end));
     stored.push_back(harness::read_stored_contents(state_.world.store()));
-    checked_files_ = stored.back();  // runs of a stream: a copy costs a few words a file
-    return check_ferry_run(state_, stored, faults, finished);
+    std::optional<harness::Failure> failure = check_ferry_run(state_, stored, faults, finished);
+    checked_files_ = std::move(stored.back());  // moved, not copied: every explored run checks
+    return failure;
 }
 
 std::optional<harness::StoredContents> FerryRun::files() {
