@@ -2,10 +2,10 @@
 """Runs ferry_bench and prints every ratio of ferry against the raw work it
 does, in one table, each side measured in the same process, back to back:
 
-  ferry put / raw loopback into a file    target >= 0.95
-  ferry put with PUT / raw into a file    the form before PUTS (two reads)
-  ferry get / raw loopback from a file    target >= 0.95
+  ferry put / raw loopback into a file    target >= 0.95 (paired)
+  ferry get / raw loopback from a file    target >= 0.95 (paired)
   ferry get / raw from a file, hashing    the same work: the receiver checks
+  ferry put with PUT / raw into a file    the form before PUTS (two reads)
   ferry put / raw loopback, memory only   (the ceiling: nothing written)
   simulated 256 MiB / raw loopback        the simulator against the real thing
 
@@ -17,8 +17,11 @@ slow clients (a fresh client's put + get, 1,000 uploads verified).
     bench/report.py BUILD_DIR/bench/ferry_bench [--rounds N] [--skip-abuse]
 
 Every figure is per wall-clock second (the benchmarks use UseRealTime) and
-the median of N rounds; the machine's speed swings from minute to minute, so
-each round runs both sides of every ratio in one process.
+the median of N rounds. The machine's speed swings from one second to the
+next, so the figures of record come from the paired benchmarks
+(BM_*PairedWith*), which run ferry and raw one after the other in every
+iteration; the rows marked "apart" divide two benchmarks run one after the
+other, and swing more.
 """
 
 import argparse
@@ -28,19 +31,18 @@ import subprocess
 import sys
 
 CHUNKS = (65536, 262144, 1048576)
+PAIRED = [
+    # (label, target, benchmark reporting ferry_over_raw)
+    ("ferry put / raw loopback into a file", 0.95, "BM_PutPairedWithRaw256MiB"),
+    ("ferry get / raw loopback from a file", 0.95, "BM_GetPairedWithRaw256MiB"),
+    ("ferry get / raw from a file, hashing", None, "BM_GetPairedWithHashingRaw256MiB"),
+]
 RATIOS = [
-    # (label, target, ferry benchmark, raw benchmark)
-    ("ferry put / raw loopback into a file", 0.95, "BM_RealPut256MiB",
+    # (label, ferry benchmark, raw benchmark), run apart
+    ("ferry put with PUT (before PUTS) / raw", "BM_RealPutClassic256MiB",
      "BM_RawLoopbackIntoFile256MiB"),
-    ("ferry get / raw loopback from a file", 0.95, "BM_RealGet256MiB",
-     "BM_RawLoopbackFromFile256MiB"),
-    ("ferry get / raw from a file, hashing", None, "BM_RealGet256MiB",
-     "BM_RawLoopbackFromFileHashed256MiB"),
-    ("ferry put with PUT (before PUTS) / raw", None, "BM_RealPutClassic256MiB",
-     "BM_RawLoopbackIntoFile256MiB"),
-    ("ferry put / raw loopback, memory only", None, "BM_RealPut256MiB", "BM_RawLoopback256MiB"),
-    ("ferry put, no disk / raw loopback", None, "BM_RealPut256MiBNullStore",
-     "BM_RawLoopback256MiB"),
+    ("ferry put / raw loopback, memory only", "BM_RealPut256MiB", "BM_RawLoopback256MiB"),
+    ("ferry put, no disk / raw loopback", "BM_RealPut256MiBNullStore", "BM_RawLoopback256MiB"),
 ]
 
 
@@ -56,32 +58,36 @@ def run(bench, pattern, extra=()):
     return results
 
 
-def transfer_rates(bench, rounds):
-    """(benchmark, chunk) -> [bytes/s], one value per round."""
-    names = sorted({name for _, _, ferry, raw in RATIOS for name in (ferry, raw)})
+def transfer_figures(bench, rounds):
+    """(benchmark, chunk) -> [bytes/s or ferry_over_raw], one value per round."""
+    names = sorted({name for _, _, name in PAIRED} |
+                   {name for _, ferry, raw in RATIOS for name in (ferry, raw)})
     pattern = "^(" + "|".join(names) + ")/"
-    rates = {}
+    figures = {}
     for _ in range(rounds):
         for name, result in run(bench, pattern).items():
             benchmark, chunk = name.split("/chunk_bytes:")
-            rates.setdefault((benchmark, int(chunk.split("/")[0])), []).append(
-                result["bytes_per_second"])
-    return rates
+            value = result.get("ferry_over_raw", result["bytes_per_second"])
+            figures.setdefault((benchmark, int(chunk.split("/")[0])), []).append(value)
+    return figures
 
 
-def print_ratio_table(rates, sim_ratio):
-    header = f"{'ratio':<40} {'target':>7}" + "".join(f"{c // 1024:>8} KiB" for c in CHUNKS)
+def print_ratio_table(figures, sim_ratio):
+    header = f"{'ratio':<46} {'target':>7}" + "".join(f"{c // 1024:>8} KiB" for c in CHUNKS)
     print(header)
     print("-" * len(header))
-    for label, target, ferry, raw in RATIOS:
+    for label, target, paired in PAIRED:
+        cells = "".join(f"{statistics.median(figures[(paired, c)]):>12.2f}" for c in CHUNKS)
+        print(f"{label + ' (paired)':<46} {'>= %.2f' % target if target else '':>7}{cells}")
+    for label, ferry, raw in RATIOS:
         cells = ""
         for chunk in CHUNKS:
-            ferry_rate = statistics.median(rates[(ferry, chunk)])
-            raw_rate = statistics.median(rates[(raw, chunk)])
+            ferry_rate = statistics.median(figures[(ferry, chunk)])
+            raw_rate = statistics.median(figures[(raw, chunk)])
             cells += f"{ferry_rate / raw_rate:>12.2f}"
-        print(f"{label:<40} {'>= %.2f' % target if target else '':>7}{cells}")
+        print(f"{label + ' (apart)':<46} {'':>7}{cells}")
     if sim_ratio is not None:
-        print(f"{'simulated 256 MiB / raw loopback (64 KiB)':<40} {'':>7}{sim_ratio:>12.2f}")
+        print(f"{'simulated 256 MiB / raw loopback (64 KiB)':<46} {'':>7}{sim_ratio:>12.2f}")
 
 
 def wall_seconds(result):
@@ -119,10 +125,10 @@ def main():
     parser.add_argument("--skip-abuse", action="store_true")
     args = parser.parse_args()
 
-    rates = transfer_rates(args.bench, args.rounds)
+    figures = transfer_figures(args.bench, args.rounds)
     sim_ratio = sim_bulk_ratio(args.bench, args.rounds)
     print(f"medians of {args.rounds} rounds, wall-clock throughput")
-    print_ratio_table(rates, sim_ratio)
+    print_ratio_table(figures, sim_ratio)
     for result in run(args.bench, "^BM_SimBulk1GiB").values():
         print(f"simulated 1 GiB PUTS and GET: {wall_seconds(result) * 1000:.0f} ms, "
               f"peak RSS {result['peak_rss_mib']:.1f} MiB (target < 64)")

@@ -16,7 +16,14 @@
 //   BM_RawLoopback256MiB: memory to memory, writing nothing: this machine's
 //     loopback, the ceiling of both.
 //
-// bench/report.py runs them interleaved and prints every ratio in one table.
+//   BM_PutPairedWithRaw256MiB, BM_GetPairedWithRaw256MiB and
+//   BM_GetPairedWithHashingRaw256MiB: ferry and its raw counterpart one after
+//     the other in every iteration (each first in turn), reporting
+//     ferry_over_raw. On a machine whose speed swings from second to second
+//     these are the figures of record: benchmarks run apart meet different
+//     swings.
+//
+// bench/report.py runs them in rounds and prints every ratio in one table.
 
 #include <arpa/inet.h>
 #include <fcntl.h>
@@ -26,6 +33,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <chrono>
 #include <filesystem>
 #include <memory>
 #include <stdexcept>
@@ -233,29 +241,72 @@ void send_from_memory(int fd, std::size_t chunk_bytes) {
     }
 }
 
-/// One raw transfer of payload_bytes per iteration over a fresh loopback
-/// connection: send(fd) sends, receive(fd) receives and returns the count.
+/// Receives into a new file at path and syncs it, as a raw upload's
+/// receiver; returns the bytes received. The caller removes the file, untimed,
+/// as ferry's uploads are removed.
+std::uint64_t receive_into_file(int fd, std::size_t chunk_bytes, const std::string& path) {
+    const int file = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+    if (file < 0)
+        fail("open");
+    const std::uint64_t received = receive_all(fd, chunk_bytes, [&](auto piece) {
+        if (::write(file, piece.data(), piece.size()) != static_cast<ssize_t>(piece.size()))
+            fail("write");
+    });
+    ::fsync(file);
+    ::close(file);
+    return received;
+}
+
+/// Receives and keeps nothing; returns the bytes received.
+std::uint64_t receive_discarding(int fd, std::size_t chunk_bytes) {
+    return receive_all(fd, chunk_bytes, [](auto piece) { benchmark::DoNotOptimize(piece.data()); });
+}
+
+/// Receives and hashes what it gets (ferry's digest, XXH3-128), keeping
+/// nothing else; returns the bytes received.
+std::uint64_t receive_hashing(int fd, std::size_t chunk_bytes) {
+    Digest digest;
+    const std::uint64_t received =
+        receive_all(fd, chunk_bytes, [&](auto piece) { digest.update(piece); });
+    benchmark::DoNotOptimize(digest.hex());
+    return received;
+}
+
+/// One raw transfer over a fresh loopback connection to listener: send(fd)
+/// sends, receive(fd) receives (on a thread of its own) and returns the
+/// count, which this returns.
 template <typename Send, typename Receive>
-void raw_transfers(benchmark::State& state, Send send, Receive receive) {
+std::uint64_t raw_transfer(const RawListener& listener, Send& send, Receive& receive) {
+    const int send_fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (send_fd < 0 || ::connect(send_fd, reinterpret_cast<const sockaddr*>(&listener.address),
+                                 sizeof listener.address) != 0) {
+        fail("connect");
+    }
+    const int recv_fd = ::accept4(listener.fd, nullptr, nullptr, SOCK_CLOEXEC);
+    if (recv_fd < 0)
+        fail("accept");
+    std::uint64_t received = 0;
+    std::thread receiver([&] { received = receive(recv_fd); });
+    send(send_fd);
+    ::shutdown(send_fd, SHUT_WR);
+    receiver.join();
+    ::close(send_fd);
+    ::close(recv_fd);
+    return received;
+}
+
+/// One raw transfer of payload_bytes per iteration (raw_transfer), then
+/// after(), untimed.
+template <typename Send, typename Receive, typename After = void (*)()>
+void raw_transfers(
+    benchmark::State& state, Send send, Receive receive, After after = [] {}) {
     RawListener listener;
     for (auto _ : state) {
-        const int send_fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-        if (send_fd < 0 || ::connect(send_fd, reinterpret_cast<const sockaddr*>(&listener.address),
-                                     sizeof listener.address) != 0) {
-            fail("connect");
-        }
-        const int recv_fd = ::accept4(listener.fd, nullptr, nullptr, SOCK_CLOEXEC);
-        if (recv_fd < 0)
-            fail("accept");
-        std::uint64_t received = 0;
-        std::thread receiver([&] { received = receive(recv_fd); });
-        send(send_fd);
-        ::shutdown(send_fd, SHUT_WR);
-        receiver.join();
-        ::close(send_fd);
-        ::close(recv_fd);
-        if (received != payload_bytes)
+        if (raw_transfer(listener, send, receive) != payload_bytes)
             state.SkipWithError("short transfer");
+        state.PauseTiming();
+        after();
+        state.ResumeTiming();
     }
     state.SetBytesProcessed(static_cast<std::int64_t>(state.iterations() * payload_bytes));
 }
@@ -280,19 +331,8 @@ void BM_RawLoopbackIntoFile256MiB(benchmark::State& state) {
     const std::string path = (dir.path() / "raw-into.bin").string();
     raw_transfers(
         state, [&](int fd) { send_from_memory(fd, chunk_bytes); },
-        [&](int fd) {
-            const int file = ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-            if (file < 0)
-                fail("open");
-            const std::uint64_t received = receive_all(fd, chunk_bytes, [&](auto piece) {
-                if (::write(file, piece.data(), piece.size()) != static_cast<ssize_t>(piece.size()))
-                    fail("write");
-            });
-            ::fsync(file);
-            ::close(file);
-            ::unlink(path.c_str());
-            return received;
-        });
+        [&](int fd) { return receive_into_file(fd, chunk_bytes, path); },
+        [&] { ::unlink(path.c_str()); });
 }
 
 /// A file on that filesystem sent over loopback with sendfile, as ferry get's
@@ -327,22 +367,13 @@ void raw_downloads(benchmark::State& state, Receive receive) {
 /// What ferry get does at the least: a file on that filesystem sent over
 /// loopback (sendfile) to a receiver that keeps nothing.
 void BM_RawLoopbackFromFile256MiB(benchmark::State& state) {
-    raw_downloads(state, [](int fd, std::size_t chunk_bytes) {
-        return receive_all(fd, chunk_bytes,
-                           [](auto piece) { benchmark::DoNotOptimize(piece.data()); });
-    });
+    raw_downloads(state, receive_discarding);
 }
 
 /// The same with the receiver checking what it got, as any download that
 /// verifies its bytes must: it hashes them (ferry's digest, XXH3-128).
 void BM_RawLoopbackFromFileHashed256MiB(benchmark::State& state) {
-    raw_downloads(state, [](int fd, std::size_t chunk_bytes) {
-        Digest digest;
-        const std::uint64_t received =
-            receive_all(fd, chunk_bytes, [&](auto piece) { digest.update(piece); });
-        benchmark::DoNotOptimize(digest.hex());
-        return received;
-    });
+    raw_downloads(state, receive_hashing);
 }
 
 /// ferry get of a 256 MiB file the server's DiskStore holds (on tmpfs), into
@@ -368,6 +399,119 @@ void BM_RealGet256MiB(benchmark::State& state) {
             state.SkipWithError("short download");
     }
     state.SetBytesProcessed(static_cast<std::int64_t>(state.iterations() * payload_bytes));
+}
+
+/// The wall time of body(), in seconds.
+template <typename Body>
+double seconds_of(Body&& body) {
+    const auto started = std::chrono::steady_clock::now();
+    body();
+    return std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+}
+
+/// ferry() and raw() once each per iteration, each first in turn, timed one
+/// by one, then after() untimed: on a machine whose speed swings from one
+/// second to the next, both sides of the ratio meet the same swings.
+/// Reports ferry_over_raw, ferry's speed as a fraction of raw's (raw's total
+/// time over ferry's), and both sides' time per transfer.
+template <typename Ferry, typename Raw, typename After>
+void paired(benchmark::State& state, Ferry ferry, Raw raw, After after) {
+    double ferry_seconds = 0;
+    double raw_seconds = 0;
+    bool ferry_first = true;
+    for (auto _ : state) {
+        if (ferry_first)
+            ferry_seconds += seconds_of(ferry);
+        raw_seconds += seconds_of(raw);
+        if (!ferry_first)
+            ferry_seconds += seconds_of(ferry);
+        ferry_first = !ferry_first;
+        state.PauseTiming();
+        after();
+        state.ResumeTiming();
+    }
+    const auto n = static_cast<double>(state.iterations());
+    state.counters["ferry_over_raw"] = raw_seconds / ferry_seconds;
+    state.counters["ferry_ms"] = ferry_seconds / n * 1000;
+    state.counters["raw_ms"] = raw_seconds / n * 1000;
+    state.SetBytesProcessed(static_cast<std::int64_t>(state.iterations() * 2 * payload_bytes));
+}
+
+/// ferry get (as BM_RealGet256MiB) paired with a raw download of the same
+/// file to receive(fd, chunk_bytes).
+template <typename Receive>
+void get_paired(benchmark::State& state, Receive receive_with_chunk) {
+    const auto chunk_bytes = static_cast<std::size_t>(state.range(0));
+    InProcessServer server(chunk_bytes, StoreKind::disk);
+    const std::filesystem::path path = server.root() / "held.bin";
+    write_payload(path);
+    struct DiscardingSink : ByteSink {
+        void write(std::span<const std::byte> bytes) override {
+            benchmark::DoNotOptimize(bytes.data());
+        }
+    } sink;
+    const auto ferry_get = [&] {
+        auto conn = connect_tcp(server.address(), SteadyClock::instance());
+        FerryClient client(*conn, chunk_bytes);
+        if (client.get("held.bin", sink).size_bytes != payload_bytes)
+            state.SkipWithError("short download");
+        conn->close();
+    };
+    ferry_get();  // the first GET hashes the file and keeps its digest
+    RawListener listener;
+    auto send = [&](int fd) { send_file_over(fd, path); };
+    auto receive = [&](int fd) { return receive_with_chunk(fd, chunk_bytes); };
+    paired(
+        state, ferry_get,
+        [&] {
+            if (raw_transfer(listener, send, receive) != payload_bytes)
+                state.SkipWithError("short transfer");
+        },
+        [] {});
+}
+
+/// ferry get paired with a raw download that keeps nothing (as
+/// BM_RawLoopbackFromFile256MiB): the figure for get.
+void BM_GetPairedWithRaw256MiB(benchmark::State& state) {
+    get_paired(state, receive_discarding);
+}
+
+/// ferry get paired with a raw download that hashes what it gets (as
+/// BM_RawLoopbackFromFileHashed256MiB): the same work, since ferry get checks
+/// the digest of every byte.
+void BM_GetPairedWithHashingRaw256MiB(benchmark::State& state) {
+    get_paired(state, receive_hashing);
+}
+
+/// ferry put (as BM_RealPut256MiB) paired with a raw upload into a file on
+/// the same filesystem (as BM_RawLoopbackIntoFile256MiB): the figure of
+/// record for put. Both files are removed untimed.
+void BM_PutPairedWithRaw256MiB(benchmark::State& state) {
+    const auto chunk_bytes = static_cast<std::size_t>(state.range(0));
+    const MemoryFileReader reader(payload());
+    InProcessServer server(chunk_bytes, StoreKind::disk);
+    const std::string raw_path = (server.root() / "raw-into.bin").string();
+    RawListener listener;
+    auto send = [&](int fd) { send_from_memory(fd, chunk_bytes); };
+    auto receive = [&](int fd) { return receive_into_file(fd, chunk_bytes, raw_path); };
+    paired(
+        state,
+        [&] {
+            auto conn = connect_tcp(server.address(), SteadyClock::instance());
+            FerryClient client(*conn, chunk_bytes);
+            if (upload_once(client, "put.bin", reader, PutForm::streamed).size_bytes !=
+                payload_bytes)
+                state.SkipWithError("short upload");
+            conn->close();
+        },
+        [&] {
+            if (raw_transfer(listener, send, receive) != payload_bytes)
+                state.SkipWithError("short transfer");
+        },
+        [&] {
+            std::filesystem::remove(server.root() / "put.bin");
+            std::filesystem::remove(raw_path);
+        });
 }
 
 // Where ferry's time goes, one stage at a time (no network): what writing the
@@ -431,6 +575,9 @@ BENCHMARK(BM_RawLoopbackIntoFile256MiB)->Apply(chunk_sizes);
 BENCHMARK(BM_RealGet256MiB)->Apply(chunk_sizes);
 BENCHMARK(BM_RawLoopbackFromFile256MiB)->Apply(chunk_sizes);
 BENCHMARK(BM_RawLoopbackFromFileHashed256MiB)->Apply(chunk_sizes);
+BENCHMARK(BM_GetPairedWithRaw256MiB)->Apply(chunk_sizes);
+BENCHMARK(BM_GetPairedWithHashingRaw256MiB)->Apply(chunk_sizes);
+BENCHMARK(BM_PutPairedWithRaw256MiB)->Apply(chunk_sizes);
 BENCHMARK(BM_RealPut256MiBNullStore)->Apply(chunk_sizes);
 BENCHMARK(BM_TmpfsWrite256MiB)->Apply(chunk_sizes);
 BENCHMARK(BM_DigestPass256MiB)->Apply(chunk_sizes);
