@@ -140,6 +140,9 @@ class RealWorld final : public World {
         upload->write(as_bytes(content));
         upload->commit();
     }
+    void preload_directory(const std::string& name) override {
+        std::filesystem::create_directory(root_.path() / name);
+    }
     void sleep(Duration duration) override { std::this_thread::sleep_for(duration); }
     void annotate(std::string_view) override {}
     std::uint64_t seed() const override { return spec_.seed; }

@@ -452,6 +452,12 @@ Scenario Reader::scenario(const toml::table& root, const std::filesystem::path& 
         legacy_server(table(*node, "server"), s, w);
     if (const auto* node = root.get(w.name()))
         settings(table(*node, w.name()), s.run.work.settings, w);
+    if (w.schema().check_settings) {
+        if (auto problem = w.schema().check_settings(s.run.work.settings)) {
+            const toml::node* node = root.get(w.name());
+            fail(node ? *node : root, *problem);
+        }
+    }
     const toml::node* clients = root.get("client");
     if (!clients)
         fail(root.source(), "missing [[client]]: a scenario needs at least one client");

@@ -154,6 +154,10 @@ void SimWorld::preload_file(const std::string& name, std::string_view content) {
     disk_.put_durable_file(name, bytes);
 }
 
+void SimWorld::preload_directory(const std::string& name) {
+    disk_.put_directory(name);
+}
+
 bool SimWorld::on_server_machine() const {
     const sim::ProcessId self = sim_.current_process_id();
     return self != 0 && sim_.group_of(self) == node_.group();
@@ -259,8 +263,10 @@ std::optional<Failure> SimWorld::finish() {
     }
     files_at_end_.emplace();
     for (const std::string& name : disk_.names()) {
-        if (is_valid_name(name))
-            files_at_end_->emplace_back(name, *disk_.file_content(name));
+        if (!is_valid_name(name))
+            continue;
+        if (auto content = disk_.file_content(name))  // not a directory
+            files_at_end_->emplace_back(name, std::move(*content));
     }
     // Reported once the store is open again: the model reads it after this.
     std::optional<Failure> kept_digest = check_kept_digests("as the run left it");

@@ -51,6 +51,7 @@ class SimWorld final : public World {
     void start_server(std::string name, std::function<void(Store&)> boot) override;
     Store& store() override;
     void preload_file(const std::string& name, std::string_view content) override;
+    void preload_directory(const std::string& name) override;
     void sleep(Duration duration) override { sim_.delay(duration); }
     void annotate(std::string_view text) override { sim_.annotate(text); }
     std::uint64_t seed() const override { return seed_; }

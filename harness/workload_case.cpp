@@ -163,6 +163,10 @@ std::optional<std::string> check_operation(const Operation& op, const WorkloadSc
 std::optional<std::string> check_case(const WorkloadCase& c, const WorkloadSchema& schema) {
     if (auto error = check_params(c.settings, schema.settings, "the workload's settings"))
         return error;
+    if (schema.check_settings) {
+        if (auto error = schema.check_settings(c.settings))
+            return error;
+    }
     for (const ClientPlan& client : c.clients) {
         if (auto error = check_params(client.options, schema.client_options, "a client"))
             return error;

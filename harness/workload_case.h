@@ -85,6 +85,10 @@ struct WorkloadSchema {
     std::vector<ParamSpec> settings = {};
     std::vector<ParamSpec> client_options = {};
     std::vector<VerbSpec> verbs = {};
+    /// Why settings that are each allowed are not allowed together (a name
+    /// preloaded both as a file and as a directory), as a sentence naming
+    /// them; none when they are. May be empty.
+    std::optional<std::string> (*check_settings)(const Params& settings) = nullptr;
 
     const VerbSpec* find_verb(std::string_view verb) const;
 };

@@ -68,6 +68,9 @@ class World : public TaskRunner {
     virtual std::optional<StoredContents> files_at_end() const { return std::nullopt; }
     /// Puts a file in the store before the run, past its faults.
     virtual void preload_file(const std::string& name, std::string_view content) = 0;
+    /// Puts an empty directory in the store's root before the run, under a
+    /// name a client may ask for: what a store must refuse to replace.
+    virtual void preload_directory(const std::string& name) = 0;
     /// Waits for duration of the world's time. Only from a process.
     virtual void sleep(Duration duration) = 0;
     /// Adds a line of the workload's own to the run's trace.

@@ -107,13 +107,17 @@ bool connection_kept(const FerryOp& op, const OpEnd& end) {
     }
 }
 
-/// After an ERR 400 the server closes the connection (docs/protocol.md),
-/// and so after a 403 or 413 to an upload (closes_upload): the end of the
-/// stream (or a reset) must follow the reply, not a server that serves on
-/// (reading the body as requests) and, when it gives up on us, says ERR 408.
-/// A wait of our own that times out is left to the caller's judgement.
-OpEnd closed_after_400(Connection& conn, OpEnd end, bool closes_upload = false) {
-    const bool closes = end.code == 400 || (closes_upload && (end.code == 403 || end.code == 413));
+/// After an ERR 400 or 503 the server closes the connection
+/// (docs/protocol.md), and so after a 403 or 413 to an upload the workload
+/// writes itself (a dishonest one; FerryClient's own hang up): the end of
+/// the stream (or a reset) must follow the reply, not a server that serves
+/// on (reading the body as requests, or the next request while it shuts
+/// down) and, when it gives up on us, says ERR 408, or says nothing within
+/// our timeout (which a fault that stalls the network excuses).
+OpEnd closed_after_closing_error(Connection& conn, const FerryOp& op, OpEnd end) {
+    const bool upload_refused =
+        op.verb == FerryOp::Verb::put && op.dishonest() && (end.code == 403 || end.code == 413);
+    const bool closes = end.code == 400 || end.code == 503 || upload_refused;
     if (end.status != OpStatus::refused || !closes)
         return end;
     std::array<std::byte, 1> next{};
@@ -121,9 +125,14 @@ OpEnd closed_after_400(Connection& conn, OpEnd end, bool closes_upload = false) 
         if (conn.recv(next) == 0)
             return end;
     } catch (const ConnectionError& e) {
-        if (e.kind() != ErrorKind::reset)
+        if (e.kind() == ErrorKind::reset)
+            return end;
+        if (e.kind() != ErrorKind::timed_out)
             throw;
-        return end;
+        return {OpStatus::protocol_error, 0,
+                fmt::format("the server kept the connection open after ERR {}: neither a byte "
+                            "nor the end of the stream came within the client's timeout",
+                            end.code)};
     }
     return {OpStatus::protocol_error, 0,
             fmt::format("the server kept the connection open after ERR {}", end.code)};
@@ -214,6 +223,7 @@ class SequentialClient {
     void step(std::size_t i);
     OpEnd perform(const FerryOp& op, FerryOpResult& result);
     OpEnd put(const FerryOp& op);
+    OpEnd probe_after_failed_upload(OpEnd end);
     OpEnd dishonest_put(const FerryOp& op, FerryOpResult& result);
     bool send_dishonest_put(const FerryOp& op);
     OpEnd raw(const FerryOp& op);
@@ -280,7 +290,8 @@ void SequentialClient::step(std::size_t i) {
         if (auto error = ensure_connection())
             end = with_expectation(op, harness::end_for(*error));
         else
-            end = with_expectation(op, perform(op, result));
+            end = with_expectation(
+                op, closed_after_closing_error(connection(), op, perform(op, result)));
     } catch (const std::invalid_argument& e) {
         end = {OpStatus::protocol_error, 0, e.what()};
     } catch (...) {
@@ -296,8 +307,7 @@ OpEnd SequentialClient::perform(const FerryOp& op, FerryOpResult& result) {
     Connection& conn = connection();
     switch (op.verb) {
         case FerryOp::Verb::put:
-            return op.dishonest() ? closed_after_400(conn, dishonest_put(op, result), true)
-                                  : put(op);
+            return op.dishonest() ? dishonest_put(op, result) : put(op);
         case FerryOp::Verb::get: {
             if (op.trickle_ms) {
                 try {
@@ -331,7 +341,7 @@ OpEnd SequentialClient::perform(const FerryOp& op, FerryOpResult& result) {
         }
         case FerryOp::Verb::raw:
             send_all(conn, op.request_line());
-            return closed_after_400(conn, raw(op));
+            return raw(op);
     }
     return {};
 }
@@ -341,9 +351,37 @@ OpEnd SequentialClient::put(const FerryOp& op) {
     PutOutcome outcome = op.streamed ? put_file(client(), op.name, file,
                                                 [this]() -> FerryClient& { return reconnect(); })
                                      : client().try_put(op.name, file);
-    if (const auto* refusal = std::get_if<Refusal>(&outcome))
-        return {OpStatus::refused, refusal->code, refusal->line};
+    if (const auto* refusal = std::get_if<Refusal>(&outcome)) {
+        OpEnd end{OpStatus::refused, refusal->code, refusal->line};
+        if (refusal->code == 500 || refusal->code == 507)
+            return probe_after_failed_upload(std::move(end));
+        return end;
+    }
     return {};
+}
+
+/// After a 500 or 507 to an upload the server closes the connection if the
+/// body was still arriving, and keeps it if only the commit failed
+/// (docs/protocol.md). Either way what the client sent after the failure
+/// must never be read as requests: that is request smuggling, the rest of
+/// a body (which anyone may fill with request lines) served as requests. A
+/// DIR on the same connection tells: the end of the stream, a reset, or the
+/// DIR's own reply are right; an ERR 400 is the server parsing the rest of
+/// the body (or a DIR damaged in flight, which corruption excuses).
+OpEnd SequentialClient::probe_after_failed_upload(OpEnd end) {
+    try {
+        (void)client().dir();
+    } catch (const RemoteError& e) {
+        if (e.code() == 400) {
+            return {OpStatus::protocol_error, 0,
+                    fmt::format("after {:?} the server read the rest of the upload as requests: "
+                                "a DIR sent next got {:?}",
+                                end.detail, e.line())};
+        }
+    } catch (const std::exception&) {
+        // Closed, reset, or a listing damaged in flight: not what is probed.
+    }
+    return end;
 }
 
 /// Reads one reply line (a request whose reply the workload judges itself).

@@ -1,5 +1,6 @@
 #include "ferry/workloads/ferry_draw.h"
 
+#include <algorithm>
 #include <array>
 #include <set>
 
@@ -271,6 +272,12 @@ void draw_limits(DecisionSource& source, WorkloadCase& c) {
     }
     if (source.choose(5) == 0)
         c.settings.push_back({"old_server", true});  // streamed puts fall back to PUT
+    if (source.choose(8) == 0) {
+        // A graceful shutdown from the start, early, mid-run, or late.
+        const std::array<std::uint64_t, 4> drain_at = {0, source.between(1, 10),
+                                                       source.between(11, 100), 1000};
+        c.settings.push_back({"drain_at_ms", drain_at[source.choose(drain_at.size())]});
+    }
 }
 
 /// Files on the server before the run, put there by other means: the store
@@ -284,6 +291,21 @@ TextTable draw_preloaded(DecisionSource& source) {
     if (files.empty())
         files.emplace_back(std::string(shared_names[1]), std::string(preloaded_content));
     return files;
+}
+
+/// A directory on the server under one of the shared names no file holds:
+/// clients put, get and list that name as they would a file's.
+std::optional<std::string> draw_directory(DecisionSource& source, const TextTable* files) {
+    std::vector<std::string_view> free;
+    for (const std::string_view name : shared_names) {
+        const bool preloaded = files && std::any_of(files->begin(), files->end(),
+                                                    [&](const auto& f) { return f.first == name; });
+        if (!preloaded)
+            free.push_back(name);
+    }
+    if (free.empty())
+        return std::nullopt;
+    return std::string(free[source.choose(free.size())]);
 }
 
 /// The race of a GET that keeps a digest with a PUT that replaces the file:
@@ -367,6 +389,10 @@ WorkloadCase draw_ferry_case(DecisionSource& source, const DrawOptions& options)
         if (source.choose(2) == 0)
             draw_digest_race(source, c, files);
         c.settings.push_back({"files", files});
+    }
+    if (source.choose(8) == 0) {
+        if (auto directory = draw_directory(source, table_param(c.settings, "files")))
+            c.settings.push_back({"directory", std::move(*directory)});
     }
     draw_limits(source, c);
     return c;

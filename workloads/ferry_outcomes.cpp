@@ -51,11 +51,17 @@ bool unsendable(std::string_view name) {
 /// What a PUT gets before all of its body is read, ending the connection:
 /// its line refused, or (streamed) a bad frame line, or more bytes than the
 /// server takes. A streamed put FerryClient sends falls back to PUT on a
-/// server from before PUTS, and gets what that PUT gets.
+/// server from before PUTS, and gets what that PUT gets. A directory under
+/// the name is refused when the upload begins: before a PUTS's first frame
+/// line, after a PUT's declared size is weighed against the limit.
 std::optional<Outcome> put_line_refusal(const FerryOp& op, const FerrySettings& s) {
     if (op.writes_own_stream() && s.old_server)
         return Outcome{OpStatus::refused, 400};  // unknown command, whatever the name
     if (!name_allowed_by_spec(op.name))
+        return Outcome{OpStatus::refused, 403};
+    const bool onto_directory = s.directory && op.name == *s.directory;
+    const bool as_puts = op.streamed && !s.old_server;
+    if (onto_directory && as_puts)
         return Outcome{OpStatus::refused, 403};
     if (op.streamed && op.frame_line)
         return Outcome{OpStatus::refused, 400};
@@ -64,6 +70,8 @@ std::optional<Outcome> put_line_refusal(const FerryOp& op, const FerrySettings& 
         op.streamed ? op.cut.value_or(op.content.size()) : op.declared_size();
     if (s.max_bytes != 0 && size > s.max_bytes)
         return Outcome{OpStatus::refused, 413};
+    if (onto_directory)
+        return Outcome{OpStatus::refused, 403};
     return std::nullopt;
 }
 
@@ -131,6 +139,8 @@ std::vector<Outcome> asked_on_calm_buffers(const FerryOp& op, const FerrySetting
                 return {{OpStatus::protocol_error}};
             if (!name_allowed_by_spec(op.name))
                 return {{OpStatus::refused, 403}};
+            if (s.directory && op.name == *s.directory)
+                return {{OpStatus::refused, 404}};  // a directory is no file
             return {{OpStatus::ok}, {OpStatus::refused, 404}};
         case FerryOp::Verb::dir:
         case FerryOp::Verb::raw:
@@ -149,9 +159,51 @@ std::vector<Outcome> asked_outcomes(const FerryOp& op, const FerrySettings& s, c
     return outcomes;
 }
 
-std::vector<Outcome> calm_outcomes(const FerryStep& step, const FerrySettings& s, const Timing& t) {
+/// Where a request stands against the server's graceful shutdown: the
+/// server reads its line at some instant between the operation's start and
+/// its end.
+enum class Drained { no, maybe, yes };
+
+Drained drained(const harness::OpRecord& r, std::optional<Instant> drain_at) {
+    if (!drain_at || *r.completed < *drain_at)
+        return Drained::no;
+    return r.invoked < *drain_at ? Drained::maybe : Drained::yes;
+}
+
+/// What a request a draining server reads gets: ERR 503, unless the server
+/// refuses its line before looking at it (one too long) or it never leaves
+/// the client; an abandoned upload reads no reply at all.
+std::vector<Outcome> drained_outcomes(const FerryOp& op, const FerrySettings& s, const Timing& t) {
+    const std::vector<Outcome> asked = asked_outcomes(op, s, t);
+    if (op.verb == FerryOp::Verb::raw && op.raw_line.size() >= header_line_bytes_max)
+        return asked;
+    std::vector<Outcome> outcomes = {{OpStatus::refused, 503}};
+    for (const Outcome& o : asked) {
+        const bool decided_first = o.status == OpStatus::protocol_error ||
+                                   o.status == OpStatus::timed_out || o.status == OpStatus::cut ||
+                                   (op.cut && o.status == OpStatus::ok);
+        if (decided_first)
+            outcomes.push_back(o);
+    }
+    return outcomes;
+}
+
+std::vector<Outcome> calm_outcomes(const FerryStep& step, const FerrySettings& s, const Timing& t,
+                                   std::optional<Instant> drain_at) {
     const FerryOp& op = *step.op;
-    std::vector<Outcome> outcomes = asked_outcomes(op, s, t);
+    std::vector<Outcome> outcomes;
+    switch (drained(*step.record, drain_at)) {
+        case Drained::no:
+            outcomes = asked_outcomes(op, s, t);
+            break;
+        case Drained::maybe:
+            outcomes = asked_outcomes(op, s, t);
+            outcomes.push_back({OpStatus::refused, 503});
+            break;
+        case Drained::yes:
+            outcomes = drained_outcomes(op, s, t);
+            break;
+    }
     const std::vector<Outcome> late = {{OpStatus::refused, 408}, {OpStatus::cut}};
     // Idle before the request: past the idle timeout the server may have
     // closed the connection, with an ERR 408 or without.
@@ -253,6 +305,25 @@ bool matches(const Outcome& allowed, const harness::OpRecord& r) {
     return allowed.status != OpStatus::refused || allowed.code == r.code;
 }
 
+/// The outcomes op may have on a calm network; with corruption active, an
+/// honest streamed put's too as a PUT: its PUTS line damaged in flight gets
+/// ERR 400, which FerryClient takes for a server from before PUTS, so it
+/// falls back to PUT (whose limit is weighed before the directory check).
+std::vector<Outcome> allowed_outcomes(const FerryStep& step, const FerrySettings& s,
+                                      const Timing& t, ErrorCauses active,
+                                      std::optional<Instant> drain_at) {
+    std::vector<Outcome> allowed = calm_outcomes(step, s, t, drain_at);
+    const FerryOp& op = *step.op;
+    if (harness::excuses(active, ErrorCause::corrupted) && op.verb == FerryOp::Verb::put &&
+        op.streamed && !op.writes_own_stream() && !s.old_server) {
+        FerrySettings old = s;
+        old.old_server = true;
+        const std::vector<Outcome> as_put = calm_outcomes(step, old, t, drain_at);
+        allowed.insert(allowed.end(), as_put.begin(), as_put.end());
+    }
+    return allowed;
+}
+
 std::string outcome_words(const harness::OpRecord& r) {
     if (r.status == OpStatus::refused)
         return fmt::format("ERR {}", r.code);
@@ -262,13 +333,14 @@ std::string outcome_words(const harness::OpRecord& r) {
 /// The failure an operation's outcome is, if it is neither asked for nor
 /// excused.
 std::optional<Failure> judge_outcome(const FerryStep& step, const FerrySettings& s, const Timing& t,
-                                     ErrorCauses active, bool may_be_cut) {
+                                     ErrorCauses active, bool may_be_cut,
+                                     std::optional<Instant> drain_at) {
     const harness::OpRecord& r = *step.record;
     if (step.result->after_error)
         return std::nullopt;  // its connection's earlier failure is judged instead
     if (may_be_cut && r.status == OpStatus::cut)
         return std::nullopt;
-    const std::vector<Outcome> allowed = calm_outcomes(step, s, t);
+    const std::vector<Outcome> allowed = allowed_outcomes(step, s, t, active, drain_at);
     if (std::any_of(allowed.begin(), allowed.end(),
                     [&](const Outcome& o) { return matches(o, r); }))
         return std::nullopt;
@@ -363,12 +435,20 @@ std::optional<Failure> check_ferry_outcomes(const FerryRunState& state,
     if (timeouts_are_tight(state, faults))
         active = active | ErrorCause::timeout;
     const std::vector<std::vector<bool>> may_be_cut = cut_by_a_later_refusal(state, t, active);
+    std::optional<Instant> drain_at;
+    if (state.settings.drain_at_ms)
+        drain_at = state.started + std::chrono::milliseconds(*state.settings.drain_at_ms);
     for (const FerryStep& step : steps) {
         const bool cut = may_be_cut[step.record->client][step.record->index];
-        if (auto failure = judge_outcome(step, state.settings, t, active, cut))
+        if (auto failure = judge_outcome(step, state.settings, t, active, cut, drain_at))
             return failure;
         const auto& junk = step.result->junk_reply;
-        if (junk && !(junk->first == OpStatus::refused && junk->second == 400) &&
+        const auto junk_is = [&](int code) {
+            return junk->first == OpStatus::refused && junk->second == code;
+        };
+        const bool junk_drained =
+            junk && drained(*step.record, drain_at) != Drained::no && junk_is(503);
+        if (junk && !junk_is(400) && !junk_drained &&
             (causes_of(junk->first, junk->second) & active) == 0) {
             return Failure{FailureKind::unexplained_error, "junk after a body",
                            fmt::format("{}: the line after the body got {} {} instead of ERR 400",

@@ -24,8 +24,12 @@ FerrySettings FerrySettings::from(const harness::Params& p) {
     s.header_timeout_ms = harness::count_param(p, "header_timeout_ms",
                                                std::min<std::uint64_t>(10'000, s.idle_timeout_ms));
     s.old_server = harness::flag_param(p, "old_server");
+    if (harness::find_param(p, "drain_at_ms"))
+        s.drain_at_ms = harness::count_param(p, "drain_at_ms", 0);
     if (const auto* files = harness::table_param(p, "files"))
         s.files = *files;
+    if (const auto* directory = harness::find_param(p, "directory"))
+        s.directory = std::get<std::string>(*directory);
     return s;
 }
 
@@ -51,6 +55,13 @@ FerryRun::FerryRun(harness::World& world, const harness::WorkloadCase& c)
     server_config_.streamed_put = !s.old_server;
     server_config_.idle_timeout = std::chrono::milliseconds(s.idle_timeout_ms);
     server_config_.header_timeout = std::chrono::milliseconds(s.header_timeout_ms);
+    if (s.drain_at_ms) {
+        server_config_.draining = [this] {
+            const Instant now = state_.world.clock().now();
+            return !(now <
+                     state_.started + std::chrono::milliseconds(*state_.settings.drain_at_ms));
+        };
+    }
     handlers_.serve = [this](Connection& conn, std::uint64_t) {
         serve_ferry_connection(conn, state_.world.store(), server_config_);
     };
@@ -65,9 +76,12 @@ FerryRun::FerryRun(harness::World& world, const harness::WorkloadCase& c)
 void FerryRun::preload() {
     for (const auto& [name, content] : state_.settings.files)
         state_.world.preload_file(name, content);
+    if (state_.settings.directory)
+        state_.world.preload_directory(*state_.settings.directory);
 }
 
 void FerryRun::start() {
+    state_.started = state_.world.clock().now();
     preload();
     state_.world.start_server("server", [this](Store&) {
         // A boot of its own: a restarted server listens afresh, with slots

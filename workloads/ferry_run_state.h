@@ -29,8 +29,14 @@ struct FerrySettings {
     std::size_t max_connections = 0;  ///< 0 = no limit
     std::uint64_t idle_timeout_ms = 30'000;
     std::uint64_t header_timeout_ms = 10'000;
-    bool old_server = false;   ///< the server answers PUTS as one from before it: ERR 400
+    bool old_server = false;  ///< the server answers PUTS as one from before it: ERR 400
+    /// The server begins a graceful shutdown this long after the run starts:
+    /// from then on it answers every request ERR 503 and closes.
+    std::optional<std::uint64_t> drain_at_ms;
     harness::TextTable files;  ///< preloaded
+    /// A name that is a directory in the store before the run: uploads to it
+    /// are refused (403), GETs find no file (404), DIR does not list it.
+    std::optional<std::string> directory;
 
     static FerrySettings from(const harness::Params& settings);
 };
@@ -63,6 +69,8 @@ struct FerryRunState {
     std::vector<FerryServerEvent> server_events;
     /// Where each boot of the server begins in server_events.
     std::vector<std::size_t> boots;
+    /// When the run started, on the world's clock.
+    Instant started;
 
     FerryRunState(harness::World& w, const harness::WorkloadCase& c);
 };

@@ -41,6 +41,28 @@ std::optional<std::string> check_file_names(std::string_view key, const ParamVal
     return std::nullopt;
 }
 
+/// A name the server's store can hold.
+std::optional<std::string> check_file_name(std::string_view key, const ParamValue& value) {
+    const auto& name = std::get<std::string>(value);
+    if (!is_valid_name(name))
+        return fmt::format("\"{}\" ({:?}) is not a valid ferry name", key, name);
+    return std::nullopt;
+}
+
+/// A name is preloaded as a file or as a directory, not both.
+std::optional<std::string> check_preloaded(const Params& settings) {
+    const auto* directory = find_param(settings, "directory");
+    const auto* files = table_param(settings, "files");
+    if (!directory || !files)
+        return std::nullopt;
+    const auto& name = std::get<std::string>(*directory);
+    for (const auto& file : *files) {
+        if (file.first == name)
+            return fmt::format("\"{}\" is both in \"files\" and the \"directory\"", name);
+    }
+    return std::nullopt;
+}
+
 const WorkloadSchema& ferry_schema() {
     static const ParamSpec expect_error{
         "expect_error", ParamKind::count, "the ERR code the step must get", 0,
@@ -55,6 +77,9 @@ const WorkloadSchema& ferry_schema() {
         .settings = {{"chunk_size", ParamKind::count, "bytes per recv and store write (1024)", 1},
                      {"files", ParamKind::text_table, "files the server has before the run", 0,
                       true, check_file_names},
+                     {"directory", ParamKind::text,
+                      "a name that is a directory on the server before the run (not in files)", 0,
+                      true, check_file_name},
                      {"max_bytes", ParamKind::count,
                       "the server refuses larger PUTs with 413 (0 = none)"},
                      {"max_connections", ParamKind::count, "clients served at once; more get 503"},
@@ -62,7 +87,10 @@ const WorkloadSchema& ferry_schema() {
                      {"header_timeout_ms", ParamKind::count,
                       "the server's header timeout (10000, at most the idle timeout)", 1},
                      {"old_server", ParamKind::flag,
-                      "the server is from before PUTS: it answers ERR 400 unknown command"}},
+                      "the server is from before PUTS: it answers ERR 400 unknown command"},
+                     {"drain_at_ms", ParamKind::count,
+                      "the server begins a graceful shutdown this long into the run: every "
+                      "request from then on gets ERR 503 and a close"}},
         .client_options = {{"timeout_ms", ParamKind::count,
                             "how long one blocking call may wait (30000)", 1},
                            {"pipeline", ParamKind::flag,
@@ -98,6 +126,7 @@ const WorkloadSchema& ferry_schema() {
               .primary = "line",
               .params = {expect_error, pause},
               .description = "sends a request line of its own and reads one reply"}},
+        .check_settings = check_preloaded,
     };
     return schema;
 }

@@ -386,6 +386,20 @@ TEST(ParseScenario, PreloadedServerFilesMustHaveValidNames) {
                 HasSubstr("not a valid ferry name"));
 }
 
+// A name preloaded as a directory must be one a store can hold, and not a
+// preloaded file's too: the two settings are checked together.
+TEST(ParseScenario, APreloadedDirectoryHasAValidNameNoFileHas) {
+    const std::string client = "\n[[client]]\nsteps = [{ dir = true }]";
+    EXPECT_THAT(error_of("name = \"x\"\n[ferry]\ndirectory = \"a/b\"" + client),
+                HasSubstr("not a valid ferry name"));
+    EXPECT_THAT(
+        error_of("name = \"x\"\n[ferry]\nfiles = { d = \"a\" }\ndirectory = \"d\"" + client),
+        HasSubstr("s.toml:2:1: \"d\" is both in \"files\" and the \"directory\""));
+    const Scenario s =
+        parse("name = \"x\"\n[ferry]\nfiles = { f = \"a\" }\ndirectory = \"d\"" + client);
+    EXPECT_EQ(check_case(s.run.work, registry().find("ferry")->schema()), std::nullopt);
+}
+
 TEST(ParseScenario, TraversalNamesAreAllowedInStepsSoScenariosCanTestRefusal) {
     const Scenario s =
         parse("name = \"x\"\n[[client]]\nsteps = [{ put = \"../etc/passwd\", content = \"x\" }]");
