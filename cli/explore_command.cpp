@@ -21,6 +21,7 @@
 
 #include "cli/commands.h"
 #include "cli/explore_report.h"
+#include "cli/interrupt.h"
 #include "cli/run_report.h"
 #include "cli/workloads.h"
 #include "ferry/harness/command_name.h"
@@ -237,7 +238,9 @@ int run_explore(const ExploreCommandOptions& o) {
         throw UsageError(fmt::format("--workload: \"{}\" is not one of {}", o.workload,
                                      known_workloads().names()));
     }
-    const harness::ExploreOptions options = make_options(o, *workload);
+    harness::ExploreOptions options = make_options(o, *workload);
+    const StopOnInterrupt interrupt;  // Ctrl-C stops; the findings are still reported and saved
+    options.stop = &interrupt.requested();
     if (o.save_failures) {
         std::error_code ec;
         std::filesystem::create_directories(*o.save_failures, ec);
@@ -267,18 +270,20 @@ int run_explore(const ExploreCommandOptions& o) {
     const double cpu_rate =
         summary.cpu_seconds > 0 ? static_cast<double>(summary.runs) / summary.cpu_seconds : 0;
     const std::uint64_t jobs = options.strategy == harness::Strategy::exhaustive ? 1 : options.jobs;
+    const int stopped_by = interrupt.signal_number();
     fmt::print(
         "{} runs in {:.2f} s on {} {} ({:.0f} runs/s; {:.0f} per CPU-second), {} {} found{}\n",
         summary.runs, summary.seconds, jobs, jobs == 1 ? "job" : "jobs", rate, cpu_rate,
         summary.findings.size(),
         summary.findings.size() == 1 ? "kind of failure" : "kinds of failure",
-        options.strategy == harness::Strategy::exhaustive && summary.exhausted
+        stopped_by != 0 ? "; interrupted"
+        : options.strategy == harness::Strategy::exhaustive && summary.exhausted
             ? "; the enumeration is complete"
             : "");
     fmt::print("explored with: {}\n", how_text(o, options));
     if (o.results)
         write_results(*o.results, summary, o, options, *workload);
-    return code;
+    return stopped_by != 0 ? 128 + stopped_by : code;
 }
 
 int run_explore_command(const ExploreCommandOptions& o) {

@@ -1,8 +1,10 @@
 #pragma once
-// A download interrupted by the user (SIGINT, SIGTERM, SIGHUP) removes its
-// partial file before the process ends, with the shell's code for the signal
-// (128 + its number: 130, 143, 129).
+// What the user's SIGINT, SIGTERM or SIGHUP does to long work: a download
+// removes its partial file before the process ends, with the shell's code
+// for the signal (128 + its number: 130, 143, 129); an exploration stops
+// and still reports (and saves) what it found.
 
+#include <atomic>
 #include <filesystem>
 
 #include <signal.h>
@@ -25,6 +27,27 @@ class RemoveOnInterrupt {
     void arm(const std::filesystem::path& path);
     /// The file is no longer ours to remove (renamed into place, or gone).
     void disarm();
+
+  private:
+    struct sigaction old_int_ {};
+    struct sigaction old_term_ {};
+    struct sigaction old_hup_ {};
+};
+
+/// While it lives, the first SIGINT, SIGTERM or SIGHUP sets requested()
+/// and says on stderr that the work is stopping; the next one ends the
+/// process at once with 128 + its number. Signals ignored on entry stay
+/// ignored. One at a time.
+class StopOnInterrupt {
+  public:
+    StopOnInterrupt();
+    ~StopOnInterrupt();  ///< restores the previous handlers
+    StopOnInterrupt(const StopOnInterrupt&) = delete;
+    StopOnInterrupt& operator=(const StopOnInterrupt&) = delete;
+
+    const std::atomic<bool>& requested() const;
+    /// The signal that asked to stop; 0 while none has.
+    int signal_number() const;
 
   private:
     struct sigaction old_int_ {};

@@ -180,7 +180,8 @@ void add_scenario_command(CLI::App& app, ExitStatus& status) {
         ->required();
     run_cmd
         ->add_option("--backend", options->backend,
-                     "Where to run: sim, real, both, or what each file lists (default)")
+                     "Where to run: sim, real, both, or scenario: the backends each file lists "
+                     "(the default)")
         ->check(CLI::IsMember({"scenario", "sim", "real", "both"}));
     run_cmd->add_option("--seed", options->seed, "Run only this seed");
     run_cmd->add_option("--junit", options->junit, "Write JUnit XML results to this file");

@@ -211,8 +211,7 @@ int run_serve(const ServeOptions& options) {
     try {
         listener = std::make_unique<TcpListener>(wanted, SteadyClock::instance());
     } catch (const std::exception& e) {
-        fmt::print(stderr, "ferry: serve: cannot listen on {}: {}\n", format_host_port(wanted),
-                   e.what());
+        fmt::print(stderr, "ferry: serve: {}\n", e.what());  // "listen on <host:port>: why"
         return exit_failed;
     }
 

@@ -98,6 +98,8 @@ bool Explorer::out_of_budget(std::uint64_t runs) {
     if (options_.runs &&
         runs >= shard_runs(*options_.runs, options_.shard_index, options_.shard_count))
         return true;
+    if (options_.stop && options_.stop->load(std::memory_order_relaxed))
+        return true;
     if ((runs & 63) != 0)
         return false;
     const double now = elapsed();

@@ -11,6 +11,7 @@
 //   shrink.h           the shrinker and its passes
 //   scenario_export.h  a failure as a scenario file that replays it
 
+#include <atomic>
 #include <chrono>
 #include <cstdint>
 #include <functional>
@@ -35,6 +36,9 @@ struct ExploreOptions {
     /// Exhaustive: shard k does at most that many of its enumeration.
     std::optional<std::uint64_t> runs;
     std::optional<std::chrono::duration<double>> time_limit;
+    /// Once it holds true (the user pressed Ctrl-C), exploration stops as at
+    /// its time limit: what was found so far is still shrunk and reported.
+    const std::atomic<bool>* stop = nullptr;
     DrawOptions draw;
     KnobSet faults = all_knobs();   ///< the knobs fault plans may turn
     std::uint64_t shard_index = 0;  ///< 0-based

@@ -176,7 +176,10 @@ class JobSet {
     double elapsed() const {
         return std::chrono::duration<double>(std::chrono::steady_clock::now() - start_).count();
     }
+    /// Out of time, or told to stop.
     bool out_of_time() const {
+        if (options_.stop && options_.stop->load(std::memory_order_relaxed))
+            return true;
         return options_.time_limit && elapsed() >= options_.time_limit->count();
     }
     void run_job(JobRecord& record);

@@ -53,12 +53,13 @@ TcpListener::TcpListener(const HostPort& address, const Clock& clock, int backlo
     const std::string port = std::to_string(address.port);
     const int status = ::getaddrinfo(address.host.empty() ? nullptr : address.host.c_str(),
                                      port.c_str(), &hints, &found);
+    if (status == EAI_SYSTEM)
+        throw_system(errno,
+                     fmt::format("listen on {}: cannot resolve host '{}'", name, address.host));
     if (status != 0) {
-        const int error = status == EAI_SYSTEM ? errno : EADDRNOTAVAIL;
-        const std::string reason =
-            status == EAI_SYSTEM ? std::generic_category().message(errno) : gai_strerror(status);
-        throw_system(error, fmt::format("listen on {}: cannot resolve host '{}': {}", name,
-                                        address.host, reason));
+        // Not an errno: std::system_error would append an unrelated one's text.
+        throw std::runtime_error(fmt::format("listen on {}: cannot resolve host '{}': {}", name,
+                                             address.host, gai_strerror(status)));
     }
     std::unique_ptr<addrinfo, decltype(&::freeaddrinfo)> addresses(found, &::freeaddrinfo);
 

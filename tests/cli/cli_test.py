@@ -6,6 +6,7 @@ CLI would refuse to send something.
     cli_test.py FERRY CASE     (CTest runs one case per test)
 """
 
+import json
 import os
 import re
 import signal
@@ -975,6 +976,36 @@ def case_explore_shards_merge_like_one_process(ferry):
         result = expect_exit(run([ferry, "explore", "merge", files[0], other]), EXIT_USAGE)
         check(b"two explorations" in result.stderr, describe(result))
 
+
+def case_interrupted_explore_reports_what_it_found(ferry):
+    """Ctrl-C (or SIGTERM) stops `ferry explore` rather than killing it: the
+    failures found so far are shrunk, printed, saved and written to
+    --results, and the exit code is 128 + the signal."""
+    for sig, code in ((signal.SIGINT, 130), (signal.SIGTERM, 143)):
+        with TempDir() as work:
+            saved = os.path.join(work, "saved")
+            results = os.path.join(work, "results.json")
+            process = subprocess.Popen(
+                [ferry, "explore", "--workload", "kv-buggy", "--keep-going", "--runs",
+                 "1000000000", "--seed", "1", "--save-failures", saved, "--results", results],
+                stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+            time.sleep(1.5)
+            process.send_signal(sig)
+            try:
+                out, err = process.communicate(timeout=30)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                raise TestFailure(f"explore did not stop within 30 s of signal {sig}")
+            check(process.returncode == code,
+                  f"signal {sig}: exit {process.returncode}, expected {code}: {out!r} {err!r}")
+            check(b"interrupted" in err and b"kinds of failure found; interrupted" in out,
+                  f"signal {sig}: {out!r} {err!r}")
+            found = out.count(b"FOUND ")  # its two slips in the first 100 runs, and more
+            check(found >= 2 and out.count(b"shrunk in") == found, f"{out!r}")
+            with open(results) as f:
+                check(len(json.load(f)["findings"]) == found, f"results: {results}")
+            check(len([n for n in os.listdir(saved) if n.endswith(".toml")]) == found,
+                  f"saved: {os.listdir(saved)}")
 
 if __name__ == "__main__":
     cases = {name[len("case_"):]: function for name, function in globals().items()
