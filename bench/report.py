@@ -36,6 +36,7 @@ PAIRED = [
     ("ferry put / raw loopback into a file", 0.95, "BM_PutPairedWithRaw256MiB"),
     ("ferry get / raw loopback from a file", 0.95, "BM_GetPairedWithRaw256MiB"),
     ("ferry get / raw from a file, hashing", None, "BM_GetPairedWithHashingRaw256MiB"),
+    ("raw, hashing on a thread / raw from a file", None, "BM_HashingOnAThreadPairedWithRaw256MiB"),
 ]
 RATIOS = [
     # (label, ferry benchmark, raw benchmark), run apart

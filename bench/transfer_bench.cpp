@@ -16,6 +16,9 @@
 //   BM_RawLoopback256MiB: memory to memory, writing nothing: this machine's
 //     loopback, the ceiling of both.
 //
+//   BM_HashingOnAThreadPairedWithRaw256MiB: a raw download that hashes on a
+//     second thread against one that keeps nothing: how near a download that
+//     checks every byte can come to one that does not, on this machine.
 //   BM_PutPairedWithRaw256MiB, BM_GetPairedWithRaw256MiB and
 //   BM_GetPairedWithHashingRaw256MiB: ferry and its raw counterpart one after
 //     the other in every iteration (each first in turn), reporting
@@ -34,8 +37,10 @@
 
 #include <cerrno>
 #include <chrono>
+#include <condition_variable>
 #include <filesystem>
 #include <memory>
+#include <mutex>
 #include <stdexcept>
 #include <string>
 #include <string_view>
@@ -272,6 +277,63 @@ std::uint64_t receive_hashing(int fd, std::size_t chunk_bytes) {
     return received;
 }
 
+/// Receives as receive_hashing does, but hashes on a second thread: the
+/// receiver fills one half of a buffer (four recvs of chunk_bytes at most)
+/// while the hasher hashes the other. What ferry get could reach by moving
+/// its digest off the receiving thread.
+std::uint64_t receive_hashing_on_a_thread(int fd, std::size_t chunk_bytes) {
+    constexpr std::size_t recvs_per_half = 4;
+    std::vector<std::byte> halves[2] = {std::vector<std::byte>(recvs_per_half * chunk_bytes),
+                                        std::vector<std::byte>(recvs_per_half * chunk_bytes)};
+    std::mutex mutex;
+    std::condition_variable changed;
+    std::size_t handed = 0;  // bytes of the half handed over; 0: the hasher is idle
+    int handed_half = 0;
+    bool finished = false;
+    Digest digest;
+    std::thread hasher([&] {
+        std::unique_lock lock(mutex);
+        for (;;) {
+            changed.wait(lock, [&] { return handed != 0 || finished; });
+            if (handed == 0)
+                return;
+            const std::span<const std::byte> piece(halves[handed_half].data(), handed);
+            lock.unlock();
+            digest.update(piece);
+            lock.lock();
+            handed = 0;
+            changed.notify_all();
+        }
+    });
+    std::uint64_t received = 0;
+    for (int half = 0; received < payload_bytes; half ^= 1) {
+        std::size_t filled = 0;
+        for (std::size_t i = 0; i < recvs_per_half && received < payload_bytes; ++i) {
+            const ssize_t n = ::recv(fd, halves[half].data() + filled, chunk_bytes, 0);
+            if (n <= 0)
+                break;
+            filled += static_cast<std::size_t>(n);
+            received += static_cast<std::uint64_t>(n);
+        }
+        std::unique_lock lock(mutex);
+        changed.wait(lock, [&] { return handed == 0; });
+        if (filled == 0)
+            break;
+        handed = filled;
+        handed_half = half;
+        changed.notify_all();
+    }
+    {
+        std::unique_lock lock(mutex);
+        changed.wait(lock, [&] { return handed == 0; });
+        finished = true;
+        changed.notify_all();
+    }
+    hasher.join();
+    benchmark::DoNotOptimize(digest.hex());
+    return received;
+}
+
 /// One raw transfer over a fresh loopback connection to listener: send(fd)
 /// sends, receive(fd) receives (on a thread of its own) and returns the
 /// count, which this returns.
@@ -483,6 +545,23 @@ void BM_GetPairedWithHashingRaw256MiB(benchmark::State& state) {
     get_paired(state, receive_hashing);
 }
 
+/// A raw download hashing on a second thread, paired with one that keeps
+/// nothing (reported as ferry_over_raw): whether a download that checks
+/// every byte can keep up with one that does not, on this machine.
+void BM_HashingOnAThreadPairedWithRaw256MiB(benchmark::State& state) {
+    const auto chunk_bytes = static_cast<std::size_t>(state.range(0));
+    ScratchDir dir;
+    const std::filesystem::path path = dir.path() / "raw-from.bin";
+    write_payload(path);
+    RawListener listener;
+    auto send = [&](int fd) { send_file_over(fd, path); };
+    auto threaded = [&](int fd) { return receive_hashing_on_a_thread(fd, chunk_bytes); };
+    auto plain = [&](int fd) { return receive_discarding(fd, chunk_bytes); };
+    paired(
+        state, [&] { benchmark::DoNotOptimize(raw_transfer(listener, send, threaded)); },
+        [&] { benchmark::DoNotOptimize(raw_transfer(listener, send, plain)); }, [] {});
+}
+
 /// ferry put (as BM_RealPut256MiB) paired with a raw upload into a file on
 /// the same filesystem (as BM_RawLoopbackIntoFile256MiB): the figure of
 /// record for put. Both files are removed untimed.
@@ -577,6 +656,7 @@ BENCHMARK(BM_RawLoopbackFromFile256MiB)->Apply(chunk_sizes);
 BENCHMARK(BM_RawLoopbackFromFileHashed256MiB)->Apply(chunk_sizes);
 BENCHMARK(BM_GetPairedWithRaw256MiB)->Apply(chunk_sizes);
 BENCHMARK(BM_GetPairedWithHashingRaw256MiB)->Apply(chunk_sizes);
+BENCHMARK(BM_HashingOnAThreadPairedWithRaw256MiB)->Apply(chunk_sizes);
 BENCHMARK(BM_PutPairedWithRaw256MiB)->Apply(chunk_sizes);
 BENCHMARK(BM_RealPut256MiBNullStore)->Apply(chunk_sizes);
 BENCHMARK(BM_TmpfsWrite256MiB)->Apply(chunk_sizes);
