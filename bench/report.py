@@ -3,6 +3,7 @@
 does, in one table, each side measured in the same process, back to back:
 
   ferry put / raw loopback into a file    target >= 0.95 (paired)
+  ferry put / raw into a file, hashing    the same work: both ends hash
   ferry get / raw loopback from a file    target >= 0.95 (paired)
   ferry get / raw from a file, hashing    the same work: the receiver checks
   ferry put with PUT / raw into a file    the form before PUTS (two reads)
@@ -34,6 +35,7 @@ CHUNKS = (65536, 262144, 1048576)
 PAIRED = [
     # (label, target, benchmark reporting ferry_over_raw)
     ("ferry put / raw loopback into a file", 0.95, "BM_PutPairedWithRaw256MiB"),
+    ("ferry put / raw into a file, hashing", None, "BM_PutPairedWithHashingRaw256MiB"),
     ("ferry get / raw loopback from a file", 0.95, "BM_GetPairedWithRaw256MiB"),
     ("ferry get / raw from a file, hashing", None, "BM_GetPairedWithHashingRaw256MiB"),
     ("raw, hashing on a thread / raw from a file", None, "BM_HashingOnAThreadPairedWithRaw256MiB"),

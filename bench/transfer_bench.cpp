@@ -19,8 +19,9 @@
 //   BM_HashingOnAThreadPairedWithRaw256MiB: a raw download that hashes on a
 //     second thread against one that keeps nothing: how near a download that
 //     checks every byte can come to one that does not, on this machine.
-//   BM_PutPairedWithRaw256MiB, BM_GetPairedWithRaw256MiB and
-//   BM_GetPairedWithHashingRaw256MiB: ferry and its raw counterpart one after
+//   BM_PutPairedWithRaw256MiB, BM_PutPairedWithHashingRaw256MiB,
+//   BM_GetPairedWithRaw256MiB and BM_GetPairedWithHashingRaw256MiB (raw
+//   doing ferry's hashing too): ferry and its raw counterpart one after
 //     the other in every iteration (each first in turn), reporting
 //     ferry_over_raw. On a machine whose speed swings from second to second
 //     these are the figures of record: benchmarks run apart meet different
@@ -233,10 +234,14 @@ std::uint64_t receive_all(int fd, std::size_t chunk_bytes, Keep keep) {
     return received;
 }
 
-void send_from_memory(int fd, std::size_t chunk_bytes) {
+/// Sends the payload a chunk at a time, first hashing each into digest when
+/// one is given (as an upload that sends its digest must).
+void send_from_memory(int fd, std::size_t chunk_bytes, Digest* digest = nullptr) {
     const std::vector<std::byte>& bytes = payload();
     for (std::size_t sent = 0; sent < payload_bytes;) {
         const std::size_t want = std::min(chunk_bytes, payload_bytes - sent);
+        if (digest)
+            digest->update(std::span(bytes).subspan(sent, want));
         const ssize_t n = ::send(fd, bytes.data() + sent, want, MSG_NOSIGNAL);
         if (n < 0 && errno == EINTR)
             continue;
@@ -247,13 +252,17 @@ void send_from_memory(int fd, std::size_t chunk_bytes) {
 }
 
 /// Receives into a new file at path and syncs it, as a raw upload's
-/// receiver; returns the bytes received. The caller removes the file, untimed,
-/// as ferry's uploads are removed.
-std::uint64_t receive_into_file(int fd, std::size_t chunk_bytes, const std::string& path) {
+/// receiver, hashing what it gets into digest when one is given; returns
+/// the bytes received. The caller removes the file, untimed, as ferry's
+/// uploads are removed.
+std::uint64_t receive_into_file(int fd, std::size_t chunk_bytes, const std::string& path,
+                                Digest* digest = nullptr) {
     const int file = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
     if (file < 0)
         fail("open");
     const std::uint64_t received = receive_all(fd, chunk_bytes, [&](auto piece) {
+        if (digest)
+            digest->update(piece);
         if (::write(file, piece.data(), piece.size()) != static_cast<ssize_t>(piece.size()))
             fail("write");
     });
@@ -563,16 +572,20 @@ void BM_HashingOnAThreadPairedWithRaw256MiB(benchmark::State& state) {
 }
 
 /// ferry put (as BM_RealPut256MiB) paired with a raw upload into a file on
-/// the same filesystem (as BM_RawLoopbackIntoFile256MiB): the figure of
-/// record for put. Both files are removed untimed.
-void BM_PutPairedWithRaw256MiB(benchmark::State& state) {
+/// the same filesystem (as BM_RawLoopbackIntoFile256MiB), hashing at both
+/// ends when raw_hashes. Both files are removed untimed.
+void put_paired(benchmark::State& state, bool raw_hashes) {
     const auto chunk_bytes = static_cast<std::size_t>(state.range(0));
     const MemoryFileReader reader(payload());
     InProcessServer server(chunk_bytes, StoreKind::disk);
     const std::string raw_path = (server.root() / "raw-into.bin").string();
     RawListener listener;
-    auto send = [&](int fd) { send_from_memory(fd, chunk_bytes); };
-    auto receive = [&](int fd) { return receive_into_file(fd, chunk_bytes, raw_path); };
+    Digest sent;
+    Digest received;
+    auto send = [&](int fd) { send_from_memory(fd, chunk_bytes, raw_hashes ? &sent : nullptr); };
+    auto receive = [&](int fd) {
+        return receive_into_file(fd, chunk_bytes, raw_path, raw_hashes ? &received : nullptr);
+    };
     paired(
         state,
         [&] {
@@ -591,6 +604,19 @@ void BM_PutPairedWithRaw256MiB(benchmark::State& state) {
             std::filesystem::remove(server.root() / "put.bin");
             std::filesystem::remove(raw_path);
         });
+    benchmark::DoNotOptimize(sent.hex() == received.hex());
+}
+
+/// The figure for put.
+void BM_PutPairedWithRaw256MiB(benchmark::State& state) {
+    put_paired(state, false);
+}
+
+/// ferry put paired with a raw upload that does the same hashing: the
+/// sender hashes what it sends, the receiver what it writes, as an upload
+/// that checks its bytes end to end must.
+void BM_PutPairedWithHashingRaw256MiB(benchmark::State& state) {
+    put_paired(state, true);
 }
 
 // Where ferry's time goes, one stage at a time (no network): what writing the
@@ -658,6 +684,7 @@ BENCHMARK(BM_GetPairedWithRaw256MiB)->Apply(chunk_sizes);
 BENCHMARK(BM_GetPairedWithHashingRaw256MiB)->Apply(chunk_sizes);
 BENCHMARK(BM_HashingOnAThreadPairedWithRaw256MiB)->Apply(chunk_sizes);
 BENCHMARK(BM_PutPairedWithRaw256MiB)->Apply(chunk_sizes);
+BENCHMARK(BM_PutPairedWithHashingRaw256MiB)->Apply(chunk_sizes);
 BENCHMARK(BM_RealPut256MiBNullStore)->Apply(chunk_sizes);
 BENCHMARK(BM_TmpfsWrite256MiB)->Apply(chunk_sizes);
 BENCHMARK(BM_DigestPass256MiB)->Apply(chunk_sizes);

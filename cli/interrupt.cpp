@@ -7,6 +7,7 @@
 
 #include <array>
 #include <atomic>
+#include <cerrno>
 #include <climits>
 #include <cstring>
 
@@ -30,32 +31,39 @@ extern "C" void on_interrupt(int signal_number) {
 }
 
 std::atomic<bool> stop_requested{false};
-volatile sig_atomic_t stop_signal = 0;
-static_assert(std::atomic<bool>::is_always_lock_free, "set from a signal handler");
+std::atomic<int> stop_signal{0};  ///< read by the thread that reports
+static_assert(std::atomic<bool>::is_always_lock_free && std::atomic<int>::is_always_lock_free,
+              "set from a signal handler");
 
 extern "C" void on_stop_request(int signal_number) {
-    if (stop_requested.load()) {
+    // The handler returns to whatever it interrupted: errno must survive it.
+    const int saved_errno = errno;
+    // exchange, not load then store: two threads may take a signal each.
+    if (stop_requested.exchange(true))
         ::_exit(128 + signal_number);
-    }
-    stop_signal = signal_number;
-    stop_requested.store(true);
+    stop_signal.store(signal_number);
     static constexpr char message[] =
         "\nferry: interrupted; stopping, then reporting what was found (again to quit at once)\n";
     [[maybe_unused]] const ssize_t ignored = ::write(STDERR_FILENO, message, sizeof message - 1);
+    errno = saved_errno;
 }
 
 /// Handles signal_number with handler, unless it is ignored: a signal
 /// ignored on entry (nohup's SIGHUP, SIGINT of a shell's background job)
-/// stays ignored, as the caller asked.
+/// stays ignored, as the caller asked. A handler that returns (the stop
+/// request's) restarts the call it interrupted, so no write of the report
+/// fails with EINTR.
 void install(int signal_number, struct sigaction& old, void (*handler)(int) = on_interrupt) {
     ::sigaction(signal_number, nullptr, &old);
     if (old.sa_handler == SIG_IGN)
         return;
     struct sigaction action {};
     action.sa_handler = handler;
+    if (handler != on_interrupt)
+        action.sa_flags = SA_RESTART;
     sigemptyset(&action.sa_mask);
-    // One handler at a time: a second signal waits until the first has ended
-    // the process.
+    // One handler at a time on a thread: a second signal waits until the
+    // first handler has ended the process, or returned.
     sigaddset(&action.sa_mask, SIGINT);
     sigaddset(&action.sa_mask, SIGTERM);
     sigaddset(&action.sa_mask, SIGHUP);
@@ -94,16 +102,14 @@ void RemoveOnInterrupt::disarm() {
 
 StopOnInterrupt::StopOnInterrupt() {
     stop_requested.store(false);
-    stop_signal = 0;
+    stop_signal.store(0);
     install(SIGINT, old_int_, on_stop_request);
     install(SIGTERM, old_term_, on_stop_request);
-    install(SIGHUP, old_hup_, on_stop_request);
 }
 
 StopOnInterrupt::~StopOnInterrupt() {
     ::sigaction(SIGINT, &old_int_, nullptr);
     ::sigaction(SIGTERM, &old_term_, nullptr);
-    ::sigaction(SIGHUP, &old_hup_, nullptr);
 }
 
 const std::atomic<bool>& StopOnInterrupt::requested() const {
@@ -111,7 +117,7 @@ const std::atomic<bool>& StopOnInterrupt::requested() const {
 }
 
 int StopOnInterrupt::signal_number() const {
-    return stop_signal;
+    return stop_signal.load();
 }
 
 }  // namespace ferry::cli

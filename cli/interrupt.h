@@ -1,8 +1,9 @@
 #pragma once
-// What the user's SIGINT, SIGTERM or SIGHUP does to long work: a download
-// removes its partial file before the process ends, with the shell's code
-// for the signal (128 + its number: 130, 143, 129); an exploration stops
-// and still reports (and saves) what it found.
+// What the user's signals do to long work: a download (SIGINT, SIGTERM,
+// SIGHUP) removes its partial file before the process ends, with the
+// shell's code for the signal (128 + its number: 130, 143, 129); an
+// exploration (SIGINT, SIGTERM) stops and still reports (and saves) what it
+// found.
 
 #include <atomic>
 #include <filesystem>
@@ -34,10 +35,11 @@ class RemoveOnInterrupt {
     struct sigaction old_hup_ {};
 };
 
-/// While it lives, the first SIGINT, SIGTERM or SIGHUP sets requested()
-/// and says on stderr that the work is stopping; the next one ends the
-/// process at once with 128 + its number. Signals ignored on entry stay
-/// ignored. One at a time.
+/// While it lives, the first SIGINT or SIGTERM sets requested() and says on
+/// stderr that the work is stopping; the next one ends the process at once
+/// with 128 + its number. SIGHUP keeps its default (with the terminal gone
+/// there is nobody to report to). Signals ignored on entry stay ignored. One
+/// at a time.
 class StopOnInterrupt {
   public:
     StopOnInterrupt();
@@ -52,7 +54,6 @@ class StopOnInterrupt {
   private:
     struct sigaction old_int_ {};
     struct sigaction old_term_ {};
-    struct sigaction old_hup_ {};
 };
 
 }  // namespace ferry::cli

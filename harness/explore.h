@@ -36,7 +36,7 @@ struct ExploreOptions {
     /// Exhaustive: shard k does at most that many of its enumeration.
     std::optional<std::uint64_t> runs;
     std::optional<std::chrono::duration<double>> time_limit;
-    /// Once it holds true (the user pressed Ctrl-C), exploration stops as at
+    /// Once it holds true (the user pressed Ctrl-C), the search stops as at
     /// its time limit: what was found so far is still shrunk and reported.
     const std::atomic<bool>* stop = nullptr;
     DrawOptions draw;

@@ -38,13 +38,10 @@ HostPort numeric_address(const sockaddr* address, socklen_t length) {
     throw std::system_error(error, std::generic_category(), what);
 }
 
-}  // namespace
+using AddressList = std::unique_ptr<addrinfo, decltype(&::freeaddrinfo)>;
 
-TcpListener::TcpListener(const HostPort& address, const Clock& clock, int backlog) : clock_(clock) {
-    const std::string name = format_host_port(address);
-    if (address.port < 0 || address.port > 65535) {
-        throw_system(EINVAL, fmt::format("listen on {}: port out of range 0-65535", name));
-    }
+/// The addresses to listen on for address (named name in errors).
+AddressList resolve_passive(const HostPort& address, const std::string& name) {
     addrinfo hints{};
     hints.ai_family = AF_UNSPEC;
     hints.ai_socktype = SOCK_STREAM;
@@ -53,15 +50,27 @@ TcpListener::TcpListener(const HostPort& address, const Clock& clock, int backlo
     const std::string port = std::to_string(address.port);
     const int status = ::getaddrinfo(address.host.empty() ? nullptr : address.host.c_str(),
                                      port.c_str(), &hints, &found);
-    if (status == EAI_SYSTEM)
-        throw_system(errno,
+    const int error = errno;
+    if (status == EAI_SYSTEM && error != 0)
+        throw_system(error,
                      fmt::format("listen on {}: cannot resolve host '{}'", name, address.host));
     if (status != 0) {
         // Not an errno: std::system_error would append an unrelated one's text.
         throw std::runtime_error(fmt::format("listen on {}: cannot resolve host '{}': {}", name,
                                              address.host, gai_strerror(status)));
     }
-    std::unique_ptr<addrinfo, decltype(&::freeaddrinfo)> addresses(found, &::freeaddrinfo);
+    return AddressList(found, &::freeaddrinfo);
+}
+
+}  // namespace
+
+TcpListener::TcpListener(const HostPort& address, const Clock& clock, int backlog) : clock_(clock) {
+    const std::string name = format_host_port(address);
+    if (address.port < 0 || address.port > 65535) {
+        throw_system(EINVAL, fmt::format("listen on {}: port out of range 0-65535", name));
+    }
+    const AddressList addresses = resolve_passive(address, name);
+    const addrinfo* found = addresses.get();
 
     int error = EADDRNOTAVAIL;
     const char* failed_call = "bind";

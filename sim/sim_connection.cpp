@@ -128,6 +128,38 @@ bool SimConnection::readable_after_reset() const {
     return !end.closed && end.reset_by_peer && stream.delivered > stream.read;
 }
 
+std::uint64_t SimConnection::wait_readable(std::size_t want) {
+    const SimEndpoint& end = link_.end(side_);
+    SimStream& stream = link_.to(side_);
+    Simulation& sim = network_.simulation();
+    Deadline deadline;
+    bool deadline_known = false;
+    while (true) {
+        Deadline stall_end;
+        if (!network_.stalled(link_, side_, stall_end)) {
+            const std::uint64_t available = stream.delivered - stream.read;
+            if (available > 0)
+                return available;
+            if (stream.fin_delivered)  // and everything before it was read
+                return 0;
+        } else if (end.reset) {
+            // A stalled reader reads nothing, so what arrived before the
+            // RST is no reason to wait: the reset is all it learns.
+            throw unusable_error("recv");
+        }
+        if (!deadline_known) {
+            deadline = call_deadline();
+            deadline_known = true;
+        }
+        if (deadline && sim.now() >= *deadline)
+            throw timed_out_error("recv");
+        sim.block(&stream.readers, earliest(deadline, stall_end),
+                  WaitInfo{"recv", &link_, side_, nullptr, want, recv_site()});
+        if (!usable() && !readable_after_reset())
+            throw unusable_error("recv");
+    }
+}
+
 std::size_t SimConnection::do_recv(std::span<std::byte> buffer) {
     SimEndpoint& end = link_.end(side_);
     take_ownership(end);
@@ -151,33 +183,10 @@ std::size_t SimConnection::do_recv(std::span<std::byte> buffer) {
                     throw unusable_error("recv");
             }
         }
-        Deadline deadline;
-        bool deadline_known = false;
-        while (true) {
-            Deadline stall_end;
-            if (!network_.stalled(link_, side_, stall_end)) {
-                available = stream.delivered - stream.read;
-                if (available > 0)
-                    break;
-                if (stream.fin_delivered) {  // and everything before it was read
-                    sim.record(TraceKind::recv, link_.id, side_, buffer.size(), 0);
-                    return 0;
-                }
-            } else if (end.reset) {
-                // A stalled reader reads nothing, so what arrived before the
-                // RST is no reason to wait: the reset is all it learns.
-                throw unusable_error("recv");
-            }
-            if (!deadline_known) {
-                deadline = call_deadline();
-                deadline_known = true;
-            }
-            if (deadline && sim.now() >= *deadline)
-                throw timed_out_error("recv");
-            sim.block(&stream.readers, earliest(deadline, stall_end),
-                      WaitInfo{"recv", &link_, side_, nullptr, buffer.size(), recv_site()});
-            if (!usable() && !readable_after_reset())
-                throw unusable_error("recv");
+        available = wait_readable(buffer.size());
+        if (available == 0) {  // the end of the stream, everything before it read
+            sim.record(TraceKind::recv, link_.id, side_, buffer.size(), 0);
+            return 0;
         }
         if (const auto before_stall = network_.bytes_before_stall(link_, side_)) {
             available = std::min(available, *before_stall);

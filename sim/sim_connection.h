@@ -48,6 +48,11 @@ class SimConnection final : public Connection {
     std::size_t do_recv(std::span<std::byte> buffer) override;
 
   private:
+    /// Blocks until bytes are there to read (returns how many) or the
+    /// stream has ended with everything before its end read (returns 0);
+    /// throws when the connection dies or the call times out. want: the
+    /// recv's buffer, for the wait's description.
+    std::uint64_t wait_readable(std::size_t want);
     // Errors are made by functions of their own and thrown in the call that
     // fails: each frame between a throw and its catch costs the unwinder
     // about as much as a simulated send, and under the explorer's faults

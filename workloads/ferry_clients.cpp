@@ -129,7 +129,9 @@ OpEnd closed_after_closing_error(Connection& conn, const FerryOp& op, OpEnd end)
             return end;
         if (e.kind() != ErrorKind::timed_out)
             throw;
-        return {OpStatus::protocol_error, 0,
+        // Timed out, not a protocol error: only what delays the network
+        // excuses it, and an outcome that allows a cut does not.
+        return {OpStatus::timed_out, 0,
                 fmt::format("the server kept the connection open after ERR {}: neither a byte "
                             "nor the end of the stream came within the client's timeout",
                             end.code)};
@@ -367,13 +369,14 @@ OpEnd SequentialClient::put(const FerryOp& op) {
 /// a body (which anyone may fill with request lines) served as requests. A
 /// DIR on the same connection tells: the end of the stream, a reset, or the
 /// DIR's own reply are right; an ERR 400 is the server parsing the rest of
-/// the body (or a DIR damaged in flight, which corruption excuses).
+/// the body, or a DIR damaged in flight: reported as corrupted, the one
+/// status only corruption excuses.
 OpEnd SequentialClient::probe_after_failed_upload(OpEnd end) {
     try {
         (void)client().dir();
     } catch (const RemoteError& e) {
         if (e.code() == 400) {
-            return {OpStatus::protocol_error, 0,
+            return {OpStatus::corrupted, 0,
                     fmt::format("after {:?} the server read the rest of the upload as requests: "
                                 "a DIR sent next got {:?}",
                                 end.detail, e.line())};

@@ -165,25 +165,31 @@ std::vector<Outcome> asked_outcomes(const FerryOp& op, const FerrySettings& s, c
 enum class Drained { no, maybe, yes };
 
 Drained drained(const harness::OpRecord& r, std::optional<Instant> drain_at) {
-    if (!drain_at || *r.completed < *drain_at)
+    if (!drain_at || (r.completed && *r.completed < *drain_at))
         return Drained::no;
     return r.invoked < *drain_at ? Drained::maybe : Drained::yes;
 }
 
-/// What a request a draining server reads gets: ERR 503, unless the server
-/// refuses its line before looking at it (one too long) or it never leaves
-/// the client; an abandoned upload reads no reply at all.
+/// What a request a draining server reads gets: ERR 503 (which a step that
+/// expects it counts as done), unless the server refuses its line before
+/// looking at it (one too long) or it never leaves the client. An abandoned
+/// upload reads no reply at all, and under the tiniest buffers the 503 may
+/// block as any early reply may.
 std::vector<Outcome> drained_outcomes(const FerryOp& op, const FerrySettings& s, const Timing& t) {
-    const std::vector<Outcome> asked = asked_outcomes(op, s, t);
     if (op.verb == FerryOp::Verb::raw && op.raw_line.size() >= header_line_bytes_max)
-        return asked;
+        return asked_outcomes(op, s, t);
+    if (op.expect_error == 503)
+        return {{OpStatus::ok}};
     std::vector<Outcome> outcomes = {{OpStatus::refused, 503}};
-    for (const Outcome& o : asked) {
-        const bool decided_first = o.status == OpStatus::protocol_error ||
-                                   o.status == OpStatus::timed_out || o.status == OpStatus::cut ||
-                                   (op.cut && o.status == OpStatus::ok);
-        if (decided_first)
-            outcomes.push_back(o);
+    const std::vector<Outcome> asked = asked_on_calm_buffers(op, s);
+    if (std::any_of(asked.begin(), asked.end(),
+                    [](const Outcome& o) { return o.status == OpStatus::protocol_error; }))
+        outcomes.push_back({OpStatus::protocol_error});  // the client refused to send it
+    if (op.cut)
+        outcomes.push_back({OpStatus::ok});
+    if (early_reply_may_block(op, t)) {
+        outcomes.push_back({OpStatus::timed_out});
+        outcomes.push_back({OpStatus::cut});
     }
     return outcomes;
 }
@@ -377,7 +383,8 @@ std::uint64_t client_bytes(const std::vector<FerryOp>& ops) {
 
 /// Which operations of a pipelining client may be cut off by a later one:
 /// a PUT the server refuses before its body (a bad name, over max_bytes, a
-/// full or failing disk) ends the connection, and once
+/// full or failing disk), or any request a draining server reads, ends the
+/// connection, and once
 /// its linger (a second of discarding what the client still sends) is over
 /// it closes with bytes unread — a reset, which discards the replies to
 /// earlier requests still on their way, when the network is too slow to
@@ -398,11 +405,13 @@ std::vector<std::vector<bool>> cut_by_a_later_refusal(const FerryRunState& state
         const std::uint64_t deliver_ms = (client_bytes(ops) / t.segment_bytes + 2) * t.rtt_ms;
         if (deliver_ms < static_cast<std::uint64_t>(linger_ms))
             continue;
+        // A draining server refuses whatever request it reads next.
         bool refused_later = false;
         for (std::size_t i = ops.size(); i-- > 0;) {
             cut[c][i] = refused_later;
-            refused_later |= ops[i].verb == FerryOp::Verb::put &&
-                             (disk_may_refuse || put_line_refusal(ops[i], state.settings));
+            refused_later |= state.settings.drain_at_ms.has_value() ||
+                             (ops[i].verb == FerryOp::Verb::put &&
+                              (disk_may_refuse || put_line_refusal(ops[i], state.settings)));
         }
     }
     return cut;
