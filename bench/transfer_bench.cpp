@@ -136,6 +136,14 @@ class InProcessServer {
     std::thread thread_;
 };
 
+/// Where a benchmarked GET's bytes go: nowhere (the client still checks
+/// their digest).
+struct DiscardingSink : ByteSink {
+    void write(std::span<const std::byte> bytes) override {
+        benchmark::DoNotOptimize(bytes.data());
+    }
+};
+
 enum class PutForm { streamed, classic };
 
 /// One upload of reader as name: PUTS, as ferry put sends it, or PUT (the
@@ -456,11 +464,7 @@ void BM_RealGet256MiB(benchmark::State& state) {
     const auto chunk_bytes = static_cast<std::size_t>(state.range(0));
     InProcessServer server(chunk_bytes, StoreKind::disk);
     write_payload(server.root() / "held.bin");
-    struct DiscardingSink : ByteSink {
-        void write(std::span<const std::byte> bytes) override {
-            benchmark::DoNotOptimize(bytes.data());
-        }
-    } sink;
+    DiscardingSink sink;
     for (auto _ : state) {
         auto conn = connect_tcp(server.address(), SteadyClock::instance());
         FerryClient client(*conn, chunk_bytes);
@@ -516,11 +520,7 @@ void get_paired(benchmark::State& state, Receive receive_with_chunk) {
     InProcessServer server(chunk_bytes, StoreKind::disk);
     const std::filesystem::path path = server.root() / "held.bin";
     write_payload(path);
-    struct DiscardingSink : ByteSink {
-        void write(std::span<const std::byte> bytes) override {
-            benchmark::DoNotOptimize(bytes.data());
-        }
-    } sink;
+    DiscardingSink sink;
     const auto ferry_get = [&] {
         auto conn = connect_tcp(server.address(), SteadyClock::instance());
         FerryClient client(*conn, chunk_bytes);

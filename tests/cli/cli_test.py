@@ -20,8 +20,8 @@ import threading
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from ferry_harness import (TempDir, Server, check, describe, expect_exit, main, run,
-                           same_bytes, skip_under_sanitizers, snapshot, write_random)
+from ferry_harness import (TempDir, Server, TestFailure, check, describe, expect_exit, main,
+                           run, same_bytes, skip_under_sanitizers, snapshot, write_random)
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 
@@ -409,6 +409,17 @@ def start_stalled_get(ferry, address, target, known=(), ignoring=()):
     raise TestFailure(f"the get never started writing its part file: {out!r} {err!r}")
 
 
+def signal_and_wait(process, sig, timeout, what):
+    """Sends sig to process and waits up to timeout seconds for it to end;
+    returns its (stdout, stderr)."""
+    process.send_signal(sig)
+    try:
+        return process.communicate(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        raise TestFailure(f"{what} did not end within {timeout} s of signal {sig}")
+
+
 def case_interrupted_get_removes_its_part_file(ferry):
     """SIGINT, SIGTERM or SIGHUP mid-download: the part file is removed at
     once (the socket wait is 60 s), the exit code is 128 + the signal, an
@@ -422,12 +433,7 @@ def case_interrupted_get_removes_its_part_file(ferry):
             try:
                 process = start_stalled_get(ferry, fake.address, target)
                 started = time.monotonic()
-                process.send_signal(sig)
-                try:
-                    _, err = process.communicate(timeout=10)
-                except subprocess.TimeoutExpired:
-                    process.kill()
-                    raise TestFailure(f"get did not end within 10 s of signal {sig}")
+                _, err = signal_and_wait(process, sig, 10, "get")
                 check(process.returncode == code,
                       f"signal {sig}: exit {process.returncode}, expected {code}: {err!r}")
                 check(time.monotonic() - started < 5, f"signal {sig}: slow to stop")
@@ -990,12 +996,7 @@ def case_interrupted_explore_reports_what_it_found(ferry):
                  "1000000000", "--seed", "1", "--save-failures", saved, "--results", results],
                 stdout=subprocess.PIPE, stderr=subprocess.PIPE)
             time.sleep(1.5)
-            process.send_signal(sig)
-            try:
-                out, err = process.communicate(timeout=30)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                raise TestFailure(f"explore did not stop within 30 s of signal {sig}")
+            out, err = signal_and_wait(process, sig, 30, "explore")
             check(process.returncode == code,
                   f"signal {sig}: exit {process.returncode}, expected {code}: {out!r} {err!r}")
             check(b"interrupted" in err and b"kinds of failure found; interrupted" in out,
