@@ -204,11 +204,12 @@ namespace {
 /// --results: what this shard found, for `ferry explore merge`.
 void write_results(const std::string& path, const harness::ExploreSummary& summary,
                    const ExploreCommandOptions& o, const harness::ExploreOptions& options,
-                   const harness::Workload& workload) {
+                   const harness::Workload& workload, bool interrupted) {
     ExploreCommandOptions unsharded = o;
     unsharded.shard.reset();
-    const harness::ExploreResults results =
+    harness::ExploreResults results =
         harness::results_of(summary, options, workload, how_text(unsharded, options));
+    results.interrupted = interrupted;
     std::ofstream out(path, std::ios::out | std::ios::trunc);
     out << harness::results_json(results);
     out.close();
@@ -282,7 +283,7 @@ int run_explore(const ExploreCommandOptions& o) {
             : "");
     fmt::print("explored with: {}\n", how_text(o, options));
     if (o.results)
-        write_results(*o.results, summary, o, options, *workload);
+        write_results(*o.results, summary, o, options, *workload, stopped_by != 0);
     return stopped_by != 0 ? 128 + stopped_by : code;
 }
 

@@ -119,6 +119,14 @@ int run_merge(const MergeOptions& o) {
                        missing.size() == 1 ? "" : "s", list, shards.front().shard_count,
                        missing.size() == 1 ? "is" : "are");
         }
+        for (const harness::ExploreResults& shard : shards) {
+            if (shard.interrupted) {
+                fmt::print(stderr,
+                           "ferry explore merge: warning: shard {} of {} was interrupted after {} "
+                           "runs: the merge covers fewer runs than the exploration asked for\n",
+                           shard.shard_index + 1, shard.shard_count, shard.runs);
+            }
+        }
         if (o.save_failures) {
             std::error_code ec;
             std::filesystem::create_directories(*o.save_failures, ec);

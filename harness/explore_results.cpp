@@ -74,6 +74,7 @@ std::string results_json(const ExploreResults& r) {
                  {"events", r.events},
                  {"seconds", r.seconds},
                  {"cpu_seconds", r.cpu_seconds},
+                 {"interrupted", r.interrupted},
                  {"findings", findings}};
     return j.dump(2) + "\n";
 }
@@ -98,6 +99,7 @@ std::optional<ExploreResults> parse_results_json(std::string_view text, std::str
         r.events = j.at("events").get<std::uint64_t>();
         r.seconds = j.at("seconds").get<double>();
         r.cpu_seconds = j.at("cpu_seconds").get<double>();
+        r.interrupted = j.value("interrupted", false);  // absent before it was recorded
         for (const json& f : j.at("findings"))
             r.findings.push_back(finding_of(f));
         return r;
@@ -166,6 +168,7 @@ std::optional<ExploreResults> merge_results(const std::vector<ExploreResults>& s
         merged.events += s.events;
         merged.seconds = std::max(merged.seconds, s.seconds);
         merged.cpu_seconds += s.cpu_seconds;
+        merged.interrupted = merged.interrupted || s.interrupted;
         for (const ExploreResults::Found& f : s.findings) {
             auto [it, fresh] = first_of_kind.emplace(f.signature, f);
             if (!fresh && f.global_run < it->second.global_run)

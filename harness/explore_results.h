@@ -30,6 +30,9 @@ struct ExploreResults {
     std::uint64_t events = 0;
     double seconds = 0;      ///< wall time (a merge: the longest shard's)
     double cpu_seconds = 0;  ///< summed over shards
+    /// Stopped by the user (Ctrl-C) before its runs were done: fewer runs
+    /// than the exploration asked for (a merge: some shard was).
+    bool interrupted = false;
 
     struct Found {
         std::uint64_t global_run = 0;  ///< 0-based, across shards

@@ -1004,7 +1004,11 @@ def case_interrupted_explore_reports_what_it_found(ferry):
             found = out.count(b"FOUND ")  # its two slips in the first 100 runs, and more
             check(found >= 2 and out.count(b"shrunk in") == found, f"{out!r}")
             with open(results) as f:
-                check(len(json.load(f)["findings"]) == found, f"results: {results}")
+                written = json.load(f)
+            check(len(written["findings"]) == found and written["interrupted"],
+                  f"results: {written}")
+            merged = run([ferry, "explore", "merge", results])
+            check(b"was interrupted after" in merged.stderr, describe(merged))
             check(len([n for n in os.listdir(saved) if n.endswith(".toml")]) == found,
                   f"saved: {os.listdir(saved)}")
 
