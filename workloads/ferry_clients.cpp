@@ -460,6 +460,7 @@ class PipelinedClient : public std::enable_shared_from_this<PipelinedClient> {
     void write(std::size_t i);
     void run_reader();
     OpEnd read_reply(const FerryOp& op, FerryOpResult& result);
+    OpEnd after_failed_upload(OpEnd end);
     /// After op i failed: the requests sent after it are unanswered.
     void abandon_after(std::size_t i);
     void finish() {
@@ -527,6 +528,9 @@ void PipelinedClient::run_reader() {
         }
         if (!sent_[i] || !result.record)
             break;  // the writer stopped before it
+        if (op.verb == FerryOp::Verb::put && end.status == OpStatus::refused &&
+            (end.code == 500 || end.code == 507))
+            end = after_failed_upload(std::move(end));
         s_.history.complete(*result.record, s_.world.clock().now(), end.status, end.code,
                             std::move(end.detail));
         if (!connection_kept(op, end)) {
@@ -535,6 +539,31 @@ void PipelinedClient::run_reader() {
         }
     }
     finish();
+}
+
+/// After a 500 or 507 to an upload (SequentialClient::probe_after_failed_upload)
+/// the next thing on the connection is the end of the stream, a reset, or
+/// the reply to the next request, which this client wrote honestly. An ERR
+/// 400 is the rest of the upload's body read as requests (or a request
+/// damaged in flight): reported as corrupted, which only corruption
+/// excuses. An old server's 400 to a pipelined PUTS is no sign: not probed.
+OpEnd PipelinedClient::after_failed_upload(OpEnd end) {
+    if (s_.settings.old_server)
+        return end;
+    try {
+        const auto line = reader_->recv_line(header_line_bytes_max);
+        const auto reply = line ? parse_reply(*line) : std::nullopt;
+        const auto* err = reply ? std::get_if<ErrReply>(&*reply) : nullptr;
+        if (err && err->code == 400) {
+            return {OpStatus::corrupted, 0,
+                    fmt::format("after {:?} the server read the rest of the upload as requests: "
+                                "the next reply was {:?}",
+                                end.detail, *line)};
+        }
+    } catch (const ConnectionError&) {
+        // Closed or reset: as it should after a failure mid-body.
+    }
+    return end;
 }
 
 void PipelinedClient::abandon_after(std::size_t i) {
