@@ -451,9 +451,7 @@ std::optional<Failure> check_ferry_outcomes(const FerryRunState& state,
     if (timeouts_are_tight(state, faults))
         active = active | ErrorCause::timeout;
     const std::vector<std::vector<bool>> may_be_cut = cut_by_a_later_refusal(state, t, active);
-    std::optional<Instant> drain_at;
-    if (state.settings.drain_at_ms)
-        drain_at = state.started + std::chrono::milliseconds(*state.settings.drain_at_ms);
+    const std::optional<Instant> drain_at = state.drain_at();
     for (const FerryStep& step : steps) {
         const bool cut = may_be_cut[step.record->client][step.record->index];
         if (auto failure = judge_outcome(step, state.settings, t, active, cut, drain_at))

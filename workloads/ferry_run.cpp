@@ -57,9 +57,7 @@ FerryRun::FerryRun(harness::World& world, const harness::WorkloadCase& c)
     server_config_.header_timeout = std::chrono::milliseconds(s.header_timeout_ms);
     if (s.drain_at_ms) {
         server_config_.draining = [this] {
-            const Instant now = state_.world.clock().now();
-            return !(now <
-                     state_.started + std::chrono::milliseconds(*state_.settings.drain_at_ms));
+            return !(state_.world.clock().now() < *state_.drain_at());
         };
     }
     handlers_.serve = [this](Connection& conn, std::uint64_t) {

@@ -4,6 +4,7 @@
 // what they got back, the history, and the server's accept events.
 
 #include <atomic>
+#include <chrono>
 #include <cstdint>
 #include <mutex>
 #include <optional>
@@ -71,6 +72,14 @@ struct FerryRunState {
     std::vector<std::size_t> boots;
     /// When the run started, on the world's clock.
     Instant started;
+
+    /// When the server begins its graceful shutdown, if it does: the one
+    /// instant both the server's draining and the model's judgement use.
+    std::optional<Instant> drain_at() const {
+        if (!settings.drain_at_ms)
+            return std::nullopt;
+        return started + std::chrono::milliseconds(*settings.drain_at_ms);
+    }
 
     FerryRunState(harness::World& w, const harness::WorkloadCase& c);
 };
