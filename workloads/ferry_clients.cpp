@@ -560,8 +560,9 @@ OpEnd PipelinedClient::after_failed_upload(OpEnd end) {
                                 "the next reply was {:?}",
                                 end.detail, *line)};
         }
-    } catch (const ConnectionError&) {
-        // Closed or reset: as it should after a failure mid-body.
+    } catch (const std::exception&) {
+        // Closed or reset, with or without part of a line before: as it
+        // should after a failure mid-body.
     }
     return end;
 }
